@@ -1,0 +1,53 @@
+// createApp(deps): the Elysia app, its routes and the one onError that turns every failure into
+// `{"error": CODE, "message": ...}`. It never listens; server.ts does.
+import { Elysia } from "elysia";
+import { errorResponse, HttpError } from "./errors.ts";
+import { healthRoutes } from "./http/health.ts";
+import { ingestRoutes, type IngestDeps } from "./http/ingest.ts";
+import { metricsRoutes } from "./http/metrics.ts";
+import { errorField, type Logger } from "./log.ts";
+
+export interface AppDeps extends IngestDeps {
+  log: Logger;
+}
+
+interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+/** Names the offending field paths without quoting the value (which could be a client's token). */
+function validationError(error: unknown): HttpError {
+  const issues: ValidationIssue[] = (error as { all?: ValidationIssue[] }).all ?? [];
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const { path, message } of issues) {
+    const line = `${path || "(root)"}: ${message}`;
+    if (seen.has(line)) continue;
+    seen.add(line);
+    parts.push(line);
+    if (parts.length === 3) break;
+  }
+  return new HttpError(422, "VALIDATION", parts.join("; ") || "body does not match the collection schema");
+}
+
+export function toHttpError(code: string | number, error: unknown, log: Logger): HttpError {
+  if (error instanceof HttpError) return error;
+  const cause = (error as { cause?: unknown })?.cause;
+  if (cause instanceof HttpError) return cause; // thrown in a parse hook, wrapped by Elysia
+  if (code === "VALIDATION") return validationError(error);
+  if (code === "NOT_FOUND") return new HttpError(404, "NOT_FOUND", "no such path");
+  if (code === "PARSE") return new HttpError(400, "INVALID_JSON", "body is not valid JSON");
+  log.limited("error", "http:internal", "unexpected error while handling a request", { error: errorField(error) });
+  return new HttpError(500, "INTERNAL", "internal error");
+}
+
+export function createApp(deps: AppDeps) {
+  // normalize: false, or Elysia would coerce a payload such as 1 or "s" into an object instead of rejecting it.
+  return new Elysia({ normalize: false })
+    .onError(({ code, error }) => errorResponse(toHttpError(code, error, deps.log)))
+    .use(ingestRoutes(deps))
+    .use(healthRoutes(deps.state, deps.health))
+    .use(metricsRoutes(deps.metrics, deps.queue));
+}
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,122 @@
+// Every setting of s3-ingest, declared once: the TypeBox schema below is the source of
+// loadConfig's validation, of `--help` and of the README's configuration table.
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+
+const MiB = 1024 * 1024;
+
+const Int = (def: number, min: number, max: number, description: string) =>
+  Type.Integer({ default: def, minimum: min, maximum: max, description });
+const Str = (def: string, description: string) => Type.String({ default: def, description });
+const OneOf = <T extends string>(values: readonly T[], def: T, description: string) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { default: def, description },
+  );
+const Bool = (def: boolean, description: string) => Type.Boolean({ default: def, description });
+
+export const ConfigSchema = Type.Object({
+  HOST: Str("0.0.0.0", "Address to listen on."),
+  PORT: Int(8080, 0, 65535, "TCP port to listen on (0 picks a free port)."),
+  MAX_BODY_BYTES: Int(
+    1 * MiB,
+    1024,
+    256 * MiB,
+    "Largest request body, in bytes, before and after gzip decompression; larger bodies get 413.",
+  ),
+  MAX_PAYLOADS_PER_REQUEST: Int(1000, 1, 1_000_000, "Most payloads in one collection's `data`; more get 422."),
+  MAX_QUEUE: Int(200_000, 1, 100_000_000, "Capacity of the in-memory queue, in payloads."),
+  MAX_QUEUE_BYTES: Int(64 * MiB, 1024, 16 * 1024 * MiB, "Capacity of the in-memory queue, in payload bytes."),
+  MAX_WORKERS: Int(8, 1, 4096, "Number of upload loops, i.e. the most S3 PUTs in flight at once."),
+  BATCH_MAX_RECORDS: Int(50_000, 1, 10_000_000, "Most payloads in one object."),
+  BATCH_MAX_BYTES: Int(8 * MiB, 1, 4096 * MiB, "Most uncompressed payload bytes in one object (one larger payload still makes its own object)."),
+  BATCH_MAX_WAIT_MS: Int(30_000, 0, 3_600_000, "Longest time a batch waits to fill before it is written anyway."),
+  COMPRESSION: OneOf(["gzip", "none"] as const, "gzip", "Object encoding: `gzip` (`.ndjson.gz`) or `none` (`.ndjson`)."),
+  S3_BUCKET: Str("", "Bucket to write to. Empty: write to the local directory DATA_DIR instead."),
+  S3_PREFIX: Str("events", "Key prefix of every object (no leading or trailing slash)."),
+  S3_ENDPOINT: Str("", "Endpoint URL of an S3-compatible store (MinIO, s3rver). Empty: AWS S3."),
+  S3_FORCE_PATH_STYLE: Bool(false, "Use path-style URLs (`endpoint/bucket/key`), as most S3-compatible stores need."),
+  S3_REQUEST_TIMEOUT_MS: Int(30_000, 100, 600_000, "Deadline of one PUT; past it the attempt counts as failed and is retried."),
+  AWS_REGION: Str("us-east-1", "Region of the bucket. Credentials come from the AWS SDK's default chain."),
+  DATA_DIR: Str("./data", "Directory for objects when S3_BUCKET is empty (same key layout as S3)."),
+  RETRY_BASE_MS: Int(100, 1, 60_000, "First retry delay of a failed upload; doubles per attempt, with jitter."),
+  RETRY_MAX_MS: Int(30_000, 1, 600_000, "Cap of the retry delay; non-retryable errors (403, NoSuchBucket) are retried at this pace."),
+  STORE_FAILING_AFTER_MS: Int(10_000, 0, 3_600_000, "After uploads have failed for this long with no success, /ready answers 503."),
+  SHUTDOWN_TIMEOUT_MS: Int(30_000, 0, 3_600_000, "On SIGTERM/SIGINT, longest time to finish requests and write the queue before exiting 1."),
+  IDLE_TIMEOUT_SECS: Int(75, 1, 255, "Keep-alive idle timeout of client connections; keep it above the load balancer's (ALB: 60 s)."),
+  LOG_LEVEL: OneOf(["debug", "info", "warn", "error"] as const, "info", "Least severe log level written to stdout."),
+});
+
+export type Config = Readonly<Static<typeof ConfigSchema>>;
+
+/** Thrown with a one-line message naming the variable and the value received. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const entries = () => Object.entries(ConfigSchema.properties) as [keyof Config, TSchema][];
+
+function expectation(schema: TSchema): string {
+  if (schema.type === "integer") {
+    const max = schema.maximum as number;
+    return `an integer from ${schema.minimum} to ${max}`;
+  }
+  if (schema.type === "boolean") return "true or false";
+  if (schema.anyOf) return `one of ${schema.anyOf.map((s: TSchema) => s.const).join(", ")}`;
+  return "a string";
+}
+
+function convert(schema: TSchema, raw: string): unknown {
+  const text = raw.trim();
+  if (schema.type === "integer") return /^-?\d+$/.test(text) ? Number(text) : raw;
+  if (schema.type === "boolean") {
+    if (/^(true|1|yes)$/i.test(text)) return true;
+    if (/^(false|0|no)$/i.test(text)) return false;
+    return raw;
+  }
+  return text;
+}
+
+/** Validates the environment once and returns a frozen config; throws ConfigError on the first bad value. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of entries()) {
+    const raw = env[name];
+    const value = raw === undefined || raw === "" ? schema.default : convert(schema, raw);
+    if (!Value.Check(schema, value)) {
+      throw new ConfigError(`${name} must be ${expectation(schema)}, got ${JSON.stringify(raw)}`);
+    }
+    out[name] = value;
+  }
+  const config = out as Static<typeof ConfigSchema>;
+  config.S3_PREFIX = config.S3_PREFIX.replace(/^\/+|\/+$/g, "");
+  if (config.BATCH_MAX_RECORDS > config.MAX_QUEUE) {
+    throw new ConfigError(`BATCH_MAX_RECORDS must be at most MAX_QUEUE (${config.MAX_QUEUE}), got "${config.BATCH_MAX_RECORDS}"`);
+  }
+  if (config.BATCH_MAX_BYTES > config.MAX_QUEUE_BYTES) {
+    throw new ConfigError(`BATCH_MAX_BYTES must be at most MAX_QUEUE_BYTES (${config.MAX_QUEUE_BYTES}), got "${config.BATCH_MAX_BYTES}"`);
+  }
+  return Object.freeze(config);
+}
+
+/** `--help`: every variable with its default and meaning. */
+export function helpText(): string {
+  const lines = ["Usage: s3-ingest [--help]", "", "Configured only by environment variables:", ""];
+  for (const [name, schema] of entries()) {
+    lines.push(`  ${name}  (${expectation(schema)}; default: ${JSON.stringify(schema.default)})`);
+    lines.push(`      ${schema.description}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** The README's configuration table, generated so that it cannot drift from the schema. */
+export function markdownTable(): string {
+  const rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"];
+  for (const [name, schema] of entries()) {
+    const def = schema.default === "" ? "(empty)" : `\`${String(schema.default)}\``;
+    rows.push(`| \`${name}\` | ${def} | ${schema.description} ${capitalise(expectation(schema))}. |`);
+  }
+  return rows.join("\n");
+}
+
+const capitalise = (s: string) => s[0]!.toUpperCase() + s.slice(1);

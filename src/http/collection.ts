@@ -1,0 +1,9 @@
+// The request schema: `{"version", "token", "data": [payload, ...]}`, a payload being any JSON object.
+import { t } from "elysia";
+
+export const collectionSchema = (maxPayloads: number) =>
+  t.Object({
+    version: t.String(),
+    token: t.String(),
+    data: t.Array(t.Object({}, { additionalProperties: true }), { minItems: 1, maxItems: maxPayloads }),
+  });

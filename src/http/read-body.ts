@@ -1,0 +1,61 @@
+// Reads a request body under a byte limit without ever holding more than the limit: a declared
+// Content-Length over it is refused before reading, a chunked body is cut off as soon as it
+// passes it, and a gzip body is inflated with the same bound on its output (zip bombs get 413).
+import { gunzipSync } from "node:zlib";
+import { HttpError } from "../errors.ts";
+
+const tooLarge = (limit: number) =>
+  new HttpError(413, "PAYLOAD_TOO_LARGE", `request body exceeds MAX_BODY_BYTES (${limit} bytes)`);
+
+export type BodyEncoding = "identity" | "gzip";
+
+/** The body's encoding from Content-Encoding; anything but gzip and identity is a 415. */
+export function bodyEncoding(header: string | null): BodyEncoding {
+  if (header === null) return "identity";
+  const value = header.trim().toLowerCase();
+  if (value === "" || value === "identity") return "identity";
+  if (value === "gzip" || value === "x-gzip") return "gzip";
+  throw new HttpError(415, "UNSUPPORTED_ENCODING", "Content-Encoding must be gzip or identity");
+}
+
+async function readRaw(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    // HTTP framing holds the body to its Content-Length, so reading it whole is bounded.
+    if (Number(declared) > limit) throw tooLarge(limit);
+    return new Uint8Array(await request.arrayBuffer());
+  }
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+export async function readBody(request: Request, limit: number, encoding: BodyEncoding): Promise<Uint8Array> {
+  const raw = await readRaw(request, limit);
+  if (encoding === "identity") return raw;
+  try {
+    return gunzipSync(raw, { maxOutputLength: limit });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(limit);
+    throw new HttpError(400, "INVALID_GZIP", "body is declared gzip but is not a complete gzip stream", {}, { cause: err });
+  }
+}

@@ -1,0 +1,54 @@
+// Entrypoint: load the config, build the service, listen, and drain on SIGTERM/SIGINT.
+import { ConfigError, helpText, loadConfig, type Config } from "./config.ts";
+import { createLogger, errorField } from "./log.ts";
+import { listen } from "./server.ts";
+import { createService } from "./service.ts";
+import { drain } from "./shutdown.ts";
+
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  process.stdout.write(helpText());
+  process.exit(0);
+}
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`s3-ingest: invalid configuration: ${err.message}\n`);
+  process.exit(2);
+}
+
+const log = createLogger(config.LOG_LEVEL);
+process.on("unhandledRejection", (err) => log.limited("error", "unhandled", "unhandled rejection", { error: errorField(err) }));
+
+const service = createService(config, { log });
+service.uploader.start();
+const listener = listen(service);
+log.info("listening", {
+  host: config.HOST,
+  port: listener.port,
+  store: service.store.location,
+  instance_id: service.instanceId,
+  config,
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) {
+    log.error("second signal: exiting without finishing the drain", { signal, unwritten: service.queue.length + service.uploader.inFlightRecords });
+    process.exit(1);
+  }
+  stopping = true;
+  log.info("draining", { signal, queued: service.queue.length, timeout_ms: config.SHUTDOWN_TIMEOUT_MS });
+  const result = await drain(service, listener, config.SHUTDOWN_TIMEOUT_MS);
+  await listener.stop();
+  if (result.ok) {
+    log.info("drained; exiting", { objects_written: service.metrics.objectsWritten.get() });
+    process.exit(0);
+  }
+  log.error("shutdown deadline passed; acknowledged payloads were not written", { unwritten: result.unwritten });
+  process.exit(1);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

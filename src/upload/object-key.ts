@@ -1,0 +1,28 @@
+// Object keys: `{prefix}/dt=YYYY-MM-DD/hr=HH/{unix ms}-{instance id}-{sequence}{ext}` in UTC.
+// The random instance id makes keys unique across processes and hosts without coordination;
+// the sequence makes them unique within a process even inside one millisecond.
+export interface KeyParts {
+  prefix: string;
+  timeMs: number;
+  instanceId: string;
+  sequence: number;
+  extension: string;
+}
+
+export function objectKey(p: KeyParts): string {
+  const iso = new Date(p.timeMs).toISOString();
+  const path = `dt=${iso.slice(0, 10)}/hr=${iso.slice(11, 13)}/${p.timeMs}-${p.instanceId}-${p.sequence}${p.extension}`;
+  return p.prefix ? `${p.prefix}/${path}` : path;
+}
+
+/** 64 random bits as 16 hex digits: a collision needs two processes to draw the same id. */
+export function newInstanceId(fill: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b)): string {
+  return Array.from(fill(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Names successive objects of one process; clock and id are injected for exact tests. */
+export function createKeyNamer(prefix: string, instanceId: string, now: () => number = Date.now) {
+  let sequence = 0;
+  return (extension: string) => objectKey({ prefix, timeMs: now(), instanceId, sequence: sequence++, extension });
+}
+export type KeyNamer = ReturnType<typeof createKeyNamer>;

@@ -1,0 +1,153 @@
+// The fixed pool of async upload loops that drains the queue into objects. One loop at a time
+// collects a batch (until it is full or BATCH_MAX_WAIT_MS passes); the others are busy uploading.
+// A batch is retried, under the same key, until it is written: loops never drop and never throw.
+import type { Logger } from "../log.ts";
+import { errorField } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import type { RingBuffer } from "../queue/ring-buffer.ts";
+import { StoreError, type ObjectStore } from "../store/store.ts";
+import { encodeBatch, type Compression } from "./encode.ts";
+import type { KeyNamer } from "./object-key.ts";
+import { backoffMs, type RetryPolicy } from "./retry.ts";
+import type { StoreHealth } from "./store-health.ts";
+
+export interface UploaderOptions {
+  workers: number;
+  maxRecords: number;
+  maxBytes: number;
+  maxWaitMs: number;
+  compression: Compression;
+  retry: RetryPolicy;
+}
+
+export interface UploaderDeps {
+  queue: RingBuffer<Uint8Array>;
+  store: ObjectStore;
+  keys: KeyNamer;
+  health: StoreHealth;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export class Uploader {
+  private fillLock: Promise<void> = Promise.resolve();
+  private flushing = false;
+  private closed = false;
+  private inFlight = 0;
+  private loops: Promise<void>[] = [];
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly o: UploaderOptions,
+    private readonly d: UploaderDeps,
+  ) {}
+
+  start(): void {
+    for (let i = 0; i < this.o.workers; i++) this.loops.push(this.loop());
+  }
+
+  /** Payloads taken from the queue whose object is not written yet. */
+  get inFlightRecords(): number {
+    return this.inFlight;
+  }
+
+  /** Stop waiting for batches to fill: write whatever is queued now (shutdown). */
+  flush(): void {
+    this.flushing = true;
+    this.d.queue.wake();
+  }
+
+  /** No more input is coming: resolves once every queued payload is written and the loops ended. */
+  close(): Promise<void> {
+    this.flushing = true;
+    this.closed = true;
+    this.d.queue.wake();
+    return Promise.all(this.loops).then(() => {});
+  }
+
+  /** Resolves when the queue is empty and no upload is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.d.queue.length === 0 && this.inFlight === 0;
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      const batch = await this.nextBatch();
+      if (batch === null) return;
+      this.inFlight += batch.length;
+      await this.deliver(batch);
+      this.inFlight -= batch.length;
+      if (this.idleWaiters.length && this.isIdle()) {
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
+      }
+    }
+  }
+
+  /** Serialised: only the loop holding the lock waits for a batch to fill. */
+  private async nextBatch(): Promise<Uint8Array[] | null> {
+    const previous = this.fillLock;
+    let release!: () => void;
+    this.fillLock = new Promise((resolve) => (release = resolve));
+    await previous;
+    try {
+      const { queue } = this.d;
+      while (queue.length === 0) {
+        if (this.closed) return null;
+        await queue.waitFor(1, 1);
+      }
+      if (!this.flushing && this.o.maxWaitMs > 0) {
+        const timer = setTimeout(() => queue.wake(), this.o.maxWaitMs);
+        await queue.waitFor(this.o.maxRecords, this.o.maxBytes);
+        clearTimeout(timer);
+      }
+      return queue.drain(this.o.maxRecords, this.o.maxBytes);
+    } finally {
+      release();
+    }
+  }
+
+  private async deliver(batch: Uint8Array[]): Promise<void> {
+    const { store, metrics, health, log } = this.d;
+    let encoded;
+    try {
+      encoded = await encodeBatch(batch, this.o.compression);
+    } catch (err) {
+      // Cannot happen with valid input; if it does, keep the batch as plain NDJSON rather than lose it.
+      log.error("encoding a batch failed; writing it uncompressed", { error: errorField(err) });
+      encoded = await encodeBatch(batch, "none");
+    }
+    const key = this.d.keys(encoded.extension);
+    const options = { contentType: encoded.contentType, contentEncoding: encoded.contentEncoding };
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) metrics.uploadRetries.inc();
+      const started = performance.now();
+      try {
+        await store.put(key, encoded.body, options);
+        metrics.uploadSeconds.observe((performance.now() - started) / 1000);
+        metrics.objectsWritten.inc();
+        metrics.bytesWritten.inc(encoded.body.length);
+        metrics.payloadsWritten.inc(batch.length);
+        health.success();
+        return;
+      } catch (err) {
+        const e = err instanceof StoreError ? err : new StoreError("unknown", true, errorField(err), { cause: err });
+        metrics.uploadErrors.inc(1, { error_type: e.type });
+        health.failure(e.retryable);
+        const delay = backoffMs(attempt, e.retryable, this.o.retry);
+        log.limited(e.retryable ? "warn" : "error", `upload:${e.type}`, "upload failed; retrying", {
+          error_type: e.type,
+          error: e.message,
+          retryable: e.retryable,
+          retry_in_ms: delay,
+          records: batch.length,
+        });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+}
