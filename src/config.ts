@@ -28,8 +28,8 @@ export const ConfigSchema = Type.Object({
   MAX_QUEUE: Int(200_000, 1, 100_000_000, "Capacity of the in-memory queue, in payloads."),
   MAX_QUEUE_BYTES: Int(64 * MiB, 1024, 16 * 1024 * MiB, "Capacity of the in-memory queue, in payload bytes."),
   MAX_WORKERS: Int(8, 1, 4096, "Number of upload loops, i.e. the most S3 PUTs in flight at once."),
-  BATCH_MAX_RECORDS: Int(50_000, 1, 10_000_000, "Most payloads in one object."),
-  BATCH_MAX_BYTES: Int(8 * MiB, 1, 4096 * MiB, "Most uncompressed payload bytes in one object (one larger payload still makes its own object)."),
+  BATCH_MAX_RECORDS: Int(50_000, 1, 10_000_000, "Most payloads in one object (clamped to MAX_QUEUE)."),
+  BATCH_MAX_BYTES: Int(8 * MiB, 1, 4096 * MiB, "Most uncompressed payload bytes in one object, clamped to MAX_QUEUE_BYTES (a larger payload still makes its own object)."),
   BATCH_MAX_WAIT_MS: Int(30_000, 0, 3_600_000, "Longest time a batch waits to fill before it is written anyway."),
   COMPRESSION: OneOf(["gzip", "none"] as const, "gzip", "Object encoding: `gzip` (`.ndjson.gz`) or `none` (`.ndjson`)."),
   S3_BUCKET: Str("", "Bucket to write to. Empty: write to the local directory DATA_DIR instead."),
@@ -90,12 +90,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const config = out as Static<typeof ConfigSchema>;
   config.S3_PREFIX = config.S3_PREFIX.replace(/^\/+|\/+$/g, "");
-  if (config.BATCH_MAX_RECORDS > config.MAX_QUEUE) {
-    throw new ConfigError(`BATCH_MAX_RECORDS must be at most MAX_QUEUE (${config.MAX_QUEUE}), got "${config.BATCH_MAX_RECORDS}"`);
-  }
-  if (config.BATCH_MAX_BYTES > config.MAX_QUEUE_BYTES) {
-    throw new ConfigError(`BATCH_MAX_BYTES must be at most MAX_QUEUE_BYTES (${config.MAX_QUEUE_BYTES}), got "${config.BATCH_MAX_BYTES}"`);
-  }
+  // A batch fills from the queue, so it can never be larger than the queue: clamp rather than wait forever.
+  config.BATCH_MAX_RECORDS = Math.min(config.BATCH_MAX_RECORDS, config.MAX_QUEUE);
+  config.BATCH_MAX_BYTES = Math.min(config.BATCH_MAX_BYTES, config.MAX_QUEUE_BYTES);
   return Object.freeze(config);
 }
 

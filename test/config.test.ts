@@ -1,0 +1,54 @@
+import { describe, expect, it } from "bun:test";
+import { readFileSync } from "node:fs";
+import { ConfigError, ConfigSchema, helpText, loadConfig, markdownTable } from "../src/config.ts";
+
+describe("loadConfig", () => {
+  it("uses every default when the environment is empty", () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(8080);
+    expect(c.HOST).toBe("0.0.0.0");
+    expect(c.MAX_BODY_BYTES).toBe(1024 * 1024);
+    expect(c.COMPRESSION).toBe("gzip");
+    expect(c.S3_BUCKET).toBe("");
+    expect(c.DATA_DIR).toBe("./data");
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it("converts numbers, booleans and enums from their text", () => {
+    const c = loadConfig({ MAX_QUEUE: "500", S3_FORCE_PATH_STYLE: "true", COMPRESSION: "none", LOG_LEVEL: "debug", BATCH_MAX_RECORDS: "1" });
+    expect(c).toMatchObject({ MAX_QUEUE: 500, S3_FORCE_PATH_STYLE: true, COMPRESSION: "none", LOG_LEVEL: "debug", BATCH_MAX_RECORDS: 1 });
+  });
+
+  it("trims slashes from S3_PREFIX", () => {
+    expect(loadConfig({ S3_PREFIX: "/a/b/" }).S3_PREFIX).toBe("a/b");
+  });
+
+  it("names the variable and the value received when a value is bad", () => {
+    expect(() => loadConfig({ MAX_QUEUE: "0" })).toThrow(new ConfigError('MAX_QUEUE must be an integer from 1 to 100000000, got "0"'));
+    expect(() => loadConfig({ PORT: "80a" })).toThrow(new ConfigError('PORT must be an integer from 0 to 65535, got "80a"'));
+    expect(() => loadConfig({ COMPRESSION: "brotli" })).toThrow(new ConfigError('COMPRESSION must be one of gzip, none, got "brotli"'));
+    expect(() => loadConfig({ S3_FORCE_PATH_STYLE: "maybe" })).toThrow(new ConfigError('S3_FORCE_PATH_STYLE must be true or false, got "maybe"'));
+  });
+
+  it("clamps batches to the queue that feeds them, so a batch can always fill", () => {
+    expect(loadConfig({ MAX_QUEUE: "10" }).BATCH_MAX_RECORDS).toBe(10);
+    expect(loadConfig({ MAX_QUEUE_BYTES: "2048", BATCH_MAX_BYTES: "4096" }).BATCH_MAX_BYTES).toBe(2048);
+  });
+});
+
+describe("helpText", () => {
+  it("lists every variable with its default", () => {
+    const help = helpText();
+    for (const [name, schema] of Object.entries(ConfigSchema.properties)) {
+      expect(help).toContain(`  ${name}  (`);
+      expect(help).toContain(`default: ${JSON.stringify(schema.default)}`);
+    }
+  });
+});
+
+describe("README", () => {
+  it("holds the configuration table generated from the schema (bun run docs:config)", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    expect(readme).toContain(markdownTable());
+  });
+});

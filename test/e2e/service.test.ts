@@ -1,0 +1,172 @@
+// The service as a spawned process, against s3rver: what a client gets acknowledged lands in
+// the bucket, through SIGTERM and through a store outage.
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { collection, idOf, ids } from "../support/collections.ts";
+import { ServiceProcess, serviceCommand, startService } from "../support/service-process.ts";
+import { startS3 } from "../support/s3.ts";
+import { waitUntil } from "../support/wait.ts";
+
+// Real processes and a real S3 server: more than bun's 5 s default; every wait has its own deadline.
+setDefaultTimeout(60_000);
+
+/** Posts collections `concurrency` at a time; returns the ids of the payloads acknowledged with 200. */
+async function postAll(service: ServiceProcess, bodies: { ids: string[]; body: string }[], concurrency = 16) {
+  const acknowledged: string[] = [];
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const { ids, body } = bodies[next++]!;
+        const res = await service.post(body).catch(() => null);
+        const status = res?.status ?? 0;
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        await res?.arrayBuffer();
+        if (status === 200) acknowledged.push(...ids);
+      }
+    }),
+  );
+  return { acknowledged, statuses };
+}
+
+const collections = (prefix: string, n: number, per: number) =>
+  Array.from({ length: n }, (_, i) => {
+    const batch = ids(`${prefix}-${i}`, per);
+    return { ids: batch, body: collection(batch) };
+  });
+
+function expectExactly(landed: string[], acknowledged: string[]) {
+  const missing = acknowledged.filter((id) => !landed.includes(id));
+  expect({ missing: missing.length, landed: landed.length }).toEqual({ missing: 0, landed: acknowledged.length });
+  expect(new Set(landed).size).toBe(landed.length);
+}
+
+describe("s3-ingest as a process", () => {
+  it("lands posted payloads in the bucket as gzip NDJSON, numbers with their exact digits", async () => {
+    await using s3 = await startS3();
+    await using service = await startService({ ...s3.env, BATCH_MAX_WAIT_MS: "50" });
+    const res = await service.post('{"version":"1","token":"t","data":[{"id": 12345678901234567890},{"v":"é\\n","f":1.10}]}');
+    expect(await res.json()).toEqual({ accepted: 2 });
+    await waitUntil(async () => (await s3.lines()).length === 2, "2 payloads in the bucket");
+    const [obj] = await s3.objects();
+    expect(obj!.key).toMatch(/^events\/dt=\d{4}-\d\d-\d\d\/hr=\d\d\/\d{13}-[0-9a-f]{16}-0\.ndjson\.gz$/);
+    expect(obj!.contentEncoding).toBe("gzip");
+    expect(obj!.lines).toEqual(['{"id": 12345678901234567890}', '{"v":"é\\n","f":1.10}']);
+  });
+
+  it("drains 1,000 collections of 10 payloads on SIGTERM and exits 0 with all 10,000 in the bucket", async () => {
+    await using s3 = await startS3();
+    await using service = await startService({ ...s3.env });
+    const sent = collections("burst", 1_000, 10);
+    const { acknowledged, statuses } = await postAll(service, sent);
+    expect(statuses).toEqual({ 200: 1_000 });
+    service.signal("SIGTERM");
+    expect(await service.exited()).toBe(0);
+    const lines = await s3.lines();
+    expectExactly(lines.map(idOf), acknowledged);
+    const sentById = new Map(sent.flatMap((c) => (JSON.parse(c.body).data as { id: string }[]).map((p) => [p.id, p])));
+    for (const line of lines.slice(0, 200)) expect(JSON.parse(line)).toEqual(sentById.get(idOf(line)));
+    expect(service.logs.some((l) => l.msg === "drained; exiting")).toBe(true);
+  });
+
+  it("lands every acknowledged payload when the store goes down during posts and comes back", async () => {
+    await using s3 = await startS3();
+    await using service = await startService({
+      ...s3.env,
+      BATCH_MAX_WAIT_MS: "20",
+      BATCH_MAX_RECORDS: "200",
+      RETRY_BASE_MS: "20",
+      RETRY_MAX_MS: "200",
+      S3_REQUEST_TIMEOUT_MS: "2000",
+      STORE_FAILING_AFTER_MS: "100",
+      MAX_QUEUE: "1000",
+    });
+    const before = await postAll(service, collections("before", 100, 10));
+    await s3.stop();
+    const during = await postAll(service, collections("during", 400, 10));
+    await waitUntil(async () => (await fetch(`${service.url}/ready`)).status === 503, "/ready to report the failing store");
+    await s3.start();
+    await waitUntil(async () => (await fetch(`${service.url}/ready`)).status === 200, "/ready to recover");
+    const after = await postAll(service, collections("after", 100, 10));
+    service.signal("SIGTERM");
+    expect(await service.exited()).toBe(0);
+    expect(during.statuses[503] ?? 0).toBeGreaterThan(0); // the full queue pushed back on clients
+    const acknowledged = [...before.acknowledged, ...during.acknowledged, ...after.acknowledged];
+    expectExactly((await s3.lines()).map(idOf), acknowledged);
+    expect(service.logs.some((l) => l.msg === "upload failed; retrying")).toBe(true);
+  });
+
+  it("exits 1 and says how many payloads were not written when the drain deadline passes", async () => {
+    await using s3 = await startS3();
+    await using service = await startService({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "300", RETRY_MAX_MS: "50" });
+    await s3.stop();
+    expect((await service.post(collection(ids("late", 7)))).status).toBe(200);
+    service.signal("SIGTERM");
+    expect(await service.exited()).toBe(1);
+    const line = service.logs.find((l) => l.level === "error" && l.msg.startsWith("shutdown deadline passed"));
+    expect(line?.unwritten).toBe(7);
+  });
+
+  it("answers DRAINING and fails /ready while it drains", async () => {
+    await using s3 = await startS3();
+    await using service = await startService({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "5000", RETRY_BASE_MS: "1000", RETRY_MAX_MS: "1000" });
+    await s3.stop(); // keep the drain going long enough to look at it
+    expect((await service.post(collection(["held"]))).status).toBe(200);
+    service.signal("SIGTERM");
+    await waitUntil(() => service.logs.some((l) => l.msg === "draining"), "the drain to start");
+    const res = await service.post(collection(["refused"]));
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: string }).error).toBe("DRAINING");
+    expect((await fetch(`${service.url}/ready`)).status).toBe(503);
+    await s3.start();
+    expect(await service.exited()).toBe(0);
+    expect((await s3.lines()).map(idOf)).toEqual(["held"]);
+  });
+
+  it("writes one plain JSON object per payload in seed mode", async () => {
+    await using s3 = await startS3();
+    await using service = await startService({ ...s3.env, BATCH_MAX_RECORDS: "1", COMPRESSION: "none", MAX_WORKERS: "16" });
+    expect((await service.post(collection(ids("seed", 5)))).status).toBe(200);
+    await waitUntil(async () => (await s3.objects()).length === 5, "5 objects");
+    for (const obj of await s3.objects()) {
+      expect(obj.key).toEndWith(".json");
+      expect(obj.contentType).toBe("application/json");
+      expect(obj.lines).toHaveLength(1);
+    }
+  });
+
+  it("stores to ./data when no bucket is configured", async () => {
+    await using service = await startService({ BATCH_MAX_WAIT_MS: "20" });
+    expect((await service.post(collection(ids("local", 3)))).status).toBe(200);
+    const dir = join(service.cwd, "data", "events");
+    const files = () => readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ndjson.gz"));
+    await waitUntil(() => {
+      try {
+        return files().length > 0;
+      } catch {
+        return false;
+      }
+    }, "an object file in ./data");
+    const text = new TextDecoder().decode(gunzipSync(readFileSync(join(dir, files()[0]!))));
+    expect(text.trim().split("\n").map(idOf)).toEqual(ids("local", 3));
+    service.signal("SIGINT");
+    expect(await service.exited()).toBe(0);
+  });
+
+  it("refuses to start on a bad setting with one line naming it, exit code 2", async () => {
+    const proc = Bun.spawn([...serviceCommand()], { env: { PATH: process.env.PATH ?? "", MAX_WORKERS: "0" }, stdout: "pipe", stderr: "pipe" });
+    expect(await proc.exited).toBe(2);
+    const stderr = await new Response(proc.stderr).text();
+    expect(stderr.trim().split("\n")).toEqual(['s3-ingest: invalid configuration: MAX_WORKERS must be an integer from 1 to 4096, got "0"']);
+  });
+
+  it("prints every variable on --help", async () => {
+    const proc = Bun.spawn([...serviceCommand(), "--help"], { stdout: "pipe" });
+    expect(await proc.exited).toBe(0);
+    const text = await new Response(proc.stdout).text();
+    for (const name of ["MAX_WORKERS", "MAX_QUEUE", "S3_BUCKET", "SHUTDOWN_TIMEOUT_MS"]) expect(text).toContain(name);
+  });
+});

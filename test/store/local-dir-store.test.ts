@@ -1,0 +1,49 @@
+import { describe, expect, it } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLocalDirStore } from "../../src/store/local-dir-store.ts";
+import { StoreError } from "../../src/store/store.ts";
+
+const tempDir = () => {
+  const path = mkdtempSync(join(tmpdir(), "local-store-"));
+  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
+};
+
+describe("local directory store", () => {
+  it("writes objects under their key, creating directories, and leaves no temp file", async () => {
+    using dir = tempDir();
+    const store = createLocalDirStore(dir.path);
+    await store.put("events/dt=2026-01-01/hr=00/1-a-0.ndjson", new TextEncoder().encode("x\n"), { contentType: "application/x-ndjson" });
+    expect(readFileSync(join(dir.path, "events/dt=2026-01-01/hr=00/1-a-0.ndjson"), "utf8")).toBe("x\n");
+    expect(readdirSync(join(dir.path, ".tmp"))).toEqual([]);
+  });
+
+  it("replaces an object written again under the same key", async () => {
+    using dir = tempDir();
+    const store = createLocalDirStore(dir.path);
+    await store.put("k.json", new TextEncoder().encode("1"), { contentType: "application/json" });
+    await store.put("k.json", new TextEncoder().encode("2"), { contentType: "application/json" });
+    expect(readFileSync(join(dir.path, "k.json"), "utf8")).toBe("2");
+  });
+
+  it("reports a path it cannot write as a StoreError with the errno in its type", async () => {
+    using dir = tempDir();
+    writeFileSync(join(dir.path, "file"), "");
+    const store = createLocalDirStore(join(dir.path, "file"));
+    const err = await store.put("k", new Uint8Array(1), { contentType: "x" }).catch((e) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err.type).toBe("fs_enotdir");
+    expect(err.retryable).toBe(false);
+  });
+
+  it("recovers when a directory it made is removed under it", async () => {
+    using dir = tempDir();
+    const store = createLocalDirStore(dir.path);
+    await store.put("a/b/1", new Uint8Array(1), { contentType: "x" });
+    rmSync(join(dir.path, "a"), { recursive: true });
+    await store.put("a/b/1", new Uint8Array(1), { contentType: "x" }).catch(() => {});
+    await store.put("a/b/2", new Uint8Array(1), { contentType: "x" });
+    expect(readdirSync(join(dir.path, "a/b"))).toContain("2");
+  });
+});

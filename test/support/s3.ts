@@ -1,0 +1,102 @@
+// A real S3 API server for tests: s3rver on a free port, with one bucket, and helpers that read
+// every object back through the AWS SDK (decompressing .gz) as the payload lines it holds.
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import S3rver from "s3rver";
+
+export const S3_CREDENTIALS = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };
+
+export interface StoredObject {
+  key: string;
+  body: Uint8Array;
+  contentType?: string;
+  contentEncoding?: string;
+  /** The payload lines, after gunzip for `.gz` keys. */
+  lines: string[];
+}
+
+export class TestS3 {
+  private server: S3rver | null = null;
+  readonly dir = mkdtempSync(join(tmpdir(), "s3rver-"));
+  port = 0;
+  readonly bucket = "ingest-test";
+  private readonly client: () => S3Client;
+
+  constructor() {
+    let client: S3Client | null = null;
+    this.client = () =>
+      (client ??= new S3Client({
+        region: "us-east-1",
+        endpoint: this.endpoint,
+        forcePathStyle: true,
+        credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+      }));
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Env vars that point the service at this server. */
+  get env(): Record<string, string> {
+    return { S3_BUCKET: this.bucket, S3_ENDPOINT: this.endpoint, S3_FORCE_PATH_STYLE: "true", AWS_REGION: "us-east-1", ...S3_CREDENTIALS };
+  }
+
+  /** Starts on a free port, or on the port of the previous run (a restart keeps the endpoint). */
+  async start(): Promise<this> {
+    this.server = new S3rver({
+      port: this.port,
+      address: "127.0.0.1",
+      silent: true,
+      directory: this.dir,
+      configureBuckets: [{ name: this.bucket, configs: [] }],
+    });
+    const address = await this.server.run();
+    this.port = address.port;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    this.server = null;
+  }
+
+  async objects(prefix = ""): Promise<StoredObject[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client().send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) keys.push(o.Key!);
+      token = page.NextContinuationToken;
+    } while (token);
+    return Promise.all(
+      keys.map(async (key) => {
+        const got = await this.client().send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+        const body = await got.Body!.transformToByteArray();
+        const text = new TextDecoder().decode(key.endsWith(".gz") ? gunzipSync(body) : body);
+        const lines = text.split("\n").filter((l) => l !== "");
+        return { key, body, contentType: got.ContentType, contentEncoding: got.ContentEncoding, lines };
+      }),
+    );
+  }
+
+  /** Every payload line in the bucket. */
+  async lines(): Promise<string[]> {
+    return (await this.objects()).flatMap((o) => o.lines);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+    this.client().destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function startS3(): Promise<TestS3> {
+  return new TestS3().start();
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "bun:test";
+import { gunzipSync } from "node:zlib";
+import { createLogger } from "../../src/log.ts";
+import { createMetrics } from "../../src/metrics.ts";
+import { RingBuffer } from "../../src/queue/ring-buffer.ts";
+import { StoreError } from "../../src/store/store.ts";
+import { createKeyNamer } from "../../src/upload/object-key.ts";
+import { StoreHealth } from "../../src/upload/store-health.ts";
+import { Uploader, type UploaderOptions } from "../../src/upload/uploader.ts";
+import { MemoryStore } from "../support/memory-store.ts";
+import { waitUntil } from "../support/wait.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+function setup(options: Partial<UploaderOptions> = {}) {
+  const queue = new RingBuffer<Uint8Array>(1000, 1 << 20, (p) => p.length);
+  const store = new MemoryStore();
+  const metrics = createMetrics();
+  const health = new StoreHealth(60_000);
+  const logs: string[] = [];
+  const uploader = new Uploader(
+    { workers: 2, maxRecords: 3, maxBytes: 1 << 20, maxWaitMs: 60_000, compression: "none", retry: { baseMs: 1, maxMs: 5 }, ...options },
+    { queue, store, keys: createKeyNamer("t", "inst"), health, metrics, log: createLogger("debug", (l) => logs.push(l)) },
+  );
+  const push = (...payloads: string[]) => {
+    const items = payloads.map(enc);
+    expect(queue.tryPushAll(items, items.reduce((n, p) => n + p.length, 0))).toBe(true);
+  };
+  const lines = () =>
+    [...store.objects.values()].flatMap(({ body }) => new TextDecoder().decode(body).split("\n").filter(Boolean)).sort();
+  return { queue, store, metrics, health, uploader, push, lines, logs };
+}
+
+describe("Uploader", () => {
+  it("writes a batch as soon as it holds BATCH_MAX_RECORDS payloads", async () => {
+    const t = setup();
+    t.uploader.start();
+    t.push('{"a":1}', '{"a":2}', '{"a":3}');
+    await t.uploader.whenIdle();
+    expect(t.store.objects.size).toBe(1);
+    const [key, obj] = [...t.store.objects][0]!;
+    expect(key).toEndWith(".ndjson");
+    expect(new TextDecoder().decode(obj.body)).toBe('{"a":1}\n{"a":2}\n{"a":3}\n');
+    await t.uploader.close();
+  });
+
+  it("writes a batch once it holds BATCH_MAX_BYTES", async () => {
+    const t = setup({ maxRecords: 100, maxBytes: 14 });
+    t.uploader.start();
+    t.push('{"a":1}', '{"b":2}');
+    await t.uploader.whenIdle();
+    expect(t.store.objects.size).toBe(1);
+    expect(t.lines()).toEqual(['{"a":1}', '{"b":2}']);
+    await t.uploader.close();
+  });
+
+  it("writes a partial batch when BATCH_MAX_WAIT_MS passes", async () => {
+    const t = setup({ maxRecords: 100, maxWaitMs: 20 });
+    t.uploader.start();
+    t.push('{"only":1}');
+    await waitUntil(() => t.store.objects.size === 1, "the partial batch to be written");
+    expect(t.lines()).toEqual(['{"only":1}']);
+    await t.uploader.close();
+  });
+
+  it("writes partial batches at once after flush(), and close() resolves when all is written", async () => {
+    const t = setup({ maxRecords: 100 });
+    t.uploader.start();
+    t.push('{"a":1}', '{"a":2}');
+    await t.uploader.close();
+    expect(t.lines()).toEqual(['{"a":1}', '{"a":2}']);
+    expect(t.queue.length).toBe(0);
+  });
+
+  it("retries a failing put under the same key until it succeeds, counting errors and retries", async () => {
+    const t = setup();
+    t.store.failNext(3);
+    t.uploader.start();
+    t.push('{"a":1}', '{"a":2}', '{"a":3}');
+    await t.uploader.whenIdle();
+    expect(t.store.attempts).toBe(4);
+    expect(new Set(t.store.attemptedKeys).size).toBe(1); // a retry overwrites, never duplicates
+    expect(t.store.objects.size).toBe(1);
+    expect(t.metrics.uploadErrors.get({ error_type: "server_error" })).toBe(3);
+    expect(t.metrics.uploadRetries.get()).toBe(3);
+    expect(t.metrics.payloadsWritten.get()).toBe(3);
+    expect(t.health.healthy).toBe(true);
+    await t.uploader.close();
+  });
+
+  it("keeps retrying a non-retryable failure instead of dropping, and marks the store unhealthy", async () => {
+    const t = setup({ retry: { baseMs: 1, maxMs: 1 } });
+    t.store.failNext(1_000_000, new StoreError("access_denied", false, "AccessDenied (HTTP 403)"));
+    t.uploader.start();
+    t.push('{"a":1}', '{"a":2}', '{"a":3}');
+    await waitUntil(() => t.store.attempts >= 3, "a third attempt");
+    expect(t.health.healthy).toBe(false);
+    expect(t.queue.length + t.uploader.inFlightRecords).toBe(3);
+    t.store.recover();
+    await t.uploader.whenIdle();
+    expect(t.lines()).toHaveLength(3);
+    expect(t.health.healthy).toBe(true);
+    const errors = t.logs.map((l) => JSON.parse(l)).filter((l) => l.level === "error");
+    expect(errors[0]).toMatchObject({ msg: "upload failed; retrying", error_type: "access_denied", retryable: false });
+    expect(errors.length).toBe(1); // repeated failures are rate-limited
+    await t.uploader.close();
+  });
+
+  it("gzips batches when asked", async () => {
+    const t = setup({ compression: "gzip" });
+    t.uploader.start();
+    t.push('{"a":1}', '{"a":2}', '{"a":3}');
+    await t.uploader.whenIdle();
+    const [obj] = [...t.store.objects.values()];
+    expect(new TextDecoder().decode(gunzipSync(obj!.body))).toBe('{"a":1}\n{"a":2}\n{"a":3}\n');
+    await t.uploader.close();
+  });
+
+  it("writes one object per payload in seed mode", async () => {
+    const t = setup({ maxRecords: 1, workers: 4 });
+    t.uploader.start();
+    t.push('{"a":1}', '{"a":2}', '{"a":3}', '{"a":4}', '{"a":5}');
+    await t.uploader.whenIdle();
+    expect(t.store.objects.size).toBe(5);
+    for (const [key, obj] of t.store.objects) {
+      expect(key).toEndWith(".json");
+      expect(new TextDecoder().decode(obj.body)).toMatch(/^\{"a":\d\}$/);
+    }
+    await t.uploader.close();
+  });
+});
