@@ -44,7 +44,7 @@ async function shutdown(signal: string) {
   const result = await drain(service, listener, config.SHUTDOWN_TIMEOUT_MS);
   await listener.stop();
   if (result.ok) {
-    log.info("drained; exiting", { objects_written: service.metrics.objectsWritten.get() });
+    log.info("drained; exiting", { objects_written: service.metrics.objectsWritten.get(), requests_cut_off: result.requestsCutOff });
     process.exit(0);
   }
   log.error("shutdown deadline passed; acknowledged payloads were not written", { unwritten: result.unwritten });

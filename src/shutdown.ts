@@ -7,9 +7,11 @@ export interface DrainResult {
   ok: boolean;
   /** Acknowledged payloads not yet written when the drain ended. */
   unwritten: number;
+  /** Requests still being received at the deadline (never acknowledged, so nothing is lost). */
+  requestsCutOff: number;
 }
 
-export async function drain(service: Service, listener: Pick<Listener, "whenNoRequests">, timeoutMs: number): Promise<DrainResult> {
+export async function drain(service: Service, listener: Pick<Listener, "whenNoRequests" | "inFlight">, timeoutMs: number): Promise<DrainResult> {
   const { state, uploader, queue } = service;
   state.draining = true;
   uploader.flush();
@@ -18,5 +20,7 @@ export async function drain(service: Service, listener: Pick<Listener, "whenNoRe
   const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
   const outcome = await Promise.race([done.then(() => "done" as const), deadline]);
   clearTimeout(timer);
-  return { ok: outcome === "done", unwritten: queue.length + uploader.inFlightRecords };
+  const unwritten = queue.length + uploader.inFlightRecords;
+  // A request still trickling in at the deadline was never acknowledged: cutting it off loses nothing.
+  return { ok: outcome === "done" || unwritten === 0, unwritten, requestsCutOff: listener.inFlight };
 }
