@@ -42,9 +42,13 @@ export function ingestRoutes({ config, queue, metrics, health, state }: IngestDe
     .post(
       "/v1/collect",
       ({ request }) => {
-        const payloads = payloadSlices(bodies.get(request)!);
+        const body = bodies.get(request)!;
+        let payloads = payloadSlices(body);
         let bytes = 0;
         for (const p of payloads) bytes += p.length;
+        // Payloads are views into the body. The queue counts payload bytes, so when the rest of
+        // the body is larger than they are, copy them out rather than keep it all alive.
+        if (bytes * 2 < body.length) payloads = payloads.map((p) => p.slice());
         if (!queue.tryPushAll(payloads, bytes)) throw state.draining ? draining() : queueFull();
         metrics.payloadsAccepted.inc(payloads.length);
         return { accepted: payloads.length };
