@@ -1,12 +1,22 @@
 // Entrypoint: load the config, build the service, listen, and drain on SIGTERM/SIGINT.
+// `--help`, `--version` and `healthcheck` answer and exit.
 import { ConfigError, helpText, loadConfig, type Config } from "./config.ts";
+import { healthcheck } from "./healthcheck.ts";
 import { createLogger, errorField } from "./log.ts";
+import { onSignal, runtimeName } from "./runtime.ts";
 import { listen } from "./server.ts";
 import { createService } from "./service.ts";
 import { drain } from "./shutdown.ts";
+import { BUILD, VERSION } from "./version.ts";
 
-if (process.argv.includes("--help") || process.argv.includes("-h")) {
+const args = process.argv.slice(2);
+
+if (args.includes("--help") || args.includes("-h")) {
   process.stdout.write(helpText());
+  process.exit(0);
+}
+if (args.includes("--version")) {
+  process.stdout.write(`s3-ingest ${VERSION} (${BUILD})\n`);
   process.exit(0);
 }
 
@@ -19,6 +29,8 @@ try {
   process.exit(2);
 }
 
+if (args[0] === "healthcheck") process.exit(await healthcheck(config));
+
 const log = createLogger(config.LOG_LEVEL);
 process.on("unhandledRejection", (err) => log.limited("error", "unhandled", "unhandled rejection", { error: errorField(err) }));
 
@@ -28,6 +40,9 @@ const listener = listen(service);
 log.info("listening", {
   host: config.HOST,
   port: listener.port,
+  version: VERSION,
+  build: BUILD,
+  runtime: runtimeName,
   store: service.store.location,
   instance_id: service.instanceId,
   config,
@@ -36,6 +51,9 @@ log.info("listening", {
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) {
+    // A repeated SIGTERM often comes from a wrapper forwarding it (timeout, a process group kill):
+    // keep draining. A second Ctrl-C is a person who wants out now.
+    if (signal === "SIGTERM") return log.info("already draining", { signal });
     log.error("second signal: exiting without finishing the drain", { signal, unwritten: service.queue.length + service.uploader.inFlightRecords });
     process.exit(1);
   }
@@ -50,5 +68,5 @@ async function shutdown(signal: string) {
   log.error("shutdown deadline passed; acknowledged payloads were not written", { unwritten: result.unwritten });
   process.exit(1);
 }
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+onSignal("SIGTERM", () => void shutdown("SIGTERM"));
+onSignal("SIGINT", () => void shutdown("SIGINT"));

@@ -1,5 +1,6 @@
-// The listening socket (Bun.serve) around the app: counts responses by status and tracks
+// The listening socket around the app: counts responses by status and tracks
 // requests in flight, so shutdown can wait for them before closing the queue.
+import { serve } from "./runtime.ts";
 import type { Service } from "./service.ts";
 
 export interface Listener {
@@ -15,10 +16,10 @@ export function listen(service: Service): Listener {
   const { app, metrics, config } = service;
   let inFlight = 0;
   let waiters: (() => void)[] = [];
-  const server = Bun.serve({
+  const server = serve({
     hostname: config.HOST,
     port: config.PORT,
-    idleTimeout: config.IDLE_TIMEOUT_SECS,
+    idleTimeoutSecs: config.IDLE_TIMEOUT_SECS,
     async fetch(request) {
       inFlight++;
       try {
@@ -31,13 +32,13 @@ export function listen(service: Service): Listener {
     },
   });
   return {
-    port: server.port!,
+    port: server.port,
     get inFlight() {
       return inFlight;
     },
     whenNoRequests() {
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve));
     },
-    stop: () => server.stop(true),
+    stop: () => server.stop(),
   };
 }

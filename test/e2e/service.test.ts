@@ -3,10 +3,11 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { collection, idOf, ids } from "../support/collections.ts";
-import { ServiceProcess, serviceCommand, startService } from "../support/service-process.ts";
+import { ServiceProcess, startService } from "../support/service-process.ts";
 import { startS3 } from "../support/s3.ts";
+import { targets, type Target } from "../support/targets.ts";
 import { waitUntil } from "../support/wait.ts";
 
 // Real processes and a real S3 server: more than bun's 5 s default; every wait has its own deadline.
@@ -44,10 +45,15 @@ function expectExactly(landed: string[], acknowledged: string[]) {
   expect(new Set(landed).size).toBe(landed.length);
 }
 
-describe("s3-ingest as a process", () => {
+for (const target of targets()) {
+  // Deno runs the main cases: posts land, every error status, the SIGTERM drain.
+  const full = (name: string, fn: () => Promise<void>) => target.name !== "deno" && it(name, fn);
+  const start = (env: Record<string, string>) => startService(env, target);
+
+describe(`s3-ingest as a process (${target.name})`, () => {
   it("lands posted payloads in the bucket as gzip NDJSON, numbers with their exact digits", async () => {
     await using s3 = await startS3();
-    await using service = await startService({ ...s3.env, BATCH_MAX_WAIT_MS: "50" });
+    await using service = await start({ ...s3.env, BATCH_MAX_WAIT_MS: "50" });
     const res = await service.post('{"version":"1","token":"t","data":[{"id": 12345678901234567890},{"v":"é\\n","f":1.10}]}');
     expect(await res.json()).toEqual({ accepted: 2 });
     await waitUntil(async () => (await s3.lines()).length === 2, "2 payloads in the bucket");
@@ -59,7 +65,7 @@ describe("s3-ingest as a process", () => {
 
   it("drains 1,000 collections of 10 payloads on SIGTERM and exits 0 with all 10,000 in the bucket", async () => {
     await using s3 = await startS3();
-    await using service = await startService({ ...s3.env });
+    await using service = await start({ ...s3.env });
     const sent = collections("burst", 1_000, 10);
     const { acknowledged, statuses } = await postAll(service, sent);
     expect(statuses).toEqual({ 200: 1_000 });
@@ -72,9 +78,9 @@ describe("s3-ingest as a process", () => {
     expect(service.logs.some((l) => l.msg === "drained; exiting")).toBe(true);
   });
 
-  it("lands every acknowledged payload when the store goes down during posts and comes back", async () => {
+  full("lands every acknowledged payload when the store goes down during posts and comes back", async () => {
     await using s3 = await startS3();
-    await using service = await startService({
+    await using service = await start({
       ...s3.env,
       BATCH_MAX_WAIT_MS: "20",
       BATCH_MAX_RECORDS: "200",
@@ -99,9 +105,9 @@ describe("s3-ingest as a process", () => {
     expect(service.logs.some((l) => l.msg === "upload failed; retrying")).toBe(true);
   });
 
-  it("exits 1 and says how many payloads were not written when the drain deadline passes", async () => {
+  full("exits 1 and says how many payloads were not written when the drain deadline passes", async () => {
     await using s3 = await startS3();
-    await using service = await startService({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "300", RETRY_MAX_MS: "50" });
+    await using service = await start({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "300", RETRY_MAX_MS: "50" });
     await s3.stop();
     expect((await service.post(collection(ids("late", 7)))).status).toBe(200);
     service.signal("SIGTERM");
@@ -110,9 +116,9 @@ describe("s3-ingest as a process", () => {
     expect(line?.unwritten).toBe(7);
   });
 
-  it("exits 0 at the deadline when only a request that was never acknowledged is still arriving", async () => {
+  full("exits 0 at the deadline when only a request that was never acknowledged is still arriving", async () => {
     await using s3 = await startS3();
-    await using service = await startService({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "300" });
+    await using service = await start({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "300" });
     const socket = await Bun.connect({ hostname: "127.0.0.1", port: service.port, socket: { data() {} } });
     socket.write("POST /v1/collect HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"version\":");
     await waitUntil(async () => (await (await fetch(`${service.url}/metrics`)).text()).includes('status="200"'), "a scrape to show the server is serving");
@@ -123,7 +129,7 @@ describe("s3-ingest as a process", () => {
 
   it("answers DRAINING and fails /ready while it drains", async () => {
     await using s3 = await startS3();
-    await using service = await startService({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "5000", RETRY_BASE_MS: "1000", RETRY_MAX_MS: "1000" });
+    await using service = await start({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "5000", RETRY_BASE_MS: "1000", RETRY_MAX_MS: "1000" });
     await s3.stop(); // keep the drain going long enough to look at it
     expect((await service.post(collection(["held"]))).status).toBe(200);
     service.signal("SIGTERM");
@@ -137,9 +143,9 @@ describe("s3-ingest as a process", () => {
     expect((await s3.lines()).map(idOf)).toEqual(["held"]);
   });
 
-  it("writes one plain JSON object per payload in seed mode", async () => {
+  full("writes one plain JSON object per payload in seed mode", async () => {
     await using s3 = await startS3();
-    await using service = await startService({ ...s3.env, BATCH_MAX_RECORDS: "1", COMPRESSION: "none", MAX_WORKERS: "16" });
+    await using service = await start({ ...s3.env, BATCH_MAX_RECORDS: "1", COMPRESSION: "none", MAX_WORKERS: "16" });
     expect((await service.post(collection(ids("seed", 5)))).status).toBe(200);
     await waitUntil(async () => (await s3.objects()).length === 5, "5 objects");
     for (const obj of await s3.objects()) {
@@ -149,8 +155,8 @@ describe("s3-ingest as a process", () => {
     }
   });
 
-  it("stores to ./data when no bucket is configured", async () => {
-    await using service = await startService({ BATCH_MAX_WAIT_MS: "20" });
+  full("stores to ./data when no bucket is configured", async () => {
+    await using service = await start({ BATCH_MAX_WAIT_MS: "20" });
     expect((await service.post(collection(ids("local", 3)))).status).toBe(200);
     const dir = join(service.cwd, "data", "events");
     const files = () => readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ndjson.gz"));
@@ -168,16 +174,56 @@ describe("s3-ingest as a process", () => {
   });
 
   it("refuses to start on a bad setting with one line naming it, exit code 2", async () => {
-    const proc = Bun.spawn([...serviceCommand()], { env: { PATH: process.env.PATH ?? "", MAX_WORKERS: "0" }, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(await target.command(), { env: { PATH: process.env.PATH ?? "", MAX_WORKERS: "0" }, stdout: "pipe", stderr: "pipe" });
     expect(await proc.exited).toBe(2);
     const stderr = await new Response(proc.stderr).text();
     expect(stderr.trim().split("\n")).toEqual(['s3-ingest: invalid configuration: MAX_WORKERS must be an integer from 1 to 4096, got "0"']);
   });
 
+  it("prints its version on --version", async () => {
+    const proc = Bun.spawn([...(await target.command()), "--version"], { stdout: "pipe" });
+    expect(await proc.exited).toBe(0);
+    const text = await new Response(proc.stdout).text();
+    expect(text).toMatch(target.name === "binary" ? /^s3-ingest \d+\.\d+\.\d+ \([0-9a-f]+ \d{4}-\d\d-\d\d\)\n$/ : /^s3-ingest \d+\.\d+\.\d+ \(source\)\n$/);
+  });
+
+  it("answers every error status over a real socket with a JSON error body", async () => {
+    await using s3 = await startS3();
+    await using service = await start({ ...s3.env, MAX_BODY_BYTES: "2048", MAX_QUEUE: "5", BATCH_MAX_WAIT_MS: "60000" });
+    const url = `${service.url}/v1/collect`;
+    const json = { "content-type": "application/json" };
+    const cases: [string, () => Promise<Response>, number, string][] = [
+      ["malformed JSON", () => service.post("{nope"), 400, "INVALID_JSON"],
+      ["bad gzip", () => service.post("{}", { "content-encoding": "gzip" }), 400, "INVALID_GZIP"],
+      ["unknown path", () => fetch(`${service.url}/nowhere`), 404, "NOT_FOUND"],
+      ["GET on the path", () => fetch(url), 405, "METHOD_NOT_ALLOWED"],
+      ["large Content-Length", () => service.post(collection(ids("big", 40))), 413, "PAYLOAD_TOO_LARGE"],
+      ["large chunked body", () => fetch(url, { method: "POST", headers: json, body: new Blob([collection(ids("big", 40))]).stream() }), 413, "PAYLOAD_TOO_LARGE"],
+      ["gzip bomb", () => service.post(gzipSync(`{"data":"${" ".repeat(1_000_000)}"}`), { "content-encoding": "gzip" }), 413, "PAYLOAD_TOO_LARGE"],
+      ["text/plain", () => service.post(collection(["x"]), { "content-type": "text/plain" }), 415, "UNSUPPORTED_MEDIA_TYPE"],
+      ["brotli", () => service.post(collection(["x"]), { "content-encoding": "br" }), 415, "UNSUPPORTED_ENCODING"],
+      ["schema", () => service.post(JSON.stringify({ version: "1", token: "secret-token", data: [1] })), 422, "VALIDATION"],
+    ];
+    for (const [what, send, status, code] of cases) {
+      const res = await send();
+      const body = await res.text();
+      expect({ what, status: res.status, type: res.headers.get("content-type"), body: JSON.parse(body).error }).toEqual({ what, status, type: "application/json", body: code });
+      expect(body).not.toContain("secret-token");
+    }
+    expect((await fetch(url)).headers.get("allow")).toBe("POST");
+    expect((await service.post(collection(ids("q", 3)))).status).toBe(200);
+    const full = await service.post(collection(ids("r", 3)));
+    expect(full.status).toBe(503);
+    expect(full.headers.get("retry-after")).toBe("1");
+    expect(((await full.json()) as { error: string }).error).toBe("QUEUE_FULL");
+    expect((await fetch(`${service.url}/health`)).status).toBe(200);
+  });
+
   it("prints every variable on --help", async () => {
-    const proc = Bun.spawn([...serviceCommand(), "--help"], { stdout: "pipe" });
+    const proc = Bun.spawn([...(await target.command()), "--help"], { stdout: "pipe" });
     expect(await proc.exited).toBe(0);
     const text = await new Response(proc.stdout).text();
     for (const name of ["MAX_WORKERS", "MAX_QUEUE", "S3_BUCKET", "SHUTDOWN_TIMEOUT_MS"]) expect(text).toContain(name);
   });
 });
+}

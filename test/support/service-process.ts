@@ -2,15 +2,9 @@
 // port is read from the "listening" line, and it is killed on dispose if still running.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { sourceTarget, type Target } from "./targets.ts";
 import { waitUntil } from "./wait.ts";
-
-const ROOT = resolve(import.meta.dir, "../..");
-
-/** The command that runs the service: the source under the current Bun by default. */
-export function serviceCommand(): string[] {
-  return [process.execPath, join(ROOT, "src/main.ts")];
-}
 
 export type LogLine = Record<string, unknown> & { level: string; msg: string };
 
@@ -21,10 +15,19 @@ export class ServiceProcess {
   readonly proc: ReturnType<typeof Bun.spawn>;
   port = 0;
 
-  constructor(env: Record<string, string>, args: string[] = []) {
-    this.proc = Bun.spawn([...serviceCommand(), ...args], {
+  constructor(command: string[], env: Record<string, string>) {
+    this.proc = Bun.spawn(command, {
       cwd: this.cwd,
-      env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
+      // A clean environment: no AWS keys or profiles of the machine leak into the service.
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: this.cwd,
+        AWS_CONFIG_FILE: join(this.cwd, "no-aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE: join(this.cwd, "no-aws-credentials"),
+        HOST: "127.0.0.1",
+        PORT: "0",
+        ...env,
+      },
       stdout: "pipe",
       stderr: "pipe",
     });
@@ -65,7 +68,7 @@ export class ServiceProcess {
     return this;
   }
 
-  post(body: string, headers: Record<string, string> = {}): Promise<Response> {
+  post(body: NonNullable<RequestInit["body"]>, headers: Record<string, string> = {}): Promise<Response> {
     return fetch(`${this.url}/v1/collect`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
   }
 
@@ -86,8 +89,8 @@ export class ServiceProcess {
   }
 }
 
-export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
-  const service = new ServiceProcess(env);
+export async function startService(env: Record<string, string>, target: Target = sourceTarget): Promise<ServiceProcess> {
+  const service = new ServiceProcess(await target.command(), env);
   try {
     return await service.ready();
   } catch (err) {

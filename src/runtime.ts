@@ -1,0 +1,38 @@
+// The few things that differ between Bun and Deno, behind one seam: the listening socket and
+// signal handlers. Everything else (Elysia, node:zlib, node:fs, the AWS SDK) runs on both.
+declare const Deno: {
+  serve(
+    options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): { addr: { port: number }; shutdown(): Promise<void> };
+  addSignalListener(signal: string, handler: () => void): void;
+};
+
+export const runtimeName: "bun" | "deno" = typeof Bun !== "undefined" ? "bun" : "deno";
+
+export interface ServeOptions {
+  hostname: string;
+  port: number;
+  idleTimeoutSecs: number;
+  fetch: (request: Request) => Promise<Response>;
+}
+
+export interface Server {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export function serve(o: ServeOptions): Server {
+  if (runtimeName === "bun") {
+    const server = Bun.serve({ hostname: o.hostname, port: o.port, idleTimeout: o.idleTimeoutSecs, fetch: o.fetch });
+    return { port: server.port!, stop: () => server.stop(true) };
+  }
+  // Deno.serve has no idle timeout setting; its own keep-alive handling applies.
+  const server = Deno.serve({ hostname: o.hostname, port: o.port, onListen: () => {} }, o.fetch);
+  return { port: server.addr.port, stop: () => server.shutdown() };
+}
+
+export function onSignal(signal: "SIGTERM" | "SIGINT" | "SIGHUP", handler: () => void): void {
+  if (runtimeName === "bun") process.on(signal, handler);
+  else Deno.addSignalListener(signal, handler);
+}
