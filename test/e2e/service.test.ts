@@ -219,6 +219,16 @@ describe(`s3-ingest as a process (${target.name})`, () => {
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
   });
 
+  it("answers `healthcheck` with exit 0 while serving and 1 when nothing listens", async () => {
+    await using service = await start({});
+    const command = await target.command();
+    const check = (port: number) => Bun.spawn([...command, "healthcheck"], { env: { PATH: process.env.PATH ?? "", PORT: String(port) } }).exited;
+    expect(await check(service.port)).toBe(0);
+    service.signal("SIGTERM");
+    expect(await service.exited()).toBe(0);
+    expect(await check(service.port)).toBe(1);
+  });
+
   it("prints every variable on --help", async () => {
     const proc = Bun.spawn([...(await target.command()), "--help"], { stdout: "pipe" });
     expect(await proc.exited).toBe(0);
