@@ -1,0 +1,40 @@
+// The deployment kit must stay in step with the service: the unit waits longer than the drain,
+// the env example names only real variables, the IAM policy grants PutObject and nothing else.
+import { describe, expect, it } from "bun:test";
+import { readFileSync } from "node:fs";
+import { ConfigSchema, loadConfig } from "../src/config.ts";
+
+const read = (path: string) => readFileSync(new URL(`../deploy/${path}`, import.meta.url), "utf8");
+const unit = read("s3-ingest.service");
+const setting = (name: string) => unit.match(new RegExp(`^${name}=(.*)$`, "m"))?.[1];
+const envExample = Object.fromEntries(
+  read("s3-ingest.env.example")
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => l.split("=", 2) as [string, string]),
+);
+
+describe("deploy kit", () => {
+  it("gives the drain longer than SHUTDOWN_TIMEOUT_MS before systemd kills the service", () => {
+    const drainSecs = loadConfig(envExample).SHUTDOWN_TIMEOUT_MS / 1000;
+    expect(Number(setting("TimeoutStopSec"))).toBeGreaterThan(drainSecs);
+    expect(setting("KillSignal")).toBe("SIGTERM");
+    expect(setting("KillMode")).toBe("mixed");
+    expect(setting("Restart")).toBe("always");
+    expect(Number(setting("LimitNOFILE"))).toBeGreaterThanOrEqual(65536);
+  });
+
+  it("names only variables the service knows in the env example, with valid values", () => {
+    for (const name of Object.keys(envExample)) expect(Object.keys(ConfigSchema.properties)).toContain(name);
+    expect(() => loadConfig(envExample)).not.toThrow();
+    expect(Object.keys(envExample).some((k) => k.startsWith("AWS_ACCESS") || k.startsWith("AWS_SECRET"))).toBe(false);
+  });
+
+  it("grants s3:PutObject on the bucket's prefix and nothing else", () => {
+    const policy = JSON.parse(read("iam-policy.json"));
+    expect(policy.Statement).toHaveLength(1);
+    const [statement] = policy.Statement;
+    expect(statement).toMatchObject({ Effect: "Allow", Action: "s3:PutObject" });
+    expect(statement.Resource).toBe(`arn:aws:s3:::${envExample.S3_BUCKET}/${envExample.S3_PREFIX}/*`);
+  });
+});
