@@ -25,13 +25,23 @@ export const ConfigSchema = Type.Object({
     "Largest request body, in bytes, before and after gzip decompression; larger bodies get 413.",
   ),
   MAX_PAYLOADS_PER_REQUEST: Int(1000, 1, 1_000_000, "Most payloads in one collection's `data`; more get 422."),
-  MAX_QUEUE: Int(200_000, 1, 100_000_000, "Capacity of the in-memory queue, in payloads."),
-  MAX_QUEUE_BYTES: Int(64 * MiB, 1024, 16 * 1024 * MiB, "Capacity of the in-memory queue, in payload bytes."),
-  MAX_WORKERS: Int(8, 1, 4096, "Number of upload loops, i.e. the most S3 PUTs in flight at once."),
-  BATCH_MAX_RECORDS: Int(50_000, 1, 10_000_000, "Most payloads in one object (clamped to MAX_QUEUE)."),
-  BATCH_MAX_BYTES: Int(8 * MiB, 1, 4096 * MiB, "Most uncompressed payload bytes in one object, clamped to MAX_QUEUE_BYTES (a larger payload still makes its own object)."),
-  BATCH_MAX_WAIT_MS: Int(30_000, 0, 3_600_000, "Longest time a batch waits to fill before it is written anyway."),
-  COMPRESSION: OneOf(["gzip", "none"] as const, "gzip", "Object encoding: `gzip` (`.ndjson.gz`) or `none` (`.ndjson`)."),
+  MAX_QUEUE: Int(100_000, 1, 100_000_000, "Capacity of the in-memory queue, in payloads."),
+  MAX_QUEUE_BYTES: Int(16 * MiB, 1024, 16 * 1024 * MiB, "Capacity of the in-memory queue, in payload bytes (one newline each included); preallocated. At least MAX_BODY_BYTES."),
+  MAX_WORKERS: Int(4, 1, 4096, "Number of upload loops, i.e. the most S3 PUTs in flight at once."),
+  BATCH_MAX_RECORDS: Int(20_000, 1, 10_000_000, "Most payloads in one object (clamped to MAX_QUEUE)."),
+  BATCH_MAX_BYTES: Int(2 * MiB, 1, 4096 * MiB, "Most uncompressed payload bytes in one object, clamped to MAX_QUEUE_BYTES (a larger payload still makes its own object)."),
+  BATCH_MAX_WAIT_MS: Int(3_000, 0, 3_600_000, "Longest time a batch waits to fill before it is written anyway."),
+  COMPRESSION: OneOf(
+    ["zstd", "gzip", "none"] as const,
+    "zstd",
+    "Object encoding: `zstd` (`.ndjson.zst`), `gzip` (`.ndjson.gz`, for readers without zstd) or `none` (`.ndjson`).",
+  ),
+  COMPRESSION_LEVEL: Int(0, 0, 19, "Compression level; 0 picks the codec's default here (zstd 1, gzip 6). zstd takes 1-19, gzip 1-9."),
+  S3_CLIENT: OneOf(
+    ["bun", "aws-sdk"] as const,
+    "bun",
+    "S3 client: `bun` (Bun's native client, far less CPU per PUT) or `aws-sdk`. On Deno the AWS SDK is always used.",
+  ),
   S3_BUCKET: Str("", "Bucket to write to. Empty: write to the local directory DATA_DIR instead."),
   S3_PREFIX: Str("events", "Key prefix of every object (no leading or trailing slash)."),
   S3_ENDPOINT: Str("", "Endpoint URL of an S3-compatible store (MinIO, s3rver). Empty: AWS S3."),
@@ -90,6 +100,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const config = out as Static<typeof ConfigSchema>;
   config.S3_PREFIX = config.S3_PREFIX.replace(/^\/+|\/+$/g, "");
+  if (config.COMPRESSION === "gzip" && config.COMPRESSION_LEVEL > 9) {
+    throw new ConfigError(`COMPRESSION_LEVEL must be from 0 to 9 with gzip, got "${config.COMPRESSION_LEVEL}"`);
+  }
+  if (config.MAX_QUEUE_BYTES < config.MAX_BODY_BYTES) {
+    throw new ConfigError(`MAX_QUEUE_BYTES must be at least MAX_BODY_BYTES (${config.MAX_BODY_BYTES}), got "${config.MAX_QUEUE_BYTES}"`);
+  }
   // A batch fills from the queue, so it can never be larger than the queue: clamp rather than wait forever.
   config.BATCH_MAX_RECORDS = Math.min(config.BATCH_MAX_RECORDS, config.MAX_QUEUE);
   config.BATCH_MAX_BYTES = Math.min(config.BATCH_MAX_BYTES, config.MAX_QUEUE_BYTES);

@@ -1,5 +1,7 @@
-// The few things that differ between Bun and Deno, behind one seam: the listening socket and
-// signal handlers. Everything else (Elysia, node:zlib, node:fs, the AWS SDK) runs on both.
+// The few things that differ between Bun and Deno, behind one seam: the listening socket,
+// signal handlers and zstd. Everything else (Elysia, node:zlib, node:fs, the AWS SDK) runs on both.
+import { constants, zstdCompress as nodeZstd } from "node:zlib";
+import { promisify } from "node:util";
 declare const Deno: {
   serve(
     options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void },
@@ -35,4 +37,12 @@ export function serve(o: ServeOptions): Server {
 export function onSignal(signal: "SIGTERM" | "SIGINT" | "SIGHUP", handler: () => void): void {
   if (runtimeName === "bun") process.on(signal, handler);
   else Deno.addSignalListener(signal, handler);
+}
+
+const nodeZstdAsync = promisify(nodeZstd);
+
+/** zstd off the event loop: Bun's native binding (twice as fast here), else node:zlib's. */
+export async function zstdCompress(data: Uint8Array, level: number): Promise<Uint8Array> {
+  if (runtimeName === "bun") return Bun.zstdCompress(data, { level });
+  return new Uint8Array(await nodeZstdAsync(data, { params: { [constants.ZSTD_c_compressionLevel]: level } }));
 }

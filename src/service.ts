@@ -22,7 +22,7 @@ export interface ServiceOptions {
 export function createService(config: Config, options: ServiceOptions) {
   const { log } = options;
   const metrics = createMetrics();
-  const queue = new RingBuffer<Uint8Array>(config.MAX_QUEUE, config.MAX_QUEUE_BYTES, (p) => p.length);
+  const queue = new RingBuffer(config.MAX_QUEUE, config.MAX_QUEUE_BYTES);
   const health = new StoreHealth(config.STORE_FAILING_AFTER_MS);
   const state: ServiceState = { draining: false };
   const store = options.store ?? createStore(config);
@@ -34,6 +34,7 @@ export function createService(config: Config, options: ServiceOptions) {
       maxBytes: config.BATCH_MAX_BYTES,
       maxWaitMs: config.BATCH_MAX_WAIT_MS,
       compression: config.COMPRESSION,
+      compressionLevel: config.COMPRESSION_LEVEL,
       retry: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
     },
     { queue, store, keys: createKeyNamer(config.S3_PREFIX, instanceId), health, metrics, log },

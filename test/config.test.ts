@@ -8,7 +8,8 @@ describe("loadConfig", () => {
     expect(c.PORT).toBe(8080);
     expect(c.HOST).toBe("0.0.0.0");
     expect(c.MAX_BODY_BYTES).toBe(1024 * 1024);
-    expect(c.COMPRESSION).toBe("gzip");
+    expect(c.COMPRESSION).toBe("zstd");
+    expect(c.S3_CLIENT).toBe("bun");
     expect(c.S3_BUCKET).toBe("");
     expect(c.DATA_DIR).toBe("./data");
     expect(Object.isFrozen(c)).toBe(true);
@@ -26,13 +27,24 @@ describe("loadConfig", () => {
   it("names the variable and the value received when a value is bad", () => {
     expect(() => loadConfig({ MAX_QUEUE: "0" })).toThrow(new ConfigError('MAX_QUEUE must be an integer from 1 to 100000000, got "0"'));
     expect(() => loadConfig({ PORT: "80a" })).toThrow(new ConfigError('PORT must be an integer from 0 to 65535, got "80a"'));
-    expect(() => loadConfig({ COMPRESSION: "brotli" })).toThrow(new ConfigError('COMPRESSION must be one of gzip, none, got "brotli"'));
+    expect(() => loadConfig({ COMPRESSION: "brotli" })).toThrow(new ConfigError('COMPRESSION must be one of zstd, gzip, none, got "brotli"'));
     expect(() => loadConfig({ S3_FORCE_PATH_STYLE: "maybe" })).toThrow(new ConfigError('S3_FORCE_PATH_STYLE must be true or false, got "maybe"'));
   });
 
   it("clamps batches to the queue that feeds them, so a batch can always fill", () => {
     expect(loadConfig({ MAX_QUEUE: "10" }).BATCH_MAX_RECORDS).toBe(10);
-    expect(loadConfig({ MAX_QUEUE_BYTES: "2048", BATCH_MAX_BYTES: "4096" }).BATCH_MAX_BYTES).toBe(2048);
+    expect(loadConfig({ MAX_BODY_BYTES: "1024", MAX_QUEUE_BYTES: "2048", BATCH_MAX_BYTES: "4096" }).BATCH_MAX_BYTES).toBe(2048);
+  });
+
+  it("refuses a queue too small to take one request of MAX_BODY_BYTES", () => {
+    expect(() => loadConfig({ MAX_BODY_BYTES: "4096", MAX_QUEUE_BYTES: "2048" })).toThrow(
+      new ConfigError('MAX_QUEUE_BYTES must be at least MAX_BODY_BYTES (4096), got "2048"'),
+    );
+  });
+
+  it("refuses a gzip level past 9", () => {
+    expect(() => loadConfig({ COMPRESSION: "gzip", COMPRESSION_LEVEL: "12" })).toThrow(new ConfigError('COMPRESSION_LEVEL must be from 0 to 9 with gzip, got "12"'));
+    expect(loadConfig({ COMPRESSION_LEVEL: "12" }).COMPRESSION_LEVEL).toBe(12);
   });
 });
 

@@ -1,5 +1,6 @@
-// POST /v1/collect: read the body under its limits, check it against the schema (through
-// Elysia), then put every payload in the queue or none of them, and only then answer 200.
+// POST /v1/collect: read the body under its limits, scan it (JSON syntax, payload spans), check
+// its envelope against the schema (through Elysia), then copy every payload into the queue or
+// none of them, and only then answer 200.
 import { Elysia } from "elysia";
 import type { Config } from "../config.ts";
 import { HttpError } from "../errors.ts";
@@ -7,7 +8,7 @@ import type { Metrics } from "../metrics.ts";
 import type { RingBuffer } from "../queue/ring-buffer.ts";
 import type { StoreHealth } from "../upload/store-health.ts";
 import { collectionSchema } from "./collection.ts";
-import { payloadSlices } from "./payload-slices.ts";
+import { scanCollection } from "./scan-collection.ts";
 import { bodyEncoding, readBody } from "./read-body.ts";
 
 export interface ServiceState {
@@ -16,13 +17,11 @@ export interface ServiceState {
 
 export interface IngestDeps {
   config: Config;
-  queue: RingBuffer<Uint8Array>;
+  queue: RingBuffer;
   metrics: Metrics;
   health: StoreHealth;
   state: ServiceState;
 }
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function checkContentType(header: string | null): void {
   const media = header?.split(";", 1)[0]!.trim().toLowerCase();
@@ -32,7 +31,7 @@ function checkContentType(header: string | null): void {
 }
 
 export function ingestRoutes({ config, queue, metrics, health, state }: IngestDeps) {
-  const bodies = new WeakMap<Request, Uint8Array>();
+  const bodies = new WeakMap<Request, { body: Uint8Array; spans: number[] }>();
   const draining = () => new HttpError(503, "DRAINING", "the service is shutting down; retry on another instance", { "retry-after": "1" });
   // While the store is failing the queue will not empty soon: ask clients to back off longer.
   const queueFull = () =>
@@ -42,16 +41,11 @@ export function ingestRoutes({ config, queue, metrics, health, state }: IngestDe
     .post(
       "/v1/collect",
       ({ request }) => {
-        const body = bodies.get(request)!;
-        let payloads = payloadSlices(body);
-        let bytes = 0;
-        for (const p of payloads) bytes += p.length;
-        // Payloads are views into the body. The queue counts payload bytes, so when the rest of
-        // the body is larger than they are, copy them out rather than keep it all alive.
-        if (bytes * 2 < body.length) payloads = payloads.map((p) => p.slice());
-        if (!queue.tryPushAll(payloads, bytes)) throw state.draining ? draining() : queueFull();
-        metrics.payloadsAccepted.inc(payloads.length);
-        return { accepted: payloads.length };
+        const { body, spans } = bodies.get(request)!;
+        if (!queue.tryPush(body, spans)) throw state.draining ? draining() : queueFull();
+        const accepted = spans.length / 2;
+        metrics.payloadsAccepted.inc(accepted);
+        return { accepted };
       },
       {
         async parse({ request }) {
@@ -60,15 +54,15 @@ export function ingestRoutes({ config, queue, metrics, health, state }: IngestDe
           const encoding = bodyEncoding(request.headers.get("content-encoding"));
           // Refuse before reading the body when not even one more payload fits.
           if (!queue.fits(1, 0)) throw queueFull();
-          const bytes = await readBody(request, config.MAX_BODY_BYTES, encoding);
-          let parsed: unknown;
+          const body = await readBody(request, config.MAX_BODY_BYTES, encoding);
+          let scanned;
           try {
-            parsed = JSON.parse(utf8.decode(bytes));
+            scanned = scanCollection(body);
           } catch (err) {
             throw new HttpError(400, "INVALID_JSON", "body is not valid UTF-8 JSON", {}, { cause: err });
           }
-          bodies.set(request, bytes);
-          return parsed;
+          bodies.set(request, { body, spans: scanned.spans });
+          return scanned.envelope;
         },
         body: collectionSchema(config.MAX_PAYLOADS_PER_REQUEST),
       },

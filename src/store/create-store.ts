@@ -1,12 +1,19 @@
-// Picks the store from the config: S3 when S3_BUCKET is set, else the local directory.
+// Picks the store from the config: S3 when S3_BUCKET is set (Bun's client or the AWS SDK),
+// else the local directory.
 import type { Config } from "../config.ts";
+import { runtimeName } from "../runtime.ts";
+import { createAwsSdkStore } from "./aws-sdk-store.ts";
+import { createBunS3Store } from "./bun-s3-store.ts";
 import { createLocalDirStore } from "./local-dir-store.ts";
-import { createS3Store } from "./s3-store.ts";
 import type { ObjectStore } from "./store.ts";
+
+/** The S3 client actually used: Bun's native client exists only on Bun. */
+export const s3ClientFor = (config: Config) => (runtimeName === "bun" ? config.S3_CLIENT : "aws-sdk");
 
 export function createStore(config: Config): ObjectStore {
   if (!config.S3_BUCKET) return createLocalDirStore(config.DATA_DIR);
-  return createS3Store({
+  const create = s3ClientFor(config) === "bun" ? createBunS3Store : createAwsSdkStore;
+  return create({
     bucket: config.S3_BUCKET,
     region: config.AWS_REGION,
     endpoint: config.S3_ENDPOINT,

@@ -4,7 +4,7 @@
 import type { Logger } from "../log.ts";
 import { errorField } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
-import type { RingBuffer } from "../queue/ring-buffer.ts";
+import type { Batch, RingBuffer } from "../queue/ring-buffer.ts";
 import { StoreError, type ObjectStore } from "../store/store.ts";
 import { encodeBatch, type Compression } from "./encode.ts";
 import type { KeyNamer } from "./object-key.ts";
@@ -17,11 +17,13 @@ export interface UploaderOptions {
   maxBytes: number;
   maxWaitMs: number;
   compression: Compression;
+  /** 0: the codec's default. */
+  compressionLevel: number;
   retry: RetryPolicy;
 }
 
 export interface UploaderDeps {
-  queue: RingBuffer<Uint8Array>;
+  queue: RingBuffer;
   store: ObjectStore;
   keys: KeyNamer;
   health: StoreHealth;
@@ -36,6 +38,12 @@ export class Uploader {
   private inFlight = 0;
   private loops: Promise<void>[] = [];
   private idleWaiters: (() => void)[] = [];
+  /**
+   * Batch buffers, reused: a fresh BATCH_MAX_BYTES buffer per batch kept hundreds of MiB of freed
+   * pages in RSS (BENCHMARKS.md). Shared by the loops, so only as many exist as batches were
+   * ever in flight at once, not one per loop.
+   */
+  private buffers: Uint8Array[] = [];
 
   constructor(
     private readonly o: UploaderOptions,
@@ -77,11 +85,13 @@ export class Uploader {
 
   private async loop(): Promise<void> {
     for (;;) {
-      const batch = await this.nextBatch();
+      const scratch = this.buffers.pop() ?? new Uint8Array(this.o.maxBytes);
+      const batch = await this.nextBatch(scratch);
       if (batch === null) return;
-      this.inFlight += batch.length;
+      this.inFlight += batch.records;
       await this.deliver(batch);
-      this.inFlight -= batch.length;
+      this.inFlight -= batch.records;
+      this.buffers.push(scratch);
       if (this.idleWaiters.length && this.isIdle()) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
       }
@@ -89,7 +99,7 @@ export class Uploader {
   }
 
   /** Serialised: only the loop holding the lock waits for a batch to fill. */
-  private async nextBatch(): Promise<Uint8Array[] | null> {
+  private async nextBatch(scratch: Uint8Array): Promise<Batch | null> {
     const previous = this.fillLock;
     let release!: () => void;
     this.fillLock = new Promise((resolve) => (release = resolve));
@@ -105,17 +115,17 @@ export class Uploader {
         await queue.waitFor(this.o.maxRecords, this.o.maxBytes);
         clearTimeout(timer);
       }
-      return queue.drain(this.o.maxRecords, this.o.maxBytes);
+      return queue.drain(this.o.maxRecords, this.o.maxBytes, scratch);
     } finally {
       release();
     }
   }
 
-  private async deliver(batch: Uint8Array[]): Promise<void> {
+  private async deliver(batch: Batch): Promise<void> {
     const { store, metrics, health, log } = this.d;
     let encoded;
     try {
-      encoded = await encodeBatch(batch, this.o.compression);
+      encoded = await encodeBatch(batch, this.o.compression, this.o.compressionLevel);
     } catch (err) {
       // Cannot happen with valid input; if it does, keep the batch as plain NDJSON rather than lose it.
       log.error("encoding a batch failed; writing it uncompressed", { error: errorField(err) });
@@ -131,7 +141,7 @@ export class Uploader {
         metrics.uploadSeconds.observe((performance.now() - started) / 1000);
         metrics.objectsWritten.inc();
         metrics.bytesWritten.inc(encoded.body.length);
-        metrics.payloadsWritten.inc(batch.length);
+        metrics.payloadsWritten.inc(batch.records);
         health.success();
         return;
       } catch (err) {
@@ -144,7 +154,7 @@ export class Uploader {
           error: e.message,
           retryable: e.retryable,
           retry_in_ms: delay,
-          records: batch.length,
+          records: batch.records,
         });
         await new Promise((resolve) => setTimeout(resolve, delay));
       }

@@ -17,8 +17,12 @@ setDefaultTimeout(60_000);
 // the first set due for refresh two seconds after it is issued.
 const REFRESH_WINDOW_SECS = 300;
 
-for (const target of targets().filter((t) => t.name !== "deno")) {
-  describe(`credentials from the EC2 instance profile (${target.name})`, () => {
+const runs = targets()
+  .filter((t) => t.name !== "deno")
+  .flatMap((target) => (["bun", "aws-sdk"] as const).map((client) => ({ target, client })));
+
+for (const { target, client } of runs) {
+  describe(`credentials from the EC2 instance profile (${target.name}, S3_CLIENT=${client})`, () => {
     it("uploads with IMDSv2 credentials when no AWS keys are set, and refreshes them before they expire", async () => {
       await using s3 = await startS3();
       await using proxy = new S3Proxy(() => s3.endpoint);
@@ -35,6 +39,7 @@ for (const target of targets().filter((t) => t.name !== "deno")) {
           S3_FORCE_PATH_STYLE: "true",
           AWS_REGION: "us-east-1",
           AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint,
+          S3_CLIENT: client,
           BATCH_MAX_WAIT_MS: "20",
         },
         target,
@@ -73,6 +78,7 @@ for (const target of targets().filter((t) => t.name !== "deno")) {
           S3_FORCE_PATH_STYLE: "true",
           AWS_REGION: "us-east-1",
           AWS_CONTAINER_CREDENTIALS_FULL_URI: `${imds.endpoint}${imds.ecsPath}`,
+          S3_CLIENT: client,
           BATCH_MAX_WAIT_MS: "20",
         },
         target,

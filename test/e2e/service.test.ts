@@ -3,7 +3,7 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync, zstdDecompressSync } from "node:zlib";
 import { collection, idOf, ids } from "../support/collections.ts";
 import { ServiceProcess, startService } from "../support/service-process.ts";
 import { startS3 } from "../support/s3.ts";
@@ -51,15 +51,15 @@ for (const target of targets()) {
   const start = (env: Record<string, string>) => startService(env, target);
 
 describe(`s3-ingest as a process (${target.name})`, () => {
-  it("lands posted payloads in the bucket as gzip NDJSON, numbers with their exact digits", async () => {
+  it("lands posted payloads in the bucket as zstd NDJSON, numbers with their exact digits", async () => {
     await using s3 = await startS3();
     await using service = await start({ ...s3.env, BATCH_MAX_WAIT_MS: "50" });
     const res = await service.post('{"version":"1","token":"t","data":[{"id": 12345678901234567890},{"v":"é\\n","f":1.10}]}');
     expect(await res.json()).toEqual({ accepted: 2 });
     await waitUntil(async () => (await s3.lines()).length === 2, "2 payloads in the bucket");
     const [obj] = await s3.objects();
-    expect(obj!.key).toMatch(/^events\/dt=\d{4}-\d\d-\d\d\/hr=\d\d\/\d{13}-[0-9a-f]{16}-0\.ndjson\.gz$/);
-    expect(obj!.contentEncoding).toBe("gzip");
+    expect(obj!.key).toMatch(/^events\/dt=\d{4}-\d\d-\d\d\/hr=\d\d\/\d{13}-[0-9a-f]{16}-0\.ndjson\.zst$/);
+    expect(obj!.contentEncoding).toBe("zstd");
     expect(obj!.lines).toEqual(['{"id": 12345678901234567890}', '{"v":"é\\n","f":1.10}']);
   });
 
@@ -150,7 +150,7 @@ describe(`s3-ingest as a process (${target.name})`, () => {
     await waitUntil(async () => (await s3.objects()).length === 5, "5 objects");
     for (const obj of await s3.objects()) {
       expect(obj.key).toEndWith(".json");
-      expect(obj.contentType).toBe("application/json");
+      expect(obj.contentType).toStartWith("application/json");
       expect(obj.lines).toHaveLength(1);
     }
   });
@@ -159,7 +159,7 @@ describe(`s3-ingest as a process (${target.name})`, () => {
     await using service = await start({ BATCH_MAX_WAIT_MS: "20" });
     expect((await service.post(collection(ids("local", 3)))).status).toBe(200);
     const dir = join(service.cwd, "data", "events");
-    const files = () => readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ndjson.gz"));
+    const files = () => readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ndjson.zst"));
     await waitUntil(() => {
       try {
         return files().length > 0;
@@ -167,7 +167,7 @@ describe(`s3-ingest as a process (${target.name})`, () => {
         return false;
       }
     }, "an object file in ./data");
-    const text = new TextDecoder().decode(gunzipSync(readFileSync(join(dir, files()[0]!))));
+    const text = new TextDecoder().decode(zstdDecompressSync(readFileSync(join(dir, files()[0]!))));
     expect(text.trim().split("\n").map(idOf)).toEqual(ids("local", 3));
     service.signal("SIGINT");
     expect(await service.exited()).toBe(0);

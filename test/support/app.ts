@@ -11,6 +11,10 @@ export function testService(env: Record<string, string> = {}) {
   const request = (path: string, init: RequestInit = {}) => service.app.handle(new Request(`http://localhost${path}`, init));
   const post = (body: NonNullable<RequestInit["body"]>, headers: Record<string, string> = {}) =>
     request("/v1/collect", { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
-  const queued = () => service.queue.drain(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).map((p) => new TextDecoder().decode(p));
+  const queued = () =>
+    new TextDecoder()
+      .decode(service.queue.drain(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).ndjson)
+      .split("\n")
+      .filter((line) => line !== "");
   return { service, store, logs, request, post, queued };
 }

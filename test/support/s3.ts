@@ -1,10 +1,10 @@
 // A real S3 API server for tests: s3rver on a free port, with one bucket, and helpers that read
-// every object back through the AWS SDK (decompressing .gz) as the payload lines it holds.
+// every object back through the AWS SDK (decompressing .gz and .zst) as the payload lines it holds.
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, zstdDecompressSync } from "node:zlib";
 import S3rver from "s3rver";
 
 export const S3_CREDENTIALS = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };
@@ -14,7 +14,7 @@ export interface StoredObject {
   body: Uint8Array;
   contentType?: string;
   contentEncoding?: string;
-  /** The payload lines, after gunzip for `.gz` keys. */
+  /** The payload lines, decompressed for `.gz` and `.zst` keys. */
   lines: string[];
 }
 
@@ -78,7 +78,8 @@ export class TestS3 {
       keys.map(async (key) => {
         const got = await this.client().send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
         const body = await got.Body!.transformToByteArray();
-        const text = new TextDecoder().decode(key.endsWith(".gz") ? gunzipSync(body) : body);
+        const plain = key.endsWith(".gz") ? gunzipSync(body) : key.endsWith(".zst") ? zstdDecompressSync(body) : body;
+        const text = new TextDecoder().decode(plain);
         const lines = text.split("\n").filter((l) => l !== "");
         return { key, body, contentType: got.ContentType, contentEncoding: got.ContentEncoding, lines };
       }),

@@ -1,17 +1,34 @@
 import { describe, expect, it } from "bun:test";
-import { gunzipSync } from "node:zlib";
-import { encodeBatch, ndjson } from "../../src/upload/encode.ts";
+import { gunzipSync, zstdDecompressSync } from "node:zlib";
+import { encodeBatch } from "../../src/upload/encode.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
+/** A batch as the queue hands it out: NDJSON and its record count. */
+const batch = (...lines: (string | Uint8Array)[]) => ({
+  ndjson: enc(lines.map((l) => (typeof l === "string" ? l : new TextDecoder().decode(l)) + "\n").join("")),
+  records: lines.length,
+});
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
 describe("encodeBatch", () => {
-  it("writes one payload per line, each line ending in a newline", () => {
-    expect(dec(ndjson([enc('{"a":1}'), enc('{"b":2}')]))).toBe('{"a":1}\n{"b":2}\n');
+  it("compresses NDJSON with zstd and names it .ndjson.zst", async () => {
+    const out = await encodeBatch(batch('{"a":1}', '{"b":2}'), "zstd");
+    expect(out.extension).toBe(".ndjson.zst");
+    expect(out.contentEncoding).toBe("zstd");
+    expect(dec(zstdDecompressSync(out.body))).toBe('{"a":1}\n{"b":2}\n');
+  });
+
+  it("uses the compression level given, and the codec's default for 0", async () => {
+    const lines = batch(...Array.from({ length: 2000 }, (_, i) => `{"n":${i},"s":"${"abcdefgh".repeat(i % 7)}"}`));
+    const level1 = (await encodeBatch(lines, "zstd", 1)).body.length;
+    const level19 = (await encodeBatch(lines, "zstd", 19)).body.length;
+    expect(level19).toBeLessThan(level1);
+    expect((await encodeBatch(lines, "zstd", 0)).body.length).toBe(level1);
+    expect((await encodeBatch(lines, "gzip", 0)).body).toEqual((await encodeBatch(lines, "gzip", 6)).body);
   });
 
   it("gzips NDJSON and names it .ndjson.gz", async () => {
-    const out = await encodeBatch([enc('{"a":1}'), enc('{"b":2}')], "gzip");
+    const out = await encodeBatch(batch('{"a":1}', '{"b":2}'), "gzip");
     expect(out.extension).toBe(".ndjson.gz");
     expect(out.contentType).toBe("application/x-ndjson");
     expect(out.contentEncoding).toBe("gzip");
@@ -19,14 +36,14 @@ describe("encodeBatch", () => {
   });
 
   it("leaves NDJSON uncompressed with COMPRESSION=none", async () => {
-    const out = await encodeBatch([enc('{"a":1}'), enc('{"b":2}')], "none");
+    const out = await encodeBatch(batch('{"a":1}', '{"b":2}'), "none");
     expect(out.extension).toBe(".ndjson");
     expect(out.contentEncoding).toBeUndefined();
     expect(dec(out.body)).toBe('{"a":1}\n{"b":2}\n');
   });
 
   it("stores a lone uncompressed payload as exactly its JSON, like the seed", async () => {
-    const out = await encodeBatch([enc('{"id":12345678901234567890}')], "none");
+    const out = await encodeBatch(batch('{"id":12345678901234567890}'), "none");
     expect(out.extension).toBe(".json");
     expect(out.contentType).toBe("application/json");
     expect(dec(out.body)).toBe('{"id":12345678901234567890}');

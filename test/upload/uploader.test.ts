@@ -3,6 +3,7 @@ import { gunzipSync } from "node:zlib";
 import { createLogger } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { RingBuffer } from "../../src/queue/ring-buffer.ts";
+import { pushAll } from "../support/queue.ts";
 import { StoreError } from "../../src/store/store.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
 import { StoreHealth } from "../../src/upload/store-health.ts";
@@ -13,18 +14,17 @@ import { waitUntil } from "../support/wait.ts";
 const enc = (s: string) => new TextEncoder().encode(s);
 
 function setup(options: Partial<UploaderOptions> = {}) {
-  const queue = new RingBuffer<Uint8Array>(1000, 1 << 20, (p) => p.length);
+  const queue = new RingBuffer(1000, 1 << 20);
   const store = new MemoryStore();
   const metrics = createMetrics();
   const health = new StoreHealth(60_000);
   const logs: string[] = [];
   const uploader = new Uploader(
-    { workers: 2, maxRecords: 3, maxBytes: 1 << 20, maxWaitMs: 60_000, compression: "none", retry: { baseMs: 1, maxMs: 5 }, ...options },
+    { workers: 2, maxRecords: 3, maxBytes: 1 << 20, maxWaitMs: 60_000, compression: "none", compressionLevel: 0, retry: { baseMs: 1, maxMs: 5 }, ...options },
     { queue, store, keys: createKeyNamer("t", "inst"), health, metrics, log: createLogger("debug", (l) => logs.push(l)) },
   );
   const push = (...payloads: string[]) => {
-    const items = payloads.map(enc);
-    expect(queue.tryPushAll(items, items.reduce((n, p) => n + p.length, 0))).toBe(true);
+    expect(pushAll(queue, payloads)).toBe(true);
   };
   const lines = () =>
     [...store.objects.values()].flatMap(({ body }) => new TextDecoder().decode(body).split("\n").filter(Boolean)).sort();
@@ -45,7 +45,7 @@ describe("Uploader", () => {
   });
 
   it("writes a batch once it holds BATCH_MAX_BYTES", async () => {
-    const t = setup({ maxRecords: 100, maxBytes: 14 });
+    const t = setup({ maxRecords: 100, maxBytes: 16 });
     t.uploader.start();
     t.push('{"a":1}', '{"b":2}');
     await t.uploader.whenIdle();
@@ -106,13 +106,15 @@ describe("Uploader", () => {
     await t.uploader.close();
   });
 
-  it("gzips batches when asked", async () => {
-    const t = setup({ compression: "gzip" });
+  it("compresses batches with the configured codec and level", async () => {
+    const t = setup({ compression: "gzip", compressionLevel: 9 });
     t.uploader.start();
     t.push('{"a":1}', '{"a":2}', '{"a":3}');
     await t.uploader.whenIdle();
-    const [obj] = [...t.store.objects.values()];
+    const [key, obj] = [...t.store.objects][0]!;
+    expect(key).toEndWith(".ndjson.gz");
     expect(new TextDecoder().decode(gunzipSync(obj!.body))).toBe('{"a":1}\n{"a":2}\n{"a":3}\n');
+    expect(obj!.body[8]).toBe(2); // gzip's XFL byte: 2 means the slowest, best compression (level 9)
     await t.uploader.close();
   });
 

@@ -1,0 +1,73 @@
+// A local S3-compatible sink for benchmarks (s3rver is far too slow): accepts path-style
+// `PUT /{bucket}/{key}` (plain or aws-chunked bodies), answers like S3 (200 and a quoted ETag)
+// after LATENCY_MS without blocking other requests, and counts objects, bytes and records.
+// Records (newline-terminated lines, after gunzip or zstd) are counted on GET /stats, not
+// during the load, so the sink's own CPU does not compete with the service under test.
+import { gunzipSync } from "node:zlib";
+
+const LATENCY_MS = Number(process.env.LATENCY_MS ?? 25);
+const NEWLINE = 0x0a;
+
+let objects = 0;
+let bytes = 0;
+let records = 0;
+let pending: { body: Uint8Array; encoding: string }[] = [];
+
+/** Decodes `aws-chunked` framing: `<hex size>[;chunk-signature=...]\r\n<data>\r\n` ... `0...`. */
+export function decodeAwsChunked(raw: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = raw.indexOf(0x0d, at);
+    const header = new TextDecoder().decode(raw.subarray(at, lineEnd));
+    const size = parseInt(header.split(";")[0]!, 16);
+    if (!size) break;
+    parts.push(raw.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
+  return Buffer.concat(parts);
+}
+
+function countLines(body: Uint8Array): number {
+  let n = 0;
+  for (let i = body.indexOf(NEWLINE); i >= 0; i = body.indexOf(NEWLINE, i + 1)) n++;
+  return n;
+}
+
+function settle(): void {
+  for (const { body, encoding } of pending) {
+    const plain: Uint8Array = encoding.includes("gzip") ? gunzipSync(body) : encoding.includes("zstd") ? Bun.zstdDecompressSync(body) : body;
+    // A lone uncompressed payload (seed mode) is one record without a trailing newline.
+    records += Math.max(countLines(plain), plain.length > 0 && plain[plain.length - 1] !== NEWLINE ? 1 : 0);
+  }
+  pending = [];
+}
+
+const server = Bun.serve({
+  hostname: "127.0.0.1",
+  port: Number(process.env.PORT ?? 0),
+  idleTimeout: 60,
+  async fetch(req) {
+    const url = new URL(req.url);
+    if (req.method === "GET" && url.pathname === "/stats") {
+      settle();
+      return Response.json({ objects, bytes, records });
+    }
+    if (req.method !== "PUT") return new Response("<Error><Code>NotImplemented</Code></Error>", { status: 501 });
+    let body: Uint8Array = new Uint8Array(await req.arrayBuffer());
+    const sha = req.headers.get("x-amz-content-sha256") ?? "";
+    if (sha.startsWith("STREAMING-") || (req.headers.get("content-encoding") ?? "").includes("aws-chunked")) body = decodeAwsChunked(body);
+    const encoding = (req.headers.get("content-encoding") ?? "").replace("aws-chunked", "");
+    objects++;
+    bytes += body.length;
+    pending.push({ body, encoding });
+    await Bun.sleep(LATENCY_MS);
+    return new Response(null, { status: 200, headers: { etag: `"${objects.toString(16).padStart(32, "0")}"` } });
+  },
+});
+
+console.log(JSON.stringify({ msg: "sink listening", port: server.port, latency_ms: LATENCY_MS }));
+process.on("SIGTERM", () => {
+  server.stop(true);
+  process.exit(0);
+});

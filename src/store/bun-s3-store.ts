@@ -1,0 +1,68 @@
+// S3 through Bun's native client (S3_CLIENT=bun, the default on Bun): about a tenth of the AWS
+// SDK's CPU per PUT (BENCHMARKS.md). Bun.S3Client reads credentials only from its options, so
+// they come from the AWS SDK's default chain (env, profile, ECS, web identity, EC2 instance
+// profile), whose provider caches them and fetches new ones five minutes before they expire.
+import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import type { S3StoreOptions } from "./aws-sdk-store.ts";
+import { classifyS3Failure } from "./s3-errors.ts";
+import { StoreError, type ObjectStore } from "./store.ts";
+
+/** Where Bun.S3Client must send requests: virtual-hosted on AWS, path-style when asked. */
+export function bunEndpoint(o: Pick<S3StoreOptions, "bucket" | "region" | "endpoint" | "forcePathStyle">) {
+  if (!o.endpoint) return { endpoint: `https://${o.bucket}.s3.${o.region}.amazonaws.com`, virtualHostedStyle: true };
+  if (o.forcePathStyle) return { endpoint: o.endpoint, virtualHostedStyle: false };
+  const url = new URL(o.endpoint);
+  url.hostname = `${o.bucket}.${url.hostname}`;
+  return { endpoint: url.origin, virtualHostedStyle: true };
+}
+
+type CredentialProvider = ReturnType<typeof fromNodeProviderChain>;
+type Credentials = Awaited<ReturnType<CredentialProvider>>;
+
+export function createBunS3Store(
+  o: S3StoreOptions,
+  credentials: CredentialProvider = fromNodeProviderChain({ clientConfig: { region: o.region } }),
+): ObjectStore {
+  const { endpoint, virtualHostedStyle } = bunEndpoint(o);
+  let client: Bun.S3Client | null = null;
+  let signedWith: Credentials | null = null;
+  const clientFor = (c: Credentials) => {
+    if (client && signedWith === c) return client;
+    signedWith = c;
+    client = new Bun.S3Client({
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken,
+      region: o.region,
+      bucket: o.bucket,
+      endpoint,
+      virtualHostedStyle,
+      retry: 0, // the upload loops retry
+    });
+    return client;
+  };
+
+  return {
+    location: `s3://${o.bucket}`,
+    async put(key, body, options) {
+      let creds: Credentials;
+      try {
+        creds = await credentials();
+      } catch (err) {
+        throw new StoreError("credentials", true, `no AWS credentials: ${(err as Error).message}`, { cause: err });
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${o.requestTimeoutMs} ms`), { code: "Timeout" })), o.requestTimeoutMs);
+      });
+      try {
+        await Promise.race([clientFor(creds).write(key, body, { type: options.contentType, contentEncoding: options.contentEncoding }), timeout]);
+      } catch (err) {
+        const e = err as { code?: string; name?: string; message?: string };
+        throw classifyS3Failure(e?.code ?? e?.name, undefined, e?.message ?? String(err), err);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -1,0 +1,14 @@
+// Pushes payloads given one by one into a RingBuffer, as the ingest handler does with a body's spans.
+import type { RingBuffer } from "../../src/queue/ring-buffer.ts";
+
+export function pushAll(queue: RingBuffer, payloads: readonly (string | Uint8Array)[]): boolean {
+  const bytes = payloads.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : p));
+  const source = new Uint8Array(bytes.reduce((n, p) => n + p.length, 0));
+  const spans: number[] = [];
+  let at = 0;
+  for (const p of bytes) {
+    source.set(p, at);
+    spans.push(at, (at += p.length));
+  }
+  return queue.tryPush(source, spans);
+}
