@@ -158,6 +158,10 @@ async function runCeiling(): Promise<Row> {
   }
 }
 
+if (!Bun.which("wrk")) {
+  console.error("bench: wrk is not installed. It is the load driver: apt-get install wrk (Debian/Ubuntu).");
+  process.exit(2);
+}
 const command = SCENARIOS.some((s) => s !== "ceiling") ? await serviceCommand() : [];
 const rows: Row[] = [];
 for (const scenario of SCENARIOS) {
