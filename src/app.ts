@@ -6,9 +6,11 @@ import { healthRoutes } from "./http/health.ts";
 import { ingestRoutes, type IngestDeps } from "./http/ingest.ts";
 import { metricsRoutes } from "./http/metrics.ts";
 import { errorField, type Logger } from "./log.ts";
+import type { QueueView, SpoolView } from "./metrics.ts";
 
 export interface AppDeps extends IngestDeps {
-  log: Logger;
+  queue: QueueView;
+  spool: SpoolView | null;
 }
 
 interface ValidationIssue {
@@ -48,6 +50,6 @@ export function createApp(deps: AppDeps) {
     .onError(({ code, error }) => errorResponse(toHttpError(code, error, deps.log)))
     .use(ingestRoutes(deps))
     .use(healthRoutes(deps.state, deps.health))
-    .use(metricsRoutes(deps.metrics, deps.queue));
+    .use(metricsRoutes(deps.metrics, deps.queue, deps.spool));
 }
 export type App = ReturnType<typeof createApp>;

@@ -52,6 +52,13 @@ export const ConfigSchema = Type.Object({
   RETRY_BASE_MS: Int(100, 1, 60_000, "First retry delay of a failed upload; doubles per attempt, with jitter."),
   RETRY_MAX_MS: Int(30_000, 1, 600_000, "Cap of the retry delay; non-retryable errors (403, NoSuchBucket) are retried at this pace."),
   STORE_FAILING_AFTER_MS: Int(10_000, 0, 3_600_000, "After uploads have failed for this long with no success, /ready answers 503."),
+  DURABILITY: OneOf(
+    ["memory", "disk"] as const,
+    "memory",
+    "`memory`: a 200 means the collection is queued in memory. `disk`: a 200 means it is fsync'd to the spool, and survives a crash.",
+  ),
+  SPOOL_DIR: Str("./spool", "Spool directory: disk mode's segments, and what memory mode saves when the shutdown deadline passes. One process per directory."),
+  SPOOL_MAX_BYTES: Int(1024 * MiB, 1024, 1024 * 1024 * MiB, "Most disk the spool may use; past it posts get 503."),
   SHUTDOWN_TIMEOUT_MS: Int(30_000, 0, 3_600_000, "On SIGTERM/SIGINT, longest time to finish requests and write the queue before exiting 1."),
   IDLE_TIMEOUT_SECS: Int(75, 1, 255, "Keep-alive idle timeout of client connections; keep it above the load balancer's (ALB: 60 s)."),
   LOG_LEVEL: OneOf(["debug", "info", "warn", "error"] as const, "info", "Least severe log level written to stdout."),

@@ -11,6 +11,7 @@ export type ErrorCode =
   | "NOT_FOUND"
   | "QUEUE_FULL"
   | "DRAINING"
+  | "STORAGE_ERROR"
   | "INTERNAL";
 
 export class HttpError extends Error {

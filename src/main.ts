@@ -35,7 +35,7 @@ const log = createLogger(config.LOG_LEVEL);
 process.on("unhandledRejection", (err) => log.limited("error", "unhandled", "unhandled rejection", { error: errorField(err) }));
 
 const service = createService(config, { log });
-service.uploader.start();
+service.start();
 const listener = listen(service);
 log.info("listening", {
   host: config.HOST,
@@ -54,19 +54,21 @@ async function shutdown(signal: string) {
     // A repeated SIGTERM often comes from a wrapper forwarding it (timeout, a process group kill):
     // keep draining. A second Ctrl-C is a person who wants out now.
     if (signal === "SIGTERM") return log.info("already draining", { signal });
-    log.error("second signal: exiting without finishing the drain", { signal, unwritten: service.queue.length + service.uploader.inFlightRecords });
+    log.error("second signal: exiting without finishing the drain", { signal, unwritten: service.unwritten() });
     process.exit(1);
   }
   stopping = true;
-  log.info("draining", { signal, queued: service.queue.length, timeout_ms: config.SHUTDOWN_TIMEOUT_MS });
+  log.info("draining", { signal, timeout_ms: config.SHUTDOWN_TIMEOUT_MS });
   const result = await drain(service, listener, config.SHUTDOWN_TIMEOUT_MS);
   await listener.stop();
-  if (result.ok) {
-    log.info("drained; exiting", { objects_written: service.metrics.objectsWritten.get(), requests_cut_off: result.requestsCutOff });
-    process.exit(0);
+  const fields = { objects_written: service.metrics.objectsWritten.get(), requests_cut_off: result.requestsCutOff };
+  if (!result.ok) {
+    log.error("shutdown deadline passed and the unwritten payloads could not be saved to the spool", { ...fields, unwritten: result.unwritten, error: result.error });
+    process.exit(1);
   }
-  log.error("shutdown deadline passed; acknowledged payloads were not written", { unwritten: result.unwritten });
-  process.exit(1);
+  if (result.unwritten === 0) log.info("drained; exiting", fields);
+  else log.warn("shutdown deadline passed; unwritten payloads are in the spool for the next start", { ...fields, unwritten: result.unwritten, spool_dir: config.SPOOL_DIR });
+  process.exit(0);
 }
 onSignal("SIGTERM", () => void shutdown("SIGTERM"));
 onSignal("SIGINT", () => void shutdown("SIGINT"));

@@ -76,6 +76,11 @@ export interface QueueView {
   readonly capacityBytes: number;
 }
 
+export interface SpoolView {
+  readonly bytes: number;
+  readonly segments: number;
+}
+
 export function createMetrics() {
   return {
     requests: new StatusCounter("s3_ingest_http_requests_total", "HTTP responses by status."),
@@ -92,8 +97,15 @@ export function createMetrics() {
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 
-export function renderMetrics(metrics: Metrics, queue: QueueView): string {
+export function renderMetrics(metrics: Metrics, queue: QueueView, spool: SpoolView | null = null): string {
+  const spoolGauges = spool
+    ? [
+        new Gauge("s3_ingest_spool_bytes", "Bytes of spool segments on disk, not yet uploaded.", () => spool.bytes),
+        new Gauge("s3_ingest_spool_segments", "Spool segments on disk, not yet uploaded.", () => spool.segments),
+      ]
+    : [];
   const gauges = [
+    ...spoolGauges,
     new Gauge("s3_ingest_queue_payloads", "Payloads waiting in the queue.", () => queue.length),
     new Gauge("s3_ingest_queue_bytes", "Payload bytes waiting in the queue.", () => queue.bytes),
     new Gauge("s3_ingest_queue_capacity_payloads", "MAX_QUEUE.", () => queue.capacity),

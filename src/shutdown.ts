@@ -1,26 +1,38 @@
 // The ordered drain on SIGTERM/SIGINT: refuse new posts (and fail /ready), let requests in flight
 // finish, write every queued payload including partial batches, all within SHUTDOWN_TIMEOUT_MS.
+// Past the deadline nothing acknowledged is dropped: disk mode's payloads are in the spool
+// already, and memory mode saves what is left there for the next start to upload.
 import type { Listener } from "./server.ts";
 import type { Service } from "./service.ts";
 
 export interface DrainResult {
+  /** Everything acknowledged is in the store, or safe in the spool for the next start. */
   ok: boolean;
-  /** Acknowledged payloads not yet written when the drain ended. */
+  /** Acknowledged payloads not in the store when the drain ended. */
   unwritten: number;
+  /** Of those, how many memory mode saved to the spool at the deadline. */
+  saved: number;
   /** Requests still being received at the deadline (never acknowledged, so nothing is lost). */
   requestsCutOff: number;
+  error?: string;
 }
 
 export async function drain(service: Service, listener: Pick<Listener, "whenNoRequests" | "inFlight">, timeoutMs: number): Promise<DrainResult> {
-  const { state, uploader, queue } = service;
-  state.draining = true;
-  uploader.flush();
-  const done = listener.whenNoRequests().then(() => uploader.close());
+  service.state.draining = true;
+  service.flush();
+  const done = listener.whenNoRequests().then(() => service.close());
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
   const outcome = await Promise.race([done.then(() => "done" as const), deadline]);
   clearTimeout(timer);
-  const unwritten = queue.length + uploader.inFlightRecords;
-  // A request still trickling in at the deadline was never acknowledged: cutting it off loses nothing.
-  return { ok: outcome === "done" || unwritten === 0, unwritten, requestsCutOff: listener.inFlight };
+  const requestsCutOff = listener.inFlight;
+  const unwritten = service.unwritten();
+  if (outcome === "done" || unwritten === 0 || service.config.DURABILITY === "disk") {
+    return { ok: true, unwritten, saved: 0, requestsCutOff };
+  }
+  try {
+    return { ok: true, unwritten, saved: await service.saveUnwritten(), requestsCutOff };
+  } catch (err) {
+    return { ok: false, unwritten, saved: 0, requestsCutOff, error: (err as Error).message };
+  }
 }

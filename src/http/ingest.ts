@@ -4,8 +4,9 @@
 import { Elysia } from "elysia";
 import type { Config } from "../config.ts";
 import { HttpError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
-import type { RingBuffer } from "../queue/ring-buffer.ts";
+import { SpoolFullError } from "../spool/spool.ts";
 import type { StoreHealth } from "../upload/store-health.ts";
 import { collectionSchema } from "./collection.ts";
 import { scanCollection } from "./scan-collection.ts";
@@ -15,12 +16,21 @@ export interface ServiceState {
   draining: boolean;
 }
 
+/** Where accepted payloads go: the ring buffer (memory mode) or the spool (disk mode). */
+export interface Enqueue {
+  /** Whether one more payload could fit: checked before the body is read. */
+  hasRoom(): boolean;
+  /** All payloads at `spans` of `body`, or none: false (or SpoolFullError) when they do not fit. */
+  push(body: Uint8Array, spans: number[]): boolean | Promise<boolean>;
+}
+
 export interface IngestDeps {
   config: Config;
-  queue: RingBuffer;
+  enqueue: Enqueue;
   metrics: Metrics;
   health: StoreHealth;
   state: ServiceState;
+  log: Logger;
 }
 
 function checkContentType(header: string | null): void {
@@ -30,22 +40,33 @@ function checkContentType(header: string | null): void {
   }
 }
 
-export function ingestRoutes({ config, queue, metrics, health, state }: IngestDeps) {
+export function ingestRoutes({ config, enqueue, metrics, health, state, log }: IngestDeps) {
   const bodies = new WeakMap<Request, { body: Uint8Array; spans: number[] }>();
   const draining = () => new HttpError(503, "DRAINING", "the service is shutting down; retry on another instance", { "retry-after": "1" });
   // While the store is failing the queue will not empty soon: ask clients to back off longer.
   const queueFull = () =>
     new HttpError(503, "QUEUE_FULL", "the queue is full; retry later", { "retry-after": health.healthy ? "1" : "10" });
 
+  const spoolFailure = (err: unknown): never => {
+    if (err instanceof SpoolFullError) throw queueFull();
+    log.limited("error", "spool:write", "writing to the spool failed; answering 503", { error: (err as Error).message });
+    throw new HttpError(503, "STORAGE_ERROR", "the service could not store the collection; retry later", { "retry-after": "1" });
+  };
+
   return new Elysia({ name: "ingest", normalize: false })
     .post(
       "/v1/collect",
       ({ request }) => {
         const { body, spans } = bodies.get(request)!;
-        if (!queue.tryPush(body, spans)) throw state.draining ? draining() : queueFull();
         const accepted = spans.length / 2;
-        metrics.payloadsAccepted.inc(accepted);
-        return { accepted };
+        const pushed = enqueue.push(body, spans);
+        const answer = (ok: boolean) => {
+          if (!ok) throw state.draining ? draining() : queueFull();
+          metrics.payloadsAccepted.inc(accepted);
+          return { accepted };
+        };
+        // Memory mode answers at once; disk mode once the spool's fsync covers this collection.
+        return typeof pushed === "boolean" ? answer(pushed) : pushed.then(answer, (err) => answer(spoolFailure(err)));
       },
       {
         async parse({ request }) {
@@ -53,7 +74,7 @@ export function ingestRoutes({ config, queue, metrics, health, state }: IngestDe
           checkContentType(request.headers.get("content-type"));
           const encoding = bodyEncoding(request.headers.get("content-encoding"));
           // Refuse before reading the body when not even one more payload fits.
-          if (!queue.fits(1, 0)) throw queueFull();
+          if (!enqueue.hasRoom()) throw queueFull();
           const body = await readBody(request, config.MAX_BODY_BYTES, encoding);
           let scanned;
           try {

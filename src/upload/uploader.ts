@@ -1,21 +1,21 @@
-// The fixed pool of async upload loops that drains the queue into objects. One loop at a time
-// collects a batch (until it is full or BATCH_MAX_WAIT_MS passes); the others are busy uploading.
-// A batch is retried, under the same key, until it is written: loops never drop and never throw.
+// The fixed pool of async upload loops that turns batches from a source (the ring buffer, or
+// spool segments) into objects. A batch is retried, under the same key, until it is written:
+// loops never drop and never throw.
 import type { Logger } from "../log.ts";
 import { errorField } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
-import type { Batch, RingBuffer } from "../queue/ring-buffer.ts";
+import type { Batch } from "../queue/ring-buffer.ts";
 import { StoreError, type ObjectStore } from "../store/store.ts";
 import { encodeBatch, type Compression } from "./encode.ts";
 import type { KeyNamer } from "./object-key.ts";
 import { backoffMs, type RetryPolicy } from "./retry.ts";
+import type { BatchSource, SourceBatch } from "./sources.ts";
 import type { StoreHealth } from "./store-health.ts";
 
 export interface UploaderOptions {
   workers: number;
-  maxRecords: number;
+  /** Size of the reusable batch buffers (BATCH_MAX_BYTES). */
   maxBytes: number;
-  maxWaitMs: number;
   compression: Compression;
   /** 0: the codec's default. */
   compressionLevel: number;
@@ -23,7 +23,7 @@ export interface UploaderOptions {
 }
 
 export interface UploaderDeps {
-  queue: RingBuffer;
+  source: BatchSource;
   store: ObjectStore;
   keys: KeyNamer;
   health: StoreHealth;
@@ -32,10 +32,9 @@ export interface UploaderDeps {
 }
 
 export class Uploader {
-  private fillLock: Promise<void> = Promise.resolve();
-  private flushing = false;
-  private closed = false;
   private inFlight = 0;
+  /** Batches taken from the source whose object is not written yet. */
+  private readonly pending = new Set<Batch>();
   private loops: Promise<void>[] = [];
   private idleWaiters: (() => void)[] = [];
   /**
@@ -59,17 +58,19 @@ export class Uploader {
     return this.inFlight;
   }
 
+  /** The batches being written right now, for a shutdown that must keep them elsewhere. */
+  get inFlightBatches(): Batch[] {
+    return [...this.pending];
+  }
+
   /** Stop waiting for batches to fill: write whatever is queued now (shutdown). */
   flush(): void {
-    this.flushing = true;
-    this.d.queue.wake();
+    this.d.source.flush();
   }
 
   /** No more input is coming: resolves once every queued payload is written and the loops ended. */
   close(): Promise<void> {
-    this.flushing = true;
-    this.closed = true;
-    this.d.queue.wake();
+    this.d.source.close();
     return Promise.all(this.loops).then(() => {});
   }
 
@@ -80,16 +81,19 @@ export class Uploader {
   }
 
   private isIdle(): boolean {
-    return this.d.queue.length === 0 && this.inFlight === 0;
+    return this.d.source.length === 0 && this.inFlight === 0;
   }
 
   private async loop(): Promise<void> {
     for (;;) {
       const scratch = this.buffers.pop() ?? new Uint8Array(this.o.maxBytes);
-      const batch = await this.nextBatch(scratch);
-      if (batch === null) return;
+      const item = await this.d.source.next(scratch);
+      if (item === null) return;
+      const { batch } = item;
       this.inFlight += batch.records;
-      await this.deliver(batch);
+      this.pending.add(batch);
+      await this.deliver(item);
+      this.pending.delete(batch);
       this.inFlight -= batch.records;
       this.buffers.push(scratch);
       if (this.idleWaiters.length && this.isIdle()) {
@@ -98,30 +102,7 @@ export class Uploader {
     }
   }
 
-  /** Serialised: only the loop holding the lock waits for a batch to fill. */
-  private async nextBatch(scratch: Uint8Array): Promise<Batch | null> {
-    const previous = this.fillLock;
-    let release!: () => void;
-    this.fillLock = new Promise((resolve) => (release = resolve));
-    await previous;
-    try {
-      const { queue } = this.d;
-      while (queue.length === 0) {
-        if (this.closed) return null;
-        await queue.waitFor(1, 1);
-      }
-      if (!this.flushing && this.o.maxWaitMs > 0) {
-        const timer = setTimeout(() => queue.wake(), this.o.maxWaitMs);
-        await queue.waitFor(this.o.maxRecords, this.o.maxBytes);
-        clearTimeout(timer);
-      }
-      return queue.drain(this.o.maxRecords, this.o.maxBytes, scratch);
-    } finally {
-      release();
-    }
-  }
-
-  private async deliver(batch: Batch): Promise<void> {
+  private async deliver({ batch, key: keyFor, written }: SourceBatch): Promise<void> {
     const { store, metrics, health, log } = this.d;
     let encoded;
     try {
@@ -131,7 +112,7 @@ export class Uploader {
       log.error("encoding a batch failed; writing it uncompressed", { error: errorField(err) });
       encoded = await encodeBatch(batch, "none");
     }
-    const key = this.d.keys(encoded.extension);
+    const key = (keyFor ?? this.d.keys)(encoded.extension);
     const options = { contentType: encoded.contentType, contentEncoding: encoded.contentEncoding };
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) metrics.uploadRetries.inc();
@@ -143,6 +124,7 @@ export class Uploader {
         metrics.bytesWritten.inc(encoded.body.length);
         metrics.payloadsWritten.inc(batch.records);
         health.success();
+        await written?.().catch((err) => log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) }));
         return;
       } catch (err) {
         const e = err instanceof StoreError ? err : new StoreError("unknown", true, errorField(err), { cause: err });

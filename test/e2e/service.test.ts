@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync, zstdDecompressSync } from "node:zlib";
 import { collection, idOf, ids } from "../support/collections.ts";
+import { collections, expectExactly, postAll } from "../support/load.ts";
 import { ServiceProcess, startService } from "../support/service-process.ts";
 import { startS3 } from "../support/s3.ts";
 import { targets, type Target } from "../support/targets.ts";
@@ -12,38 +13,6 @@ import { waitUntil } from "../support/wait.ts";
 
 // Real processes and a real S3 server: more than bun's 5 s default; every wait has its own deadline.
 setDefaultTimeout(60_000);
-
-/** Posts collections `concurrency` at a time; returns the ids of the payloads acknowledged with 200. */
-async function postAll(service: ServiceProcess, bodies: { ids: string[]; body: string }[], concurrency = 16) {
-  const acknowledged: string[] = [];
-  const statuses: Record<number, number> = {};
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < bodies.length) {
-        const { ids, body } = bodies[next++]!;
-        const res = await service.post(body).catch(() => null);
-        const status = res?.status ?? 0;
-        statuses[status] = (statuses[status] ?? 0) + 1;
-        await res?.arrayBuffer();
-        if (status === 200) acknowledged.push(...ids);
-      }
-    }),
-  );
-  return { acknowledged, statuses };
-}
-
-const collections = (prefix: string, n: number, per: number) =>
-  Array.from({ length: n }, (_, i) => {
-    const batch = ids(`${prefix}-${i}`, per);
-    return { ids: batch, body: collection(batch) };
-  });
-
-function expectExactly(landed: string[], acknowledged: string[]) {
-  const missing = acknowledged.filter((id) => !landed.includes(id));
-  expect({ missing: missing.length, landed: landed.length }).toEqual({ missing: 0, landed: acknowledged.length });
-  expect(new Set(landed).size).toBe(landed.length);
-}
 
 for (const target of targets()) {
   // Deno runs the main cases: posts land, every error status, the SIGTERM drain.
@@ -105,15 +74,16 @@ describe(`s3-ingest as a process (${target.name})`, () => {
     expect(service.logs.some((l) => l.msg === "upload failed; retrying")).toBe(true);
   });
 
-  full("exits 1 and says how many payloads were not written when the drain deadline passes", async () => {
+  full("saves unwritten payloads to the spool when the drain deadline passes with the store down, and exits 0", async () => {
     await using s3 = await startS3();
     await using service = await start({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "300", RETRY_MAX_MS: "50" });
     await s3.stop();
     expect((await service.post(collection(ids("late", 7)))).status).toBe(200);
     service.signal("SIGTERM");
-    expect(await service.exited()).toBe(1);
-    const line = service.logs.find((l) => l.level === "error" && l.msg.startsWith("shutdown deadline passed"));
-    expect(line?.unwritten).toBe(7);
+    expect(await service.exited()).toBe(0);
+    const line = service.logs.find((l) => l.msg.startsWith("shutdown deadline passed"));
+    expect(line).toMatchObject({ level: "warn", unwritten: 7 });
+    expect(readdirSync(join(service.cwd, "spool")).filter((f) => f.endsWith(".seg"))).toHaveLength(1);
   });
 
   full("exits 0 at the deadline when only a request that was never acknowledged is still arriving", async () => {

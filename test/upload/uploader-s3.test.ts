@@ -9,6 +9,7 @@ import { createAwsSdkStore } from "../../src/store/aws-sdk-store.ts";
 import { createBunS3Store } from "../../src/store/bun-s3-store.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
 import { StoreHealth } from "../../src/upload/store-health.ts";
+import { RingSource } from "../../src/upload/sources.ts";
 import { Uploader } from "../../src/upload/uploader.ts";
 import { ids, payload } from "../support/collections.ts";
 import { S3_CREDENTIALS, startS3 } from "../support/s3.ts";
@@ -23,8 +24,8 @@ async function roundTrip(compression: "zstd" | "gzip" | "none", maxRecords: numb
   const options = { bucket: s3.bucket, region: "us-east-1", endpoint: s3.endpoint, forcePathStyle: true, requestTimeoutMs: 5_000, maxSockets: 4 };
   const store = client === "bun" ? createBunS3Store(options) : createAwsSdkStore(options);
   const uploader = new Uploader(
-    { workers: 4, maxRecords, maxBytes: 1 << 20, maxWaitMs: 10, compression, compressionLevel: 0, retry: { baseMs: 10, maxMs: 100 } },
-    { queue, store, keys: createKeyNamer("it", "inst"), health: new StoreHealth(1_000), metrics: createMetrics(), log: createLogger("error", () => {}) },
+    { workers: 4, maxBytes: 1 << 20, compression, compressionLevel: 0, retry: { baseMs: 10, maxMs: 100 } },
+    { source: new RingSource(queue, { maxRecords, maxBytes: 1 << 20, maxWaitMs: 10 }), store, keys: createKeyNamer("it", "inst"), health: new StoreHealth(1_000), metrics: createMetrics(), log: createLogger("error", () => {}) },
   );
   uploader.start();
   const sent = ids(`rt-${compression}`, 1_000).map((id) => JSON.stringify(payload(id)));

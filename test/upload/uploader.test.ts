@@ -7,22 +7,39 @@ import { pushAll } from "../support/queue.ts";
 import { StoreError } from "../../src/store/store.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
 import { StoreHealth } from "../../src/upload/store-health.ts";
+import { RingSource, type RingSourceOptions } from "../../src/upload/sources.ts";
 import { Uploader, type UploaderOptions } from "../../src/upload/uploader.ts";
 import { MemoryStore } from "../support/memory-store.ts";
 import { waitUntil } from "../support/wait.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
-function setup(options: Partial<UploaderOptions> = {}) {
+interface SetupOptions extends UploaderOptions, RingSourceOptions {}
+
+function setup(options: Partial<SetupOptions> = {}) {
+  const o: SetupOptions = {
+    workers: 2,
+    maxRecords: 3,
+    maxBytes: 1 << 20,
+    maxWaitMs: 60_000,
+    compression: "none",
+    compressionLevel: 0,
+    retry: { baseMs: 1, maxMs: 5 },
+    ...options,
+  };
   const queue = new RingBuffer(1000, 1 << 20);
   const store = new MemoryStore();
   const metrics = createMetrics();
   const health = new StoreHealth(60_000);
   const logs: string[] = [];
-  const uploader = new Uploader(
-    { workers: 2, maxRecords: 3, maxBytes: 1 << 20, maxWaitMs: 60_000, compression: "none", compressionLevel: 0, retry: { baseMs: 1, maxMs: 5 }, ...options },
-    { queue, store, keys: createKeyNamer("t", "inst"), health, metrics, log: createLogger("debug", (l) => logs.push(l)) },
-  );
+  const uploader = new Uploader(o, {
+    source: new RingSource(queue, o),
+    store,
+    keys: createKeyNamer("t", "inst"),
+    health,
+    metrics,
+    log: createLogger("debug", (l) => logs.push(l)),
+  });
   const push = (...payloads: string[]) => {
     expect(pushAll(queue, payloads)).toBe(true);
   };

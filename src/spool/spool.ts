@@ -1,0 +1,251 @@
+// The disk spool: append-only segment files in SPOOL_DIR. In disk mode every collection is
+// appended and fsync'd before its 200 (group commit: one fsync covers every collection that
+// arrived while the previous one ran). A segment is sealed when it holds a batch's worth or is
+// BATCH_MAX_WAIT_MS old, becomes exactly one object, and is deleted once that object is written.
+// Its key comes from the segment's identity (spool id, sequence, creation time), so uploading it
+// again after a crash overwrites the same object instead of adding a duplicate.
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { open, readFile, rename, unlink, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { newInstanceId } from "../upload/object-key.ts";
+import { decodeFrames, encodeFrame, type DecodedSegment } from "./frame.ts";
+
+export interface Segment {
+  seq: number;
+  createdMs: number;
+  path: string;
+  bytes: number;
+}
+
+export interface SpoolOptions {
+  dir: string;
+  maxBytes: number;
+  /** A segment is sealed once its NDJSON reaches this many bytes or records... */
+  segmentMaxBytes: number;
+  segmentMaxRecords: number;
+  /** ...or this long after its first record. */
+  segmentMaxAgeMs: number;
+  now?: () => number;
+}
+
+export class SpoolFullError extends Error {
+  override name = "SpoolFullError";
+}
+export class SpoolWriteError extends Error {
+  override name = "SpoolWriteError";
+}
+
+interface Pending {
+  frames: Uint8Array[];
+  bytes: number;
+  records: number;
+  waiters: { resolve: () => void; reject: (err: Error) => void }[];
+}
+
+interface OpenSegment extends Segment {
+  fh: FileHandle;
+  ndjsonBytes: number;
+  records: number;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const SEGMENT = /^(\d{12})-(\d+)\.(seg|open)$/;
+const name = (seq: number, createdMs: number, suffix: "seg" | "open") => `${String(seq).padStart(12, "0")}-${createdMs}.${suffix}`;
+const emptyPending = (): Pending => ({ frames: [], bytes: 0, records: 0, waiters: [] });
+
+export class Spool {
+  /** Persisted: names the objects of this spool's segments, across restarts. */
+  readonly instanceId: string;
+  private readonly sealed: Segment[] = [];
+  private current: OpenSegment | null = null;
+  private pending = emptyPending();
+  private flushing: Promise<void> | null = null;
+  private sealRequested = false;
+  private nextSeq = 0;
+  private usedBytes = 0;
+  private closed = false;
+  private consumers: (() => void)[] = [];
+  private readonly now: () => number;
+
+  /** Opens (or creates) the spool directory; segments an earlier process left are sealed and queued. */
+  constructor(private readonly o: SpoolOptions) {
+    this.now = o.now ?? Date.now;
+    mkdirSync(o.dir, { recursive: true });
+    const idFile = join(o.dir, "instance-id");
+    try {
+      this.instanceId = readFileSync(idFile, "utf8").trim();
+    } catch {
+      this.instanceId = newInstanceId();
+      writeFileSync(idFile, this.instanceId);
+    }
+    const found: Segment[] = [];
+    for (const file of readdirSync(o.dir)) {
+      const m = SEGMENT.exec(file);
+      if (!m) continue;
+      const seq = Number(m[1]);
+      const createdMs = Number(m[2]);
+      let path = join(o.dir, file);
+      if (m[3] === "open") {
+        const sealedPath = join(o.dir, name(seq, createdMs, "seg"));
+        renameSync(path, sealedPath);
+        path = sealedPath;
+      }
+      found.push({ seq, createdMs, path, bytes: statSync(path).size });
+      this.nextSeq = Math.max(this.nextSeq, seq + 1);
+    }
+    found.sort((a, b) => a.seq - b.seq);
+    for (const s of found) {
+      this.sealed.push(s);
+      this.usedBytes += s.bytes;
+    }
+    syncDir(o.dir);
+  }
+
+  /** Bytes of every segment on disk, plus frames waiting for their fsync. */
+  get bytes(): number {
+    return this.usedBytes;
+  }
+
+  /** Segments waiting to be uploaded, the open one included. */
+  get segments(): number {
+    return this.sealed.length + (this.current ? 1 : 0);
+  }
+
+  /** Whether a collection of `ndjsonBytes` would fit under SPOOL_MAX_BYTES now. */
+  fits(ndjsonBytes: number): boolean {
+    return this.usedBytes + ndjsonBytes + 12 <= this.o.maxBytes;
+  }
+
+  /** Resolves once the collection is on disk and fsync'd; rejects with SpoolFullError or SpoolWriteError. */
+  append(ndjson: Uint8Array, records: number): Promise<void> {
+    if (this.closed) return Promise.reject(new SpoolWriteError("the spool is closed"));
+    if (!this.fits(ndjson.length)) return Promise.reject(new SpoolFullError(`the spool holds ${this.usedBytes} bytes of SPOOL_MAX_BYTES ${this.o.maxBytes}`));
+    const frame = encodeFrame(ndjson, records);
+    this.usedBytes += frame.length;
+    const p = this.pending;
+    p.frames.push(frame);
+    p.bytes += frame.length;
+    p.records += records;
+    const done = new Promise<void>((resolve, reject) => p.waiters.push({ resolve, reject }));
+    this.flushing ??= this.flushLoop();
+    return done;
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.pending.frames.length > 0 || this.sealRequested) {
+      const group = this.pending;
+      this.pending = emptyPending();
+      if (group.frames.length > 0) {
+        try {
+          const segment = this.current ?? (await this.openSegment());
+          await segment.fh.writev(group.frames);
+          await segment.fh.datasync();
+          segment.bytes += group.bytes;
+          segment.ndjsonBytes += group.bytes - 12 * group.frames.length;
+          segment.records += group.records;
+          for (const w of group.waiters) w.resolve();
+          if (segment.ndjsonBytes >= this.o.segmentMaxBytes || segment.records >= this.o.segmentMaxRecords) this.sealRequested = true;
+        } catch (err) {
+          // After a failed write or fsync the file's tail is unknown: seal it as it is (the reader's
+          // checksums drop a torn tail) and start a new segment for the next collections.
+          const error = new SpoolWriteError(`writing the spool failed: ${(err as Error).message}`, { cause: err });
+          for (const w of group.waiters) w.reject(error);
+          this.usedBytes -= group.bytes;
+          await this.sealCurrent().catch(() => {});
+          continue;
+        }
+      }
+      if (this.sealRequested) {
+        this.sealRequested = false;
+        await this.sealCurrent().catch(() => {});
+      }
+    }
+    this.flushing = null;
+  }
+
+  private async openSegment(): Promise<OpenSegment> {
+    const seq = this.nextSeq++;
+    const createdMs = this.now();
+    const path = join(this.o.dir, name(seq, createdMs, "open"));
+    const fh = await open(path, "wx");
+    const timer = setTimeout(() => this.requestSeal(), this.o.segmentMaxAgeMs);
+    timer.unref?.();
+    this.current = { seq, createdMs, path, bytes: 0, fh, ndjsonBytes: 0, records: 0, timer };
+    return this.current;
+  }
+
+  private requestSeal(): void {
+    if (!this.current) return;
+    this.sealRequested = true;
+    this.flushing ??= this.flushLoop();
+  }
+
+  private async sealCurrent(): Promise<void> {
+    const segment = this.current;
+    if (!segment) return;
+    this.current = null;
+    clearTimeout(segment.timer);
+    await segment.fh.close().catch(() => {});
+    const size = statSync(segment.path).size;
+    this.usedBytes += size - segment.bytes; // a failed write may have left part of a frame
+    if (size === 0) {
+      await unlink(segment.path).catch(() => {});
+      this.usedBytes -= size;
+      return;
+    }
+    const path = join(this.o.dir, name(segment.seq, segment.createdMs, "seg"));
+    await rename(segment.path, path);
+    syncDir(this.o.dir);
+    this.sealed.push({ seq: segment.seq, createdMs: segment.createdMs, path, bytes: size });
+    this.wakeConsumer();
+  }
+
+  /** Seals the open segment now (shutdown), once the frames already appended are on disk. */
+  async sealNow(): Promise<void> {
+    this.requestSeal();
+    while (this.flushing) await this.flushing;
+  }
+
+  /** No more appends; the consumer gets null once every sealed segment is taken. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.sealNow();
+    this.wakeConsumer();
+  }
+
+  /** The oldest sealed segment, waiting for one; null once closed and empty. */
+  async nextSealed(): Promise<Segment | null> {
+    for (;;) {
+      const s = this.sealed.shift();
+      if (s) return s;
+      if (this.closed && !this.current && !this.flushing) return null;
+      await new Promise<void>((resolve) => this.consumers.push(resolve));
+    }
+  }
+
+  private wakeConsumer(): void {
+    for (const c of this.consumers.splice(0)) c();
+  }
+
+  async read(segment: Segment): Promise<DecodedSegment> {
+    return decodeFrames(new Uint8Array(await readFile(segment.path)));
+  }
+
+  /** The segment's object is written: free its disk space. */
+  async remove(segment: Segment): Promise<void> {
+    await unlink(segment.path).catch((err) => {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    });
+    this.usedBytes -= segment.bytes;
+  }
+}
+
+/** Makes a rename durable: fsync the directory that holds it. */
+function syncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from "bun:test";
+import { appendFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { decodeFrames, encodeFrame } from "../../src/spool/frame.ts";
+import { Spool, SpoolFullError, type SpoolOptions } from "../../src/spool/spool.ts";
+import { waitUntil } from "../support/wait.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+const tempDir = () => {
+  const path = mkdtempSync(join(tmpdir(), "spool-"));
+  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
+};
+const options = (dir: string, o: Partial<SpoolOptions> = {}): SpoolOptions => ({
+  dir,
+  maxBytes: 1 << 20,
+  segmentMaxBytes: 1 << 16,
+  segmentMaxRecords: 1000,
+  segmentMaxAgeMs: 60_000,
+  ...o,
+});
+const segments = (dir: string) => readdirSync(dir).filter((f) => /\.(seg|open)$/.test(f)).sort();
+
+describe("spool frames", () => {
+  it("round-trips collections and counts their payloads", () => {
+    const data = new Uint8Array([...encodeFrame(enc('{"a":1}\n{"b":2}\n'), 2), ...encodeFrame(enc('{"c":3}\n'), 1)]);
+    expect(decodeFrames(data)).toMatchObject({ records: 3, frames: 2, badTailBytes: 0 });
+    expect(dec(decodeFrames(data).ndjson)).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
+  });
+
+  it("stops at a torn frame and reports its bytes", () => {
+    const whole = encodeFrame(enc('{"a":1}\n'), 1);
+    const torn = encodeFrame(enc('{"b":2}\n'), 1).subarray(0, 15);
+    const out = decodeFrames(new Uint8Array([...whole, ...torn]));
+    expect(out).toMatchObject({ records: 1, frames: 1, badTailBytes: 15 });
+  });
+
+  it("stops at a frame whose checksum does not match", () => {
+    const bad = encodeFrame(enc('{"b":2}\n'), 1);
+    bad[14] = bad[14]! ^ 0xff;
+    const out = decodeFrames(new Uint8Array([...encodeFrame(enc('{"a":1}\n'), 1), ...bad]));
+    expect(out).toMatchObject({ records: 1, badTailBytes: bad.length });
+  });
+});
+
+describe("Spool", () => {
+  it("acknowledges appends once on disk, and seals a segment when it holds a batch's worth", async () => {
+    using dir = tempDir();
+    const spool = new Spool(options(dir.path, { segmentMaxRecords: 3 }));
+    await Promise.all([spool.append(enc('{"a":1}\n'), 1), spool.append(enc('{"b":2}\n{"c":3}\n'), 2)]);
+    const segment = await spool.nextSealed();
+    expect(segment).not.toBeNull();
+    const read = await spool.read(segment!);
+    expect(dec(read.ndjson)).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
+    expect(read.records).toBe(3);
+    await spool.remove(segment!);
+    expect(segments(dir.path)).toEqual([]);
+    expect(spool.bytes).toBe(0);
+  });
+
+  it("seals a segment BATCH_MAX_WAIT_MS after it opened, even if it is small", async () => {
+    using dir = tempDir();
+    const spool = new Spool(options(dir.path, { segmentMaxAgeMs: 20 }));
+    await spool.append(enc('{"a":1}\n'), 1);
+    const segment = await spool.nextSealed();
+    expect((await spool.read(segment!)).records).toBe(1);
+  });
+
+  it("refuses appends past SPOOL_MAX_BYTES with SpoolFullError", async () => {
+    using dir = tempDir();
+    const spool = new Spool(options(dir.path, { maxBytes: 40 }));
+    await spool.append(enc('{"a":"0123456789"}\n'), 1);
+    expect(spool.append(enc('{"b":"0123456789"}\n'), 1)).rejects.toBeInstanceOf(SpoolFullError);
+  });
+
+  it("hands over what an earlier process left, open segments included, and keeps its instance id", async () => {
+    using dir = tempDir();
+    const first = new Spool(options(dir.path));
+    await first.append(enc('{"left":1}\n'), 1); // stays in an open segment: the process "dies" here
+    expect(segments(dir.path)[0]).toEndWith(".open");
+    const second = new Spool(options(dir.path));
+    expect(second.instanceId).toBe(first.instanceId);
+    expect(segments(dir.path)[0]).toEndWith(".seg");
+    const segment = await second.nextSealed();
+    expect(dec((await second.read(segment!)).ndjson)).toBe('{"left":1}\n');
+    await second.append(enc('{"new":1}\n'), 1);
+    await second.sealNow();
+    const next = await second.nextSealed();
+    expect(next!.seq).toBeGreaterThan(segment!.seq);
+  });
+
+  it("drops a torn tail left by a crash mid-write, keeping the whole frames before it", async () => {
+    using dir = tempDir();
+    const first = new Spool(options(dir.path));
+    await first.append(enc('{"kept":1}\n'), 1);
+    appendFileSync(join(dir.path, segments(dir.path)[0]!), encodeFrame(enc('{"torn":1}\n'), 1).subarray(0, 9));
+    const second = new Spool(options(dir.path));
+    const read = await second.read((await second.nextSealed())!);
+    expect(dec(read.ndjson)).toBe('{"kept":1}\n');
+    expect(read.badTailBytes).toBe(9);
+  });
+
+  it("ends the consumer's wait with null once closed and empty", async () => {
+    using dir = tempDir();
+    const spool = new Spool(options(dir.path));
+    const waiting = spool.nextSealed();
+    await spool.append(enc('{"a":1}\n'), 1);
+    await spool.close();
+    expect(await waiting).not.toBeNull();
+    expect(await spool.nextSealed()).toBeNull();
+    expect(spool.append(enc("{}\n"), 1)).rejects.toThrow("closed");
+  });
+
+  it("answers a failed write with an error and carries on in a new segment", async () => {
+    using dir = tempDir();
+    const spool = new Spool(options(dir.path));
+    await spool.append(enc('{"a":1}\n'), 1);
+    const open = (spool as unknown as { current: { fh: { writev: () => Promise<never> } } }).current;
+    open.fh.writev = () => Promise.reject(Object.assign(new Error("no space left on device"), { code: "ENOSPC" }));
+    expect(spool.append(enc('{"b":2}\n'), 1)).rejects.toThrow("no space left on device");
+    await waitUntil(() => segments(dir.path).length === 1 && segments(dir.path)[0]!.endsWith(".seg"), "the broken segment to be sealed");
+    await spool.append(enc('{"c":3}\n'), 1);
+    await spool.sealNow();
+    const texts = [];
+    for (let s = await spool.nextSealed(); s; s = spool.segments > 0 ? await spool.nextSealed() : null) texts.push(dec((await spool.read(s)).ndjson));
+    expect(texts).toEqual(['{"a":1}\n', '{"c":3}\n']);
+  });
+});

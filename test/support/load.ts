@@ -1,0 +1,52 @@
+// Load for end-to-end tests: collections of payloads with unique ids, posted with bounded
+// concurrency, and the check that every acknowledged id landed once.
+import { expect } from "bun:test";
+import { collection, ids } from "./collections.ts";
+import type { ServiceProcess } from "./service-process.ts";
+
+/** Posts collections `concurrency` at a time; returns the ids of the payloads acknowledged with 200. */
+export async function postAll(service: ServiceProcess, bodies: { ids: string[]; body: string }[], concurrency = 16) {
+  const acknowledged: string[] = [];
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const { ids, body } = bodies[next++]!;
+        const res = await service.post(body).catch(() => null);
+        const status = res?.status ?? 0;
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        await res?.arrayBuffer();
+        if (status === 200) acknowledged.push(...ids);
+      }
+    }),
+  );
+  return { acknowledged, statuses };
+}
+
+export const collections = (prefix: string, n: number, per: number) =>
+  Array.from({ length: n }, (_, i) => {
+    const batch = ids(`${prefix}-${i}`, per);
+    return { ids: batch, body: collection(batch) };
+  });
+
+export interface DeliveryReport {
+  acknowledged: number;
+  landed: number;
+  missing: number;
+  duplicates: number;
+}
+
+/** What a fault scenario reports: of the acknowledged ids, how many landed, are missing, or landed twice. */
+export function deliveryReport(landed: string[], acknowledged: string[]): DeliveryReport {
+  const seen = new Map<string, number>();
+  for (const id of landed) seen.set(id, (seen.get(id) ?? 0) + 1);
+  let duplicates = 0;
+  for (const n of seen.values()) duplicates += n - 1;
+  return { acknowledged: acknowledged.length, landed: landed.length, missing: acknowledged.filter((id) => !seen.has(id)).length, duplicates };
+}
+
+/** Every acknowledged id landed exactly once, and nothing else landed. */
+export function expectExactly(landed: string[], acknowledged: string[]) {
+  expect(deliveryReport(landed, acknowledged)).toEqual({ acknowledged: acknowledged.length, landed: acknowledged.length, missing: 0, duplicates: 0 });
+}
