@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { idOf } from "../support/collections.ts";
 import { collections, deliveryReport, postAll } from "../support/load.ts";
+import { S3Proxy } from "../support/s3-proxy.ts";
 import { startS3 } from "../support/s3.ts";
 import { startService } from "../support/service-process.ts";
 import { waitUntil } from "../support/wait.ts";
@@ -20,6 +21,47 @@ const spoolDir = () => {
 };
 
 describe("fault suite", () => {
+  it("1. the store goes down for a stretch in the middle of a load, then comes back", async () => {
+    await using s3 = await startS3();
+    await using service = await startService({ ...s3.env, BATCH_MAX_WAIT_MS: "50", BATCH_MAX_RECORDS: "200", RETRY_BASE_MS: "20", RETRY_MAX_MS: "200" });
+    const load = postAll(service, collections("outage", 800, 10), 8);
+    await waitUntil(async () => (await s3.objects()).length >= 1, "uploads before the outage");
+    await s3.stop();
+    await waitUntil(() => Promise.resolve(service.logs.some((l) => l.msg === "upload failed; retrying")), "uploads to fail");
+    await s3.start();
+    const { acknowledged } = await load;
+    service.signal("SIGTERM");
+    expect(await service.exited()).toBe(0);
+    const report = deliveryReport((await s3.lines()).map(idOf), acknowledged);
+    console.log("scenario 1 (store down, then back):", report);
+    expect(report).toMatchObject({ missing: 0, duplicates: 0 });
+  });
+
+  it("2. the store answers 500 and 503 SlowDown to a share of PUTs and hangs on some", async () => {
+    await using s3 = await startS3();
+    const fault = (n: number, req: Request) =>
+      req.method !== "PUT" ? "pass" : n % 7 === 3 ? "hang" : n % 5 === 1 ? { status: 503, code: "SlowDown" } : n % 3 === 2 ? { status: 500, code: "InternalError" } : "pass";
+    await using proxy = new S3Proxy(() => s3.endpoint, fault);
+    await using service = await startService({
+      ...s3.env,
+      S3_ENDPOINT: proxy.endpoint,
+      BATCH_MAX_WAIT_MS: "50",
+      BATCH_MAX_RECORDS: "200",
+      RETRY_BASE_MS: "20",
+      RETRY_MAX_MS: "200",
+      S3_REQUEST_TIMEOUT_MS: "500",
+    });
+    const { acknowledged } = await postAll(service, collections("flaky", 500, 10), 8);
+    service.signal("SIGTERM");
+    expect(await service.exited()).toBe(0);
+    const report = deliveryReport((await s3.lines()).map(idOf), acknowledged);
+    console.log("scenario 2 (500, 503 SlowDown, hangs):", report, { ...proxy.injected });
+    expect(Object.keys(proxy.injected).sort()).toEqual(["InternalError", "SlowDown", "hang"]);
+    expect(report).toMatchObject({ missing: 0, duplicates: 0 });
+    const metrics = service.logs.filter((l) => l.msg === "upload failed; retrying").map((l) => l.error_type);
+    expect(new Set(metrics)).toEqual(new Set(["throttled", "transient", "timeout"]));
+  });
+
   it("3. kill -9 in the middle of a load in disk mode: after a restart every acknowledged payload lands, once", async () => {
     await using s3 = await startS3();
     using spool = spoolDir();
