@@ -138,7 +138,10 @@ export class Spool {
       if (group.frames.length > 0) {
         try {
           const segment = this.current ?? (await this.openSegment());
-          await segment.fh.writev(group.frames);
+          // A full disk can end a write short without an error: that is a failure too, and the
+          // frame it tore is dropped by the reader's checksum.
+          const { bytesWritten } = await segment.fh.writev(group.frames);
+          if (bytesWritten !== group.bytes) throw new Error(`short write: ${bytesWritten} of ${group.bytes} bytes (disk full?)`);
           await segment.fh.datasync();
           segment.bytes += group.bytes;
           segment.ndjsonBytes += group.bytes - 12 * group.frames.length;

@@ -3,9 +3,11 @@
 // Missing must be 0 in every one.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
+import { collection, ids } from "../support/collections.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { idOf } from "../support/collections.ts";
+import type { ServiceProcess } from "../support/service-process.ts";
 import { collections, deliveryReport, postAll } from "../support/load.ts";
 import { S3Proxy } from "../support/s3-proxy.ts";
 import { startS3 } from "../support/s3.ts";
@@ -110,5 +112,66 @@ describe("fault suite", () => {
     const report = deliveryReport((await s3.lines()).map(idOf), acknowledged);
     console.log("scenario 4 (SIGTERM, memory mode, store down):", report);
     expect(report.missing).toBe(0);
+  });
+
+  /** Posts one collection at a time until one is refused; returns the acknowledged ids and the refusal. */
+  async function fillUntilRefused(service: ServiceProcess, prefix: string) {
+    const acknowledged: string[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const batch = ids(`${prefix}-${i}`, 10);
+      const res = await service.post(collection(batch));
+      if (res.status !== 200) return { acknowledged, status: res.status, body: (await res.json()) as { error: string } };
+      acknowledged.push(...batch);
+    }
+    throw new Error("the spool never filled");
+  }
+
+  /** After the store comes back and the spool drains, posts are accepted again. */
+  async function recovers(service: ServiceProcess, prefix: string): Promise<string[]> {
+    const batch = ids(prefix, 10);
+    await waitUntil(async () => (await service.post(collection(batch))).status === 200, "posts to be accepted again", { timeoutMs: 30_000, intervalMs: 100 });
+    return batch;
+  }
+
+  it("6a. the spool reaches SPOOL_MAX_BYTES: 503 QUEUE_FULL, nothing acknowledged lost, and it recovers when space frees", async () => {
+    await using s3 = await startS3();
+    using spool = spoolDir();
+    await using service = await startService({ ...s3.env, DURABILITY: "disk", SPOOL_DIR: spool.path, SPOOL_MAX_BYTES: "65536", BATCH_MAX_WAIT_MS: "100", RETRY_MAX_MS: "100" });
+    await s3.stop();
+    const { acknowledged, status, body } = await fillUntilRefused(service, "full");
+    expect({ status, error: body.error }).toEqual({ status: 503, error: "QUEUE_FULL" });
+    await s3.start();
+    acknowledged.push(...(await recovers(service, "after")));
+    service.signal("SIGTERM");
+    expect(await service.exited()).toBe(0);
+    const report = deliveryReport((await s3.lines()).map(idOf), acknowledged);
+    console.log("scenario 6a (SPOOL_MAX_BYTES):", report);
+    expect(report.missing).toBe(0);
+  });
+
+  it("6b. the spool's disk fills for real (ENOSPC on a small tmpfs): 503, an ERROR log, nothing acknowledged lost, recovery", async () => {
+    using spool = spoolDir();
+    const mounted = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", spool.path]).exitCode === 0;
+    if (!mounted) {
+      console.log("scenario 6b skipped: this machine does not allow mounting a tmpfs (scenario 6a covers SPOOL_MAX_BYTES)");
+      return;
+    }
+    try {
+      await using s3 = await startS3();
+      await using service = await startService({ ...s3.env, DURABILITY: "disk", SPOOL_DIR: spool.path, BATCH_MAX_WAIT_MS: "100", RETRY_MAX_MS: "100" });
+      await s3.stop();
+      const { acknowledged, status, body } = await fillUntilRefused(service, "enospc");
+      expect({ status, error: body.error }).toEqual({ status: 503, error: "STORAGE_ERROR" });
+      expect(service.logs.some((l) => l.level === "error" && l.msg.startsWith("writing to the spool failed"))).toBe(true);
+      await s3.start();
+      acknowledged.push(...(await recovers(service, "after-enospc")));
+      service.signal("SIGTERM");
+      expect(await service.exited()).toBe(0);
+      const report = deliveryReport((await s3.lines()).map(idOf), acknowledged);
+      console.log("scenario 6b (real ENOSPC):", report);
+      expect(report.missing).toBe(0);
+    } finally {
+      Bun.spawnSync(["umount", "-l", spool.path]);
+    }
   });
 });

@@ -126,4 +126,18 @@ describe("Spool", () => {
     for (let s = await spool.nextSealed(); s; s = spool.segments > 0 ? await spool.nextSealed() : null) texts.push(dec((await spool.read(s)).ndjson));
     expect(texts).toEqual(['{"a":1}\n', '{"c":3}\n']);
   });
+
+  it("treats a short write, as a full disk can give without an error, as a failed append", async () => {
+    using dir = tempDir();
+    const spool = new Spool(options(dir.path));
+    await spool.append(enc('{"a":1}\n'), 1);
+    const open = (spool as unknown as { current: { fh: { writev: (b: Uint8Array[]) => Promise<{ bytesWritten: number }> } } }).current;
+    const real = open.fh.writev.bind(open.fh);
+    open.fh.writev = async (buffers) => real([buffers[0]!.subarray(0, 5)]);
+    expect(spool.append(enc('{"b":2}\n'), 1)).rejects.toThrow("short write");
+    await waitUntil(() => segments(dir.path)[0]!.endsWith(".seg"), "the segment to be sealed");
+    const read = await spool.read((await spool.nextSealed())!);
+    expect(dec(read.ndjson)).toBe('{"a":1}\n');
+    expect(read.badTailBytes).toBe(5);
+  });
 });
