@@ -6,7 +6,7 @@
 // again after a crash overwrites the same object instead of adding a duplicate.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { open, readFile, rename, unlink, type FileHandle } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { newInstanceId } from "../upload/object-key.ts";
 import { decodeFrames, encodeFrame, type DecodedSegment } from "./frame.ts";
 
@@ -71,6 +71,7 @@ export class Spool {
   constructor(private readonly o: SpoolOptions) {
     this.now = o.now ?? Date.now;
     mkdirSync(o.dir, { recursive: true });
+    takeLock(join(o.dir, "lock"));
     const idFile = join(o.dir, "instance-id");
     try {
       this.instanceId = readFileSync(idFile, "utf8").trim();
@@ -250,5 +251,29 @@ function syncDir(dir: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** One process per spool: a second one would append to and delete the same segments. */
+function takeLock(path: string): void {
+  try {
+    writeFileSync(path, String(process.pid), { flag: "wx" });
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  const holder = Number(readFileSync(path, "utf8").trim());
+  if (holder && holder !== process.pid && isAlive(holder)) {
+    throw new SpoolWriteError(`SPOOL_DIR ${dirname(path)} is in use by process ${holder}: give each process its own`);
+  }
+  writeFileSync(path, String(process.pid)); // left by a process that is gone
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeFrames, encodeFrame } from "../../src/spool/frame.ts";
@@ -139,5 +139,18 @@ describe("Spool", () => {
     const read = await spool.read((await spool.nextSealed())!);
     expect(dec(read.ndjson)).toBe('{"a":1}\n');
     expect(read.badTailBytes).toBe(5);
+  });
+
+  it("refuses a spool directory another live process holds, and takes over one whose holder is gone", () => {
+    using dir = tempDir();
+    const other = Bun.spawn(["sleep", "30"]);
+    try {
+      writeFileSync(join(dir.path, "lock"), String(other.pid));
+      expect(() => new Spool(options(dir.path))).toThrow(`is in use by process ${other.pid}`);
+    } finally {
+      other.kill();
+    }
+    writeFileSync(join(dir.path, "lock"), "999999999");
+    expect(() => new Spool(options(dir.path))).not.toThrow();
   });
 });

@@ -2,10 +2,14 @@
 // concurrency, and the check that every acknowledged id landed once.
 import { expect } from "bun:test";
 import { collection, ids } from "./collections.ts";
-import type { ServiceProcess } from "./service-process.ts";
+
+/** Anything that takes a collection: a service process, or a load balancer in front of several. */
+export interface Poster {
+  post(body: string): Promise<Response>;
+}
 
 /** Posts collections `concurrency` at a time; returns the ids of the payloads acknowledged with 200. */
-export async function postAll(service: ServiceProcess, bodies: { ids: string[]; body: string }[], concurrency = 16) {
+export async function postAll(service: Poster, bodies: { ids: string[]; body: string }[], concurrency = 16, progress = { answered: 0 }) {
   const acknowledged: string[] = [];
   const statuses: Record<number, number> = {};
   let next = 0;
@@ -16,6 +20,7 @@ export async function postAll(service: ServiceProcess, bodies: { ids: string[]; 
         const res = await service.post(body).catch(() => null);
         const status = res?.status ?? 0;
         statuses[status] = (statuses[status] ?? 0) + 1;
+        progress.answered++;
         await res?.arrayBuffer();
         if (status === 200) acknowledged.push(...ids);
       }
