@@ -172,6 +172,7 @@ export class Spool {
     const createdMs = this.now();
     const path = join(this.o.dir, name(seq, createdMs, "open"));
     const fh = await open(path, "wx");
+    syncDir(this.o.dir); // the new file's name must survive a power loss as well as its data
     const timer = setTimeout(() => this.requestSeal(), this.o.segmentMaxAgeMs);
     timer.unref?.();
     this.current = { seq, createdMs, path, bytes: 0, fh, ndjsonBytes: 0, records: 0, timer };

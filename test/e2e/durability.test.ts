@@ -28,7 +28,7 @@ describe("fault suite", () => {
     await using s3 = await startS3();
     await using service = await startService({ ...s3.env, BATCH_MAX_WAIT_MS: "50", BATCH_MAX_RECORDS: "200", RETRY_BASE_MS: "20", RETRY_MAX_MS: "200" });
     const load = postAll(service, collections("outage", 800, 10), 8);
-    await waitUntil(async () => (await s3.objects()).length >= 1, "uploads before the outage");
+    await waitUntil(async () => (await s3.keys()).length >= 1, "uploads before the outage");
     await s3.stop();
     await waitUntil(() => Promise.resolve(service.logs.some((l) => l.msg === "upload failed; retrying")), "uploads to fail");
     await s3.start();
@@ -72,7 +72,7 @@ describe("fault suite", () => {
     const first = await startService(env);
     const progress = { answered: 0 };
     const load = postAll(first, collections("crash", 2_000, 10), 16, progress);
-    await waitUntil(async () => progress.answered >= 400 && (await s3.objects()).length >= 1, "some objects written before the crash");
+    await waitUntil(async () => progress.answered >= 400 && (await s3.keys()).length >= 1, "some objects written before the crash");
     first.signal("SIGKILL");
     expect(progress.answered).toBeLessThan(1_500); // killed in the middle of the load
     const { acknowledged } = await load;

@@ -66,7 +66,8 @@ export class TestS3 {
     this.server = null;
   }
 
-  async objects(prefix = ""): Promise<StoredObject[]> {
+  /** Every key in the bucket (a listing only: cheap enough to poll). */
+  async keys(prefix = ""): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
@@ -74,6 +75,11 @@ export class TestS3 {
       for (const o of page.Contents ?? []) keys.push(o.Key!);
       token = page.NextContinuationToken;
     } while (token);
+    return keys;
+  }
+
+  async objects(prefix = ""): Promise<StoredObject[]> {
+    const keys = await this.keys(prefix);
     return Promise.all(
       keys.map(async (key) => {
         const got = await this.client().send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
