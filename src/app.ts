@@ -44,11 +44,20 @@ export function toHttpError(code: string | number, error: unknown, log: Logger):
   return new HttpError(500, "INTERNAL", "internal error");
 }
 
-export function createApp(deps: AppDeps) {
+/** The public app. With `metrics: false` (ADMIN_PORT set), /metrics is served only by the admin app. */
+export function createApp(deps: AppDeps, { metrics = true } = {}) {
   // normalize: false, or Elysia would coerce a payload such as 1 or "s" into an object instead of rejecting it.
-  return new Elysia({ normalize: false })
+  const app = new Elysia({ normalize: false })
     .onError(({ code, error }) => errorResponse(toHttpError(code, error, deps.log)))
     .use(ingestRoutes(deps))
+    .use(healthRoutes(deps.state, deps.health));
+  return metrics ? app.use(metricsRoutes(deps.metrics, deps.queue, deps.spool)) : app;
+}
+
+/** The operator endpoints alone, for the admin listener on ADMIN_HOST:ADMIN_PORT. */
+export function createAdminApp(deps: AppDeps) {
+  return new Elysia()
+    .onError(({ code, error }) => errorResponse(toHttpError(code, error, deps.log)))
     .use(healthRoutes(deps.state, deps.health))
     .use(metricsRoutes(deps.metrics, deps.queue, deps.spool));
 }

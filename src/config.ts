@@ -25,6 +25,13 @@ export const ConfigSchema = Type.Object({
     "Largest request body, in bytes, before and after gzip decompression; larger bodies get 413.",
   ),
   MAX_PAYLOADS_PER_REQUEST: Int(1000, 1, 1_000_000, "Most payloads in one collection's `data`; more get 422."),
+  MAX_PAYLOAD_BYTES: Int(256 * 1024, 16, 256 * MiB, "Largest single payload, in bytes; a collection holding a larger one gets 413, whole."),
+  REQUEST_TIMEOUT_MS: Int(10_000, 100, 600_000, "Longest time to receive a request's body; a slower client gets 408 and its connection closed."),
+  ALLOWED_TOKENS: Str("", "Comma-separated tokens allowed to post (with TOKENS_FILE's). Empty, and no TOKENS_FILE: any token."),
+  TOKENS_FILE: Str("", "File of allowed tokens, one per line (# comments); re-read on SIGHUP without a restart."),
+  TOKEN_RATE_LIMIT_PER_SEC: Int(0, 0, 1_000_000, "Requests per second allowed per token, with a burst of one second's worth; past it 429. 0: no limit."),
+  ADMIN_PORT: Int(0, 0, 65535, "Serve /metrics on this separate port (on ADMIN_HOST) instead of the main one. 0: on the main port."),
+  ADMIN_HOST: Str("127.0.0.1", "Address of the admin listener (ADMIN_PORT)."),
   MAX_QUEUE: Int(100_000, 1, 100_000_000, "Capacity of the in-memory queue, in payloads."),
   MAX_QUEUE_BYTES: Int(16 * MiB, 1024, 16 * 1024 * MiB, "Capacity of the in-memory queue, in payload bytes (one newline each included); preallocated. At least MAX_BODY_BYTES."),
   MAX_WORKERS: Int(4, 1, 4096, "Number of upload loops, i.e. the most S3 PUTs in flight at once."),
@@ -140,3 +147,9 @@ export function markdownTable(): string {
 }
 
 const capitalise = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
+/** The config as the start-up log line shows it: token lists are secrets, so only counted. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  const tokens = config.ALLOWED_TOKENS.split(",").filter((t) => t.trim() !== "").length;
+  return { ...config, ALLOWED_TOKENS: tokens ? `(${tokens} tokens)` : "" };
+}

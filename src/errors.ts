@@ -11,6 +11,9 @@ export type ErrorCode =
   | "NOT_FOUND"
   | "QUEUE_FULL"
   | "DRAINING"
+  | "UNAUTHORIZED"
+  | "RATE_LIMITED"
+  | "REQUEST_TIMEOUT"
   | "STORAGE_ERROR"
   | "INTERNAL";
 

@@ -1,6 +1,6 @@
 // Entrypoint: load the config, build the service, listen, and drain on SIGTERM/SIGINT.
 // `--help`, `--version` and `healthcheck` answer and exit.
-import { ConfigError, helpText, loadConfig, type Config } from "./config.ts";
+import { ConfigError, helpText, loadConfig, redactedConfig, type Config } from "./config.ts";
 import { healthcheck } from "./healthcheck.ts";
 import { createLogger, errorField } from "./log.ts";
 import { onSignal, runtimeName } from "./runtime.ts";
@@ -34,18 +34,26 @@ if (args[0] === "healthcheck") process.exit(await healthcheck(config));
 const log = createLogger(config.LOG_LEVEL);
 process.on("unhandledRejection", (err) => log.limited("error", "unhandled", "unhandled rejection", { error: errorField(err) }));
 
-const service = createService(config, { log });
+let service: ReturnType<typeof createService>;
+try {
+  service = createService(config, { log });
+} catch (err) {
+  // A TOKENS_FILE that cannot be read, a SPOOL_DIR another process holds: one line, exit 2.
+  process.stderr.write(`s3-ingest: cannot start: ${(err as Error).message}\n`);
+  process.exit(2);
+}
 service.start();
 const listener = listen(service);
 log.info("listening", {
   host: config.HOST,
   port: listener.port,
+  admin_port: listener.adminPort,
   version: VERSION,
   build: BUILD,
   runtime: runtimeName,
   store: service.store.location,
   instance_id: service.instanceId,
-  config,
+  config: redactedConfig(config),
 });
 
 let stopping = false;
@@ -70,5 +78,10 @@ async function shutdown(signal: string) {
   else log.warn("shutdown deadline passed; unwritten payloads are in the spool for the next start", { ...fields, unwritten: result.unwritten, spool_dir: config.SPOOL_DIR });
   process.exit(0);
 }
+onSignal("SIGHUP", () => {
+  const reloaded = service.tokens.reload();
+  if (reloaded.ok) log.info("tokens reloaded", { tokens: reloaded.count });
+  else log.error("reloading TOKENS_FILE failed; keeping the previous tokens", { error: reloaded.error });
+});
 onSignal("SIGTERM", () => void shutdown("SIGTERM"));
 onSignal("SIGINT", () => void shutdown("SIGINT"));

@@ -5,11 +5,24 @@ import type { Service } from "./service.ts";
 
 export interface Listener {
   readonly port: number;
+  /** The admin listener's port, when ADMIN_PORT is set. */
+  readonly adminPort: number | null;
   /** Requests being handled right now. */
   readonly inFlight: number;
   /** Resolves when no request is being handled. */
   whenNoRequests(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * Elysia finds the path at the first "/" past the 11th character of the URL, which a short Host
+ * ("x") breaks: such requests get a canonical host, so routing never depends on the Host header.
+ */
+export function withRoutableUrl(request: Request): Request {
+  const url = request.url;
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  if (pathStart >= 11) return request;
+  return new Request(`http://s3-ingest.invalid${pathStart < 0 ? "/" : url.slice(pathStart)}`, request);
 }
 
 export function listen(service: Service): Listener {
@@ -23,7 +36,7 @@ export function listen(service: Service): Listener {
     async fetch(request) {
       inFlight++;
       try {
-        const response = await app.handle(request);
+        const response = await app.handle(withRoutableUrl(request));
         metrics.requests.inc(response.status);
         return response;
       } finally {
@@ -31,14 +44,27 @@ export function listen(service: Service): Listener {
       }
     },
   });
+  const admin = service.adminApp;
+  const adminServer = admin
+    ? serve({
+        hostname: config.ADMIN_HOST,
+        port: config.ADMIN_PORT,
+        idleTimeoutSecs: config.IDLE_TIMEOUT_SECS,
+        fetch: async (request) => admin.handle(withRoutableUrl(request)),
+      })
+    : null;
   return {
     port: server.port,
+    adminPort: adminServer?.port ?? null,
     get inFlight() {
       return inFlight;
     },
     whenNoRequests() {
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve));
     },
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      await adminServer?.stop();
+    },
   };
 }

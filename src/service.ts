@@ -1,9 +1,11 @@
 // Builds one s3-ingest service from its config: queue or spool, store, upload loops and HTTP
 // app, wired together but not started, so tests and main.ts assemble the same thing.
 import { existsSync, readdirSync } from "node:fs";
-import { createApp } from "./app.ts";
+import { createAdminApp, createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import type { Enqueue, ServiceState } from "./http/ingest.ts";
+import { createRateLimiter } from "./http/rate-limit.ts";
+import { createTokenCheck } from "./http/tokens.ts";
 import type { Logger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { RingBuffer } from "./queue/ring-buffer.ts";
@@ -101,7 +103,13 @@ export function createService(config: Config, options: ServiceOptions) {
     return batches.reduce((n, b) => n + b.records, 0);
   }
 
-  const app = createApp({ config, enqueue, metrics, health, state, log, queue, spool });
+  const tokens = createTokenCheck(config.ALLOWED_TOKENS, config.TOKENS_FILE);
+  // Bounded: at most this many tokens' buckets at once, the least recently seen dropped first.
+  const limiter = config.TOKEN_RATE_LIMIT_PER_SEC > 0 ? createRateLimiter(config.TOKEN_RATE_LIMIT_PER_SEC, 100_000) : null;
+  const deps = { config, enqueue, tokens, limiter, metrics, health, state, log, queue, spool };
+  const separateAdmin = config.ADMIN_PORT !== 0;
+  const app = createApp(deps, { metrics: !separateAdmin });
+  const adminApp = separateAdmin ? createAdminApp(deps) : null;
   return {
     config,
     log,
@@ -114,6 +122,8 @@ export function createService(config: Config, options: ServiceOptions) {
     instanceId,
     uploaders,
     app,
+    adminApp,
+    tokens,
     start: () => uploaders.forEach((u) => u.start()),
     flush: () => uploaders.forEach((u) => u.flush()),
     close: () => Promise.all(uploaders.map((u) => u.close())).then(() => {}),

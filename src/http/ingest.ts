@@ -9,6 +9,8 @@ import type { Metrics } from "../metrics.ts";
 import { SpoolFullError } from "../spool/spool.ts";
 import type { StoreHealth } from "../upload/store-health.ts";
 import { collectionSchema } from "./collection.ts";
+import type { RateLimiter } from "./rate-limit.ts";
+import { tokenDigest, type TokenCheck } from "./tokens.ts";
 import { scanCollection } from "./scan-collection.ts";
 import { bodyEncoding, readBody } from "./read-body.ts";
 
@@ -27,6 +29,9 @@ export interface Enqueue {
 export interface IngestDeps {
   config: Config;
   enqueue: Enqueue;
+  tokens: TokenCheck;
+  /** Per-token rate limit, when TOKEN_RATE_LIMIT_PER_SEC is set. */
+  limiter: RateLimiter | null;
   metrics: Metrics;
   health: StoreHealth;
   state: ServiceState;
@@ -40,7 +45,7 @@ function checkContentType(header: string | null): void {
   }
 }
 
-export function ingestRoutes({ config, enqueue, metrics, health, state, log }: IngestDeps) {
+export function ingestRoutes({ config, enqueue, tokens, limiter, metrics, health, state, log }: IngestDeps) {
   const bodies = new WeakMap<Request, { body: Uint8Array; spans: number[] }>();
   const draining = () => new HttpError(503, "DRAINING", "the service is shutting down; retry on another instance", { "retry-after": "1" });
   // While the store is failing the queue will not empty soon: ask clients to back off longer.
@@ -56,8 +61,19 @@ export function ingestRoutes({ config, enqueue, metrics, health, state, log }: I
   return new Elysia({ name: "ingest", normalize: false })
     .post(
       "/v1/collect",
-      ({ request }) => {
+      ({ request, body: envelope }) => {
+        if (tokens.enabled || limiter) {
+          const digest = tokenDigest(envelope.token);
+          if (!tokens.allows(digest)) throw new HttpError(401, "UNAUTHORIZED", "the token is not allowed to post");
+          const wait = limiter?.take(digest) ?? 0;
+          if (wait > 0) throw new HttpError(429, "RATE_LIMITED", "too many requests for this token", { "retry-after": String(wait) });
+        }
         const { body, spans } = bodies.get(request)!;
+        for (let i = 0; i < spans.length; i += 2) {
+          if (spans[i + 1]! - spans[i]! > config.MAX_PAYLOAD_BYTES) {
+            throw new HttpError(413, "PAYLOAD_TOO_LARGE", `payload ${i / 2} exceeds MAX_PAYLOAD_BYTES (${config.MAX_PAYLOAD_BYTES} bytes)`);
+          }
+        }
         const accepted = spans.length / 2;
         const pushed = enqueue.push(body, spans);
         const answer = (ok: boolean) => {
@@ -75,7 +91,7 @@ export function ingestRoutes({ config, enqueue, metrics, health, state, log }: I
           const encoding = bodyEncoding(request.headers.get("content-encoding"));
           // Refuse before reading the body when not even one more payload fits.
           if (!enqueue.hasRoom()) throw queueFull();
-          const body = await readBody(request, config.MAX_BODY_BYTES, encoding);
+          const body = await readBody(request, config.MAX_BODY_BYTES, encoding, config.REQUEST_TIMEOUT_MS);
           let scanned;
           try {
             scanned = scanCollection(body);

@@ -1,6 +1,7 @@
-// Reads a request body under a byte limit without ever holding more than the limit: a declared
-// Content-Length over it is refused before reading, a chunked body is cut off as soon as it
-// passes it, and a gzip body is inflated with the same bound on its output (zip bombs get 413).
+// Reads a request body under a byte limit and a deadline, without ever holding more than the
+// limit: a declared Content-Length over it is refused before reading, a chunked body is cut off
+// as soon as it passes it, a gzip body is inflated with the same bound on its output (zip bombs
+// get 413), and a body that has not arrived by REQUEST_TIMEOUT_MS gets 408.
 import { gunzipSync } from "node:zlib";
 import { HttpError } from "../errors.ts";
 
@@ -18,19 +19,23 @@ export function bodyEncoding(header: string | null): BodyEncoding {
   throw new HttpError(415, "UNSUPPORTED_ENCODING", "Content-Encoding must be gzip or identity");
 }
 
-async function readRaw(request: Request, limit: number): Promise<Uint8Array> {
+async function readRaw(request: Request, limit: number, timeoutMs: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     // HTTP framing holds the body to its Content-Length, so reading it whole is bounded.
     if (Number(declared) > limit) throw tooLarge(limit);
-    return new Uint8Array(await request.arrayBuffer());
+    return withDeadline(request.arrayBuffer().then((b) => new Uint8Array(b)), timeoutMs);
   }
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await withDeadline(reader.read(), deadline - Date.now()).catch(async (err) => {
+      await reader.cancel().catch(() => {});
+      throw err;
+    });
     if (done) break;
     total += value.length;
     if (total > limit) {
@@ -49,8 +54,20 @@ async function readRaw(request: Request, limit: number): Promise<Uint8Array> {
   return out;
 }
 
-export async function readBody(request: Request, limit: number, encoding: BodyEncoding): Promise<Uint8Array> {
-  const raw = await readRaw(request, limit);
+/** A slow client (a trickled or stalled body) gets 408, and its connection is closed. */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new HttpError(408, "REQUEST_TIMEOUT", "the request body did not arrive within REQUEST_TIMEOUT_MS", { connection: "close" })),
+      Math.max(0, ms),
+    );
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+export async function readBody(request: Request, limit: number, encoding: BodyEncoding, timeoutMs = 10_000): Promise<Uint8Array> {
+  const raw = await readRaw(request, limit, timeoutMs);
   if (encoding === "identity") return raw;
   try {
     return gunzipSync(raw, { maxOutputLength: limit });

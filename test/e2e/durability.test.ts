@@ -2,7 +2,7 @@
 // then reads the bucket back and reports acknowledged / landed / missing / duplicate counts.
 // Missing must be 0 in every one.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { collection, ids } from "../support/collections.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -149,8 +149,10 @@ describe("fault suite", () => {
       // Duplicates are allowed here (at least once): HAProxy retries a request whose instance died
       // after its fsync but before its answer, so that collection is in two spools.
       // Each spool names its objects with its own id: the instances' keys never meet.
-      const spoolIds = new Set(objects.map((o) => o.key.split("/").at(-1)!.split("-")[1]));
-      expect(spoolIds.size).toBe(3);
+      const ownIds = [0, 1, 2].map((i) => readFileSync(join(spools.path, `instance-${i}`, "instance-id"), "utf8").trim());
+      expect(new Set(ownIds).size).toBe(3);
+      const keyIds = new Set(objects.map((o) => o.key.split("/").at(-1)!.split("-")[1]!));
+      expect([...keyIds].every((id) => ownIds.includes(id))).toBe(true);
     } finally {
       for (const instance of instances) await instance[Symbol.asyncDispose]();
     }
