@@ -16,11 +16,14 @@ export interface Listener {
 
 /**
  * Elysia finds the path at the first "/" past the 11th character of the URL, which a short Host
- * ("x") breaks: such requests get a canonical host, so routing never depends on the Host header.
+ * ("x") or none at all breaks: such requests get a canonical host, so routing never depends on
+ * the Host header.
  */
 export function withRoutableUrl(request: Request): Request {
   const url = request.url;
-  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  const scheme = url.indexOf("://");
+  // No Host header at all (HTTP/1.0, as HAProxy's health checks send): Bun gives just the path.
+  const pathStart = scheme < 0 ? 0 : url.indexOf("/", scheme + 3);
   if (pathStart >= 11) return request;
   return new Request(`http://s3-ingest.invalid${pathStart < 0 ? "/" : url.slice(pathStart)}`, request);
 }

@@ -37,4 +37,12 @@ describe("deploy kit", () => {
     expect(statement).toMatchObject({ Effect: "Allow", Action: "s3:PutObject" });
     expect(statement.Resource).toBe(`arn:aws:s3:::${envExample.S3_BUCKET}/${envExample.S3_PREFIX}/*`);
   });
+
+  it("ships an HAProxy configuration that HAProxy accepts, with a header timeout", () => {
+    const cfg = read("haproxy.cfg");
+    expect(cfg).toMatch(/^ {2}timeout http-request \d+s$/m);
+    expect(cfg).toMatch(/^ {2}option httpchk GET \/ready$/m);
+    const check = Bun.spawnSync(["haproxy", "-c", "-f", new URL("../deploy/haproxy.cfg", import.meta.url).pathname]);
+    expect(check.exitCode).toBe(0);
+  });
 });

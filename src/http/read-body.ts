@@ -32,14 +32,14 @@ async function readRaw(request: Request, limit: number, timeoutMs: number): Prom
   let total = 0;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { done, value } = await withDeadline(reader.read(), deadline - Date.now()).catch(async (err) => {
-      await reader.cancel().catch(() => {});
+    const { done, value } = await withDeadline(reader.read(), deadline - Date.now()).catch((err) => {
+      void reader.cancel().catch(() => {}); // not awaited: on a live socket Bun's cancel can hang
       throw err;
     });
     if (done) break;
     total += value.length;
     if (total > limit) {
-      await reader.cancel().catch(() => {});
+      void reader.cancel().catch(() => {}); // not awaited: on a live socket Bun's cancel can hang
       throw tooLarge(limit);
     }
     chunks.push(value);

@@ -230,6 +230,18 @@ function isDataKey(s: Uint8Array, start: number, end: number): boolean {
   return s.subarray(start, end).includes(BACKSLASH) && parseSlice(s, start, end) === "data";
 }
 
+/**
+ * The value the schema sees for a validated value it will reject or only type-check: containers
+ * as empty ones (JSON.parse of a container nested 100,000 deep could exhaust the stack), scalars
+ * as they are.
+ */
+function standIn(s: Uint8Array, start: number, end: number): unknown {
+  const first = s[start];
+  if (first === OPEN_BRACKET) return [];
+  if (first === OPEN_BRACE) return {};
+  return parseSlice(s, start, end);
+}
+
 /** Throws SyntaxError where JSON.parse would (invalid UTF-8 included). */
 export function scanCollection(s: Uint8Array): ScannedCollection {
   let i = s[0] === 0xef && s[1] === 0xbb && s[2] === 0xbf ? 3 : 0; // UTF-8 BOM, as TextDecoder drops it
@@ -239,7 +251,7 @@ export function scanCollection(s: Uint8Array): ScannedCollection {
     // Not an object: no payloads to find. Validate, then let the schema say what is wrong.
     const end = skipSpace(s, skipValue(s, i, false));
     if (end !== s.length) fail(end, "unexpected data after the JSON value");
-    return { envelope: parseSlice(s, bodyStart, s.length), spans: [] };
+    return { envelope: standIn(s, bodyStart, end), spans: [] };
   }
   const envelope: Record<string, unknown> = {};
   let spans: number[] = [];
@@ -266,7 +278,7 @@ export function scanCollection(s: Uint8Array): ScannedCollection {
             const isObject = s[i] === OPEN_BRACE;
             i = skipValue(s, i, true);
             spans.push(start, i);
-            data.push(isObject ? {} : parseSlice(s, start, i));
+            data.push(isObject ? {} : standIn(s, start, i));
             i = skipSpace(s, i);
             if (s[i] === COMMA) i = skipSpace(s, i + 1);
             else if (s[i] === CLOSE_BRACKET) {
@@ -281,7 +293,7 @@ export function scanCollection(s: Uint8Array): ScannedCollection {
         const key = parseSlice(s, keyStart, keyEnd) as string;
         if (key === "data") spans = []; // a later non-array data replaces an earlier array
         // Only what the schema checks is materialised; other members are validated, not built.
-        if (key === "version" || key === "token" || key === "data") envelope[key] = parseSlice(s, valueStart, i);
+        if (key === "version" || key === "token" || key === "data") envelope[key] = standIn(s, valueStart, i);
       }
       i = skipSpace(s, i);
       if (s[i] === COMMA) i = skipSpace(s, i + 1);

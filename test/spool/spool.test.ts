@@ -71,7 +71,7 @@ describe("Spool", () => {
     using dir = tempDir();
     const spool = new Spool(options(dir.path, { maxBytes: 40 }));
     await spool.append(enc('{"a":"0123456789"}\n'), 1);
-    expect(spool.append(enc('{"b":"0123456789"}\n'), 1)).rejects.toBeInstanceOf(SpoolFullError);
+    await expect(spool.append(enc('{"b":"0123456789"}\n'), 1)).rejects.toBeInstanceOf(SpoolFullError);
   });
 
   it("hands over what an earlier process left, open segments included, and keeps its instance id", async () => {
@@ -109,7 +109,7 @@ describe("Spool", () => {
     await spool.close();
     expect(await waiting).not.toBeNull();
     expect(await spool.nextSealed()).toBeNull();
-    expect(spool.append(enc("{}\n"), 1)).rejects.toThrow("closed");
+    await expect(spool.append(enc("{}\n"), 1)).rejects.toThrow("closed");
   });
 
   it("answers a failed write with an error and carries on in a new segment", async () => {
@@ -118,7 +118,7 @@ describe("Spool", () => {
     await spool.append(enc('{"a":1}\n'), 1);
     const open = (spool as unknown as { current: { fh: { writev: () => Promise<never> } } }).current;
     open.fh.writev = () => Promise.reject(Object.assign(new Error("no space left on device"), { code: "ENOSPC" }));
-    expect(spool.append(enc('{"b":2}\n'), 1)).rejects.toThrow("no space left on device");
+    await expect(spool.append(enc('{"b":2}\n'), 1)).rejects.toThrow("no space left on device");
     await waitUntil(() => segments(dir.path).length === 1 && segments(dir.path)[0]!.endsWith(".seg"), "the broken segment to be sealed");
     await spool.append(enc('{"c":3}\n'), 1);
     await spool.sealNow();
@@ -134,7 +134,7 @@ describe("Spool", () => {
     const open = (spool as unknown as { current: { fh: { writev: (b: Uint8Array[]) => Promise<{ bytesWritten: number }> } } }).current;
     const real = open.fh.writev.bind(open.fh);
     open.fh.writev = async (buffers) => real([buffers[0]!.subarray(0, 5)]);
-    expect(spool.append(enc('{"b":2}\n'), 1)).rejects.toThrow("short write");
+    await expect(spool.append(enc('{"b":2}\n'), 1)).rejects.toThrow("short write");
     await waitUntil(() => segments(dir.path)[0]!.endsWith(".seg"), "the segment to be sealed");
     const read = await spool.read((await spool.nextSealed())!);
     expect(dec(read.ndjson)).toBe('{"a":1}\n');

@@ -1,6 +1,6 @@
 // HAProxy (Debian package, installed by .ci/run) on loopback in front of several instances, as
-// an ALB would be: health checks on /ready, and a request whose instance died is tried on another.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// an ALB would be, running the deploy kit's own configuration.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitUntil } from "./wait.ts";
@@ -18,32 +18,23 @@ export class HaProxy {
   private proc: ReturnType<typeof Bun.spawn> | null = null;
   port = 0;
 
-  async start(backendPorts: number[]): Promise<this> {
+  /**
+   * Runs deploy/haproxy.cfg itself, with its listener and servers pointed at this test's ports,
+   * faster health checks, and any `timeout` lines given in `timeouts`.
+   */
+  async start(backendPorts: number[], timeouts: Record<string, string> = {}): Promise<this> {
     this.port = await freePort();
-    const config = [
-      "global",
-      "  maxconn 4096",
-      "defaults",
-      "  mode http",
-      "  timeout connect 1s",
-      "  timeout client 30s",
-      "  timeout server 30s",
-      "  retries 3",
-      "  option redispatch",
-      "  retry-on conn-failure empty-response response-timeout",
-      `frontend in`,
-      `  bind 127.0.0.1:${this.port}`,
-      "  default_backend ingest",
-      "backend ingest",
-      "  balance roundrobin",
-      "  option httpchk GET /ready",
-      ...backendPorts.map((p, i) => `  server s${i} 127.0.0.1:${p} check inter 200ms fall 1 rise 1`),
-      "",
-    ].join("\n");
+    let config = readFileSync(new URL("../../deploy/haproxy.cfg", import.meta.url), "utf8")
+      .replace(/^ {2}bind .*$/m, `  bind 127.0.0.1:${this.port}`)
+      .replace(/^ {2}server .*\n/m, backendPorts.map((p, i) => `  server s${i} 127.0.0.1:${p} check inter 200ms fall 1 rise 1\n`).join(""));
+    for (const [name, value] of Object.entries(timeouts)) config = config.replace(new RegExp(`^  timeout ${name} .*$`, "m"), `  timeout ${name} ${value}`);
     const file = join(this.dir, "haproxy.cfg");
     writeFileSync(file, config);
     this.proc = Bun.spawn(["haproxy", "-f", file, "-db"], { stdout: "ignore", stderr: "pipe" });
-    await waitUntil(async () => (await fetch(`${this.url}/health`).catch(() => null))?.status === 200, "haproxy to serve");
+    await waitUntil(async () => (await fetch(`${this.url}/health`).catch(() => null))?.status === 200, "haproxy to serve").catch(async (err) => {
+      this.proc?.kill();
+      throw new Error(`${(err as Error).message}: ${await new Response(this.proc?.stderr as ReadableStream).text()}`);
+    });
     return this;
   }
 
