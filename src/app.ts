@@ -9,7 +9,8 @@ import { errorField, type Logger } from "./log.ts";
 import type { QueueView, SpoolView } from "./metrics.ts";
 
 export interface AppDeps extends IngestDeps {
-  queue: QueueView;
+  /** Null in disk mode, where the spool is the queue. */
+  queue: QueueView | null;
   spool: SpoolView | null;
 }
 

@@ -74,8 +74,16 @@ async function shutdown(signal: string) {
     log.error("shutdown deadline passed and the unwritten payloads could not be saved to the spool", { ...fields, unwritten: result.unwritten, error: result.error });
     process.exit(1);
   }
-  if (result.unwritten === 0) log.info("drained; exiting", fields);
-  else log.warn("shutdown deadline passed; unwritten payloads are in the spool for the next start", { ...fields, unwritten: result.unwritten, spool_dir: config.SPOOL_DIR });
+  const leftInSpool = config.DURABILITY === "disk" && result.timedOut ? (service.spool?.segments ?? 0) : 0;
+  if (result.unwritten === 0 && leftInSpool === 0) log.info("drained; exiting", fields);
+  else {
+    log.warn("shutdown deadline passed; unwritten payloads are in the spool for the next start", {
+      ...fields,
+      unwritten: result.unwritten,
+      spool_dir: config.SPOOL_DIR,
+      ...(leftInSpool > 0 && { spool_segments: leftInSpool }),
+    });
+  }
   process.exit(0);
 }
 onSignal("SIGHUP", () => {

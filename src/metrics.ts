@@ -97,19 +97,23 @@ export function createMetrics() {
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 
-export function renderMetrics(metrics: Metrics, queue: QueueView, spool: SpoolView | null = null): string {
-  const spoolGauges = spool
-    ? [
-        new Gauge("s3_ingest_spool_bytes", "Bytes of spool segments on disk, not yet uploaded.", () => spool.bytes),
-        new Gauge("s3_ingest_spool_segments", "Spool segments on disk, not yet uploaded.", () => spool.segments),
-      ]
-    : [];
+/** `queue` is null in disk mode, where the spool is the queue. */
+export function renderMetrics(metrics: Metrics, queue: QueueView | null, spool: SpoolView | null = null): string {
   const gauges = [
-    ...spoolGauges,
-    new Gauge("s3_ingest_queue_payloads", "Payloads waiting in the queue.", () => queue.length),
-    new Gauge("s3_ingest_queue_bytes", "Payload bytes waiting in the queue.", () => queue.bytes),
-    new Gauge("s3_ingest_queue_capacity_payloads", "MAX_QUEUE.", () => queue.capacity),
-    new Gauge("s3_ingest_queue_capacity_bytes", "MAX_QUEUE_BYTES.", () => queue.capacityBytes),
+    ...(spool
+      ? [
+          new Gauge("s3_ingest_spool_bytes", "Bytes of spool segments on disk, not yet uploaded.", () => spool.bytes),
+          new Gauge("s3_ingest_spool_segments", "Spool segments on disk, not yet uploaded.", () => spool.segments),
+        ]
+      : []),
+    ...(queue
+      ? [
+          new Gauge("s3_ingest_queue_payloads", "Payloads waiting in the queue.", () => queue.length),
+          new Gauge("s3_ingest_queue_bytes", "Payload bytes waiting in the queue.", () => queue.bytes),
+          new Gauge("s3_ingest_queue_capacity_payloads", "MAX_QUEUE.", () => queue.capacity),
+          new Gauge("s3_ingest_queue_capacity_bytes", "MAX_QUEUE_BYTES.", () => queue.capacityBytes),
+        ]
+      : []),
   ];
   return [...Object.values(metrics), ...gauges].map((m) => m.render()).join("\n") + "\n";
 }

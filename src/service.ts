@@ -106,7 +106,7 @@ export function createService(config: Config, options: ServiceOptions) {
   const tokens = createTokenCheck(config.ALLOWED_TOKENS, config.TOKENS_FILE);
   // Bounded: at most this many tokens' buckets at once, the least recently seen dropped first.
   const limiter = config.TOKEN_RATE_LIMIT_PER_SEC > 0 ? createRateLimiter(config.TOKEN_RATE_LIMIT_PER_SEC, 100_000) : null;
-  const deps = { config, enqueue, tokens, limiter, metrics, health, state, log, queue, spool };
+  const deps = { config, enqueue, tokens, limiter, metrics, health, state, log, queue: disk ? null : queue, spool };
   const separateAdmin = config.ADMIN_PORT !== 0;
   const app = createApp(deps, { metrics: !separateAdmin });
   const adminApp = separateAdmin ? createAdminApp(deps) : null;

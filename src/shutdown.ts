@@ -14,6 +14,8 @@ export interface DrainResult {
   saved: number;
   /** Requests still being received at the deadline (never acknowledged, so nothing is lost). */
   requestsCutOff: number;
+  /** Whether SHUTDOWN_TIMEOUT_MS passed before everything was written. */
+  timedOut: boolean;
   error?: string;
 }
 
@@ -27,12 +29,13 @@ export async function drain(service: Service, listener: Pick<Listener, "whenNoRe
   clearTimeout(timer);
   const requestsCutOff = listener.inFlight;
   const unwritten = service.unwritten();
-  if (outcome === "done" || unwritten === 0 || service.config.DURABILITY === "disk") {
-    return { ok: true, unwritten, saved: 0, requestsCutOff };
+  const timedOut = outcome === "timeout";
+  if (!timedOut || unwritten === 0 || service.config.DURABILITY === "disk") {
+    return { ok: true, unwritten, saved: 0, requestsCutOff, timedOut };
   }
   try {
-    return { ok: true, unwritten, saved: await service.saveUnwritten(), requestsCutOff };
+    return { ok: true, unwritten, saved: await service.saveUnwritten(), requestsCutOff, timedOut };
   } catch (err) {
-    return { ok: false, unwritten, saved: 0, requestsCutOff, error: (err as Error).message };
+    return { ok: false, unwritten, saved: 0, requestsCutOff, timedOut, error: (err as Error).message };
   }
 }

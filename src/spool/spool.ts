@@ -63,6 +63,7 @@ export class Spool {
   private sealRequested = false;
   private nextSeq = 0;
   private usedBytes = 0;
+  private taken = 0;
   private closed = false;
   private consumers: (() => void)[] = [];
   private readonly now: () => number;
@@ -107,9 +108,9 @@ export class Spool {
     return this.usedBytes;
   }
 
-  /** Segments waiting to be uploaded, the open one included. */
+  /** Segments on disk whose object is not written yet: the open one, sealed ones, ones being uploaded. */
   get segments(): number {
-    return this.sealed.length + (this.current ? 1 : 0);
+    return this.sealed.length + (this.current ? 1 : 0) + this.taken;
   }
 
   /** Whether a collection of `ndjsonBytes` would fit under SPOOL_MAX_BYTES now. */
@@ -222,7 +223,10 @@ export class Spool {
   async nextSealed(): Promise<Segment | null> {
     for (;;) {
       const s = this.sealed.shift();
-      if (s) return s;
+      if (s) {
+        this.taken++;
+        return s;
+      }
       if (this.closed && !this.current && !this.flushing) return null;
       await new Promise<void>((resolve) => this.consumers.push(resolve));
     }
@@ -242,6 +246,7 @@ export class Spool {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     });
     this.usedBytes -= segment.bytes;
+    this.taken--;
   }
 }
 

@@ -87,6 +87,7 @@ export class SpoolSource implements BatchSource {
     private readonly log: Logger,
   ) {}
 
+  /** Segments not written yet (whenIdle: none left); the uploader counts its in-flight ones itself. */
   get length(): number {
     return this.spool.segments;
   }

@@ -86,6 +86,19 @@ describe(`s3-ingest as a process (${target.name})`, () => {
     expect(readdirSync(join(service.cwd, "spool")).filter((f) => f.endsWith(".seg"))).toHaveLength(1);
   });
 
+  full("in disk mode, leaves what the deadline did not let it upload in the spool, and exits 0", async () => {
+    await using s3 = await startS3();
+    await using service = await start({ ...s3.env, DURABILITY: "disk", SHUTDOWN_TIMEOUT_MS: "300", RETRY_MAX_MS: "50" });
+    await s3.stop();
+    expect((await service.post(collection(ids("kept", 4)))).status).toBe(200);
+    service.signal("SIGTERM");
+    expect(await service.exited()).toBe(0);
+    const line = service.logs.find((l) => l.msg.startsWith("shutdown deadline passed"));
+    expect(line).toMatchObject({ level: "warn" });
+    expect(line?.spool_segments).toBeGreaterThan(0);
+    expect(readdirSync(join(service.cwd, "spool")).some((f) => f.endsWith(".seg"))).toBe(true);
+  });
+
   full("exits 0 at the deadline when only a request that was never acknowledged is still arriving", async () => {
     await using s3 = await startS3();
     await using service = await start({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "300" });
