@@ -82,7 +82,8 @@ export function ingestRoutes({ config, enqueue, tokens, limiter, metrics, health
           return { accepted };
         };
         // Memory mode answers at once; disk mode once the spool's fsync covers this collection.
-        return typeof pushed === "boolean" ? answer(pushed) : pushed.then(answer, (err) => answer(spoolFailure(err)));
+        if (typeof pushed === "boolean") return answer(pushed);
+        return (async () => answer(await pushed.catch(spoolFailure)))();
       },
       {
         async parse({ request }) {
