@@ -127,7 +127,6 @@ export function createService(config: Config, options: ServiceOptions) {
     start: () => uploaders.forEach((u) => u.start()),
     flush: () => uploaders.forEach((u) => u.flush()),
     close: () => Promise.all(uploaders.map((u) => u.close())).then(() => {}),
-    whenIdle: () => Promise.all(uploaders.map((u) => u.whenIdle())).then(() => {}),
     /** Acknowledged payloads not yet in the store (in disk mode they are safe in the spool). */
     unwritten: () => (disk ? uploaders[0]!.inFlightRecords : queue.length + uploaders.reduce((n, u) => n + u.inFlightRecords, 0)),
     saveUnwritten,

@@ -8,7 +8,7 @@ import { createLocalDirStore } from "./local-dir-store.ts";
 import type { ObjectStore } from "./store.ts";
 
 /** The S3 client actually used: Bun's native client exists only on Bun. */
-export const s3ClientFor = (config: Config) => (runtimeName === "bun" ? config.S3_CLIENT : "aws-sdk");
+const s3ClientFor = (config: Config) => (runtimeName === "bun" ? config.S3_CLIENT : "aws-sdk");
 
 export function createStore(config: Config): ObjectStore {
   if (!config.S3_BUCKET) return createLocalDirStore(config.DATA_DIR);

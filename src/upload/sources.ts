@@ -87,7 +87,7 @@ export class SpoolSource implements BatchSource {
     private readonly log: Logger,
   ) {}
 
-  /** Segments not written yet (whenIdle: none left); the uploader counts its in-flight ones itself. */
+  /** Segments whose object is not written yet, those being uploaded included. */
   get length(): number {
     return this.spool.segments;
   }

@@ -32,7 +32,6 @@ export interface UploaderDeps {
 }
 
 export class Uploader {
-  private inFlight = 0;
   /** Batches taken from the source whose object is not written yet. */
   private readonly pending = new Set<Batch>();
   private loops: Promise<void>[] = [];
@@ -55,7 +54,9 @@ export class Uploader {
 
   /** Payloads taken from the queue whose object is not written yet. */
   get inFlightRecords(): number {
-    return this.inFlight;
+    let records = 0;
+    for (const batch of this.pending) records += batch.records;
+    return records;
   }
 
   /** The batches being written right now, for a shutdown that must keep them elsewhere. */
@@ -81,7 +82,7 @@ export class Uploader {
   }
 
   private isIdle(): boolean {
-    return this.d.source.length === 0 && this.inFlight === 0;
+    return this.d.source.length === 0 && this.pending.size === 0;
   }
 
   private async loop(): Promise<void> {
@@ -90,11 +91,9 @@ export class Uploader {
       const item = await this.d.source.next(scratch);
       if (item === null) return;
       const { batch } = item;
-      this.inFlight += batch.records;
       this.pending.add(batch);
       await this.deliver(item);
       this.pending.delete(batch);
-      this.inFlight -= batch.records;
       this.buffers.push(scratch);
       if (this.idleWaiters.length && this.isIdle()) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
