@@ -1,10 +1,12 @@
-// The ceiling on this machine: a bare Bun.serve that only parses the JSON body and answers 200.
+// The ceiling on this machine: a bare Bun.serve that only reads the body and answers 200. No
+// server that does the service's work can be faster, so "vs ceiling" is at most 1.
 const server = Bun.serve({
   hostname: "127.0.0.1",
   port: Number(process.env.PORT ?? 0),
+  idleTimeout: 75,
   async fetch(req) {
-    const body = (await req.json()) as { data?: unknown[] };
-    return Response.json({ accepted: body.data?.length ?? 0 });
+    await req.arrayBuffer();
+    return new Response('{"accepted":10}', { headers: { "content-type": "application/json" } });
   },
 });
 console.log(JSON.stringify({ msg: "listening", port: server.port }));

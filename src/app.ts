@@ -6,12 +6,11 @@ import { healthRoutes } from "./http/health.ts";
 import { ingestRoutes, type IngestDeps } from "./http/ingest.ts";
 import { metricsRoutes } from "./http/metrics.ts";
 import { errorField, type Logger } from "./log.ts";
-import type { QueueView, SpoolView } from "./metrics.ts";
+import type { GaugeSources } from "./metrics.ts";
 
 export interface AppDeps extends IngestDeps {
-  /** Null in disk mode, where the spool is the queue. */
-  queue: QueueView | null;
-  spool: SpoolView | null;
+  gauges: GaugeSources;
+  log: Logger;
 }
 
 interface ValidationIssue {
@@ -52,7 +51,7 @@ export function createApp(deps: AppDeps, { metrics = true } = {}) {
     .onError(({ code, error }) => errorResponse(toHttpError(code, error, deps.log)))
     .use(ingestRoutes(deps))
     .use(healthRoutes(deps.state, deps.health));
-  return metrics ? app.use(metricsRoutes(deps.metrics, deps.queue, deps.spool)) : app;
+  return metrics ? app.use(metricsRoutes(deps.metrics, deps.gauges)) : app;
 }
 
 /** The operator endpoints alone, for the admin listener on ADMIN_HOST:ADMIN_PORT. */
@@ -60,6 +59,6 @@ export function createAdminApp(deps: AppDeps) {
   return new Elysia()
     .onError(({ code, error }) => errorResponse(toHttpError(code, error, deps.log)))
     .use(healthRoutes(deps.state, deps.health))
-    .use(metricsRoutes(deps.metrics, deps.queue, deps.spool));
+    .use(metricsRoutes(deps.metrics, deps.gauges));
 }
 export type App = ReturnType<typeof createApp>;

@@ -1,11 +1,12 @@
-// Entrypoint: load the config, build the service, listen, and drain on SIGTERM/SIGINT.
-// `--help`, `--version` and `healthcheck` answer and exit.
+// Entrypoint: load the config, build the upload side, start the HTTP thread, and drain on
+// SIGTERM/SIGINT. Signals and the drain's deadline run here, on the main thread, whose event loop
+// holds no client sockets. `--help`, `--version` and `healthcheck` answer and exit.
 import { ConfigError, helpText, loadConfig, redactedConfig, type Config } from "./config.ts";
 import { healthcheck } from "./healthcheck.ts";
 import { createLogger, errorField } from "./log.ts";
 import { onSignal, runtimeName } from "./runtime.ts";
-import { listen } from "./server.ts";
-import { createService } from "./service.ts";
+import { startHttpThread, type HttpListener } from "./server.ts";
+import { createService, type Service } from "./service.ts";
 import { drain } from "./shutdown.ts";
 import { BUILD, VERSION } from "./version.ts";
 
@@ -34,16 +35,20 @@ if (args[0] === "healthcheck") process.exit(await healthcheck(config));
 const log = createLogger(config.LOG_LEVEL);
 process.on("unhandledRejection", (err) => log.limited("error", "unhandled", "unhandled rejection", { error: errorField(err) }));
 
-let service: ReturnType<typeof createService>;
+let service: Service;
+let listener: HttpListener;
 try {
   service = createService(config, { log });
+  service.start();
+  listener = await startHttpThread(config, service.memory, (err) => {
+    log.error("the HTTP thread stopped; draining what is queued, then exiting", { error: errorField(err) });
+    void shutdown("http_thread_failed");
+  });
 } catch (err) {
-  // A TOKENS_FILE that cannot be read, a SPOOL_DIR another process holds: one line, exit 2.
+  // A TOKENS_FILE that cannot be read, a SPOOL_DIR another process holds, a port in use: one line, exit 2.
   process.stderr.write(`s3-ingest: cannot start: ${(err as Error).message}\n`);
   process.exit(2);
 }
-service.start();
-const listener = listen(service);
 log.info("listening", {
   host: config.HOST,
   port: listener.port,
@@ -57,17 +62,17 @@ log.info("listening", {
 });
 
 let stopping = false;
-async function shutdown(signal: string) {
+async function shutdown(reason: string) {
   if (stopping) {
     // A repeated SIGTERM often comes from a wrapper forwarding it (timeout, a process group kill):
     // keep draining. A second Ctrl-C is a person who wants out now.
-    if (signal === "SIGTERM") return log.info("already draining", { signal });
-    log.error("second signal: exiting without finishing the drain", { signal, unwritten: service.unwritten() });
+    if (reason !== "SIGINT") return log.info("already draining", { signal: reason });
+    log.error("second signal: exiting without finishing the drain", { signal: reason, unwritten: service.unwritten() });
     process.exit(1);
   }
   stopping = true;
-  log.info("draining", { signal, timeout_ms: config.SHUTDOWN_TIMEOUT_MS });
-  const result = await drain(service, listener, config.SHUTDOWN_TIMEOUT_MS);
+  log.info("draining", { signal: reason, timeout_ms: config.SHUTDOWN_TIMEOUT_MS });
+  const result = await drain(service, config.SHUTDOWN_TIMEOUT_MS);
   await listener.stop();
   const fields = { objects_written: service.metrics.objectsWritten.get(), requests_cut_off: result.requestsCutOff };
   if (!result.ok) {
@@ -84,12 +89,8 @@ async function shutdown(signal: string) {
       ...(leftInSpool > 0 && { spool_segments: leftInSpool }),
     });
   }
-  process.exit(0);
+  process.exit(reason.startsWith("SIG") ? 0 : 1);
 }
-onSignal("SIGHUP", () => {
-  const reloaded = service.tokens.reload();
-  if (reloaded.ok) log.info("tokens reloaded", { tokens: reloaded.count });
-  else log.error("reloading TOKENS_FILE failed; keeping the previous tokens", { error: reloaded.error });
-});
+onSignal("SIGHUP", () => service.state.reloadTokens());
 onSignal("SIGTERM", () => void shutdown("SIGTERM"));
 onSignal("SIGINT", () => void shutdown("SIGINT"));

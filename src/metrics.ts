@@ -1,26 +1,52 @@
-// Prometheus metrics kept as plain numbers and rendered as text on scrape. Names follow
-// `s3_ingest_<name>_<unit>[_total]`; labels are low-cardinality (a status, an error type).
-type Labels = Record<string, string>;
+// Prometheus metrics, kept in shared memory so that both threads count into them and either can
+// render them: the HTTP thread counts requests, the upload side counts objects. Names follow
+// `s3_ingest_<name>_<unit>[_total]`; labels are low-cardinality and declared up front (a status,
+// an error type), so every series has a fixed slot.
+import type { Config } from "./config.ts";
+import type { RingBuffer } from "./queue/ring-buffer.ts";
+import type { SharedState } from "./shared/state.ts";
+import { SlotAllocator, Words } from "./shared/words.ts";
+import { STORE_ERROR_TYPES } from "./store/store.ts";
 
-const labelText = (labels: Labels) => {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return parts.length ? `{${parts.join(",")}}` : "";
-};
+const SLOTS = 1024;
 
 export class Counter {
-  private readonly values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
-  inc(by = 1, labels: Labels = {}): void {
-    const key = labelText(labels);
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
+  private readonly first: number;
+  constructor(
+    private readonly words: Words,
+    slots: SlotAllocator,
+    readonly name: string,
+    readonly help: string,
+    /** A label and its possible values; anything else counts as "other". */
+    private readonly label?: { name: string; values: readonly string[] },
+  ) {
+    this.first = slots.take(label ? label.values.length + 1 : 1);
   }
-  get(labels: Labels = {}): number {
-    return this.values.get(labelText(labels)) ?? 0;
+
+  private slot(labels: Record<string, string>): number {
+    if (!this.label) return this.first;
+    const i = this.label.values.indexOf(labels[this.label.name] ?? "");
+    return this.first + (i < 0 ? this.label.values.length : i);
   }
+
+  inc(by = 1, labels: Record<string, string> = {}): void {
+    this.words.add(this.slot(labels), by);
+  }
+
+  get(labels: Record<string, string> = {}): number {
+    return this.words.get(this.slot(labels));
+  }
+
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (this.values.size === 0) lines.push(`${this.name} 0`);
-    for (const [key, v] of this.values) lines.push(`${this.name}${key} ${v}`);
+    if (!this.label) lines.push(`${this.name} ${this.words.get(this.first)}`);
+    else {
+      const values = [...this.label.values, "other"];
+      values.forEach((v, i) => {
+        const n = this.words.get(this.first + i);
+        if (n > 0) lines.push(`${this.name}{${this.label!.name}="${v}"} ${n}`);
+      });
+    }
     return lines.join("\n");
   }
 }
@@ -32,88 +58,117 @@ export class Gauge {
   }
 }
 
+/** Observations in seconds; the sum is kept in microseconds, so it stays an exact integer. */
 export class Histogram {
-  private readonly counts: number[];
-  private sum = 0;
-  private count = 0;
-  constructor(readonly name: string, readonly help: string, readonly buckets: readonly number[]) {
-    this.counts = new Array(buckets.length).fill(0);
+  private readonly first: number;
+  constructor(
+    private readonly words: Words,
+    slots: SlotAllocator,
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: readonly number[],
+  ) {
+    this.first = slots.take(buckets.length + 2); // buckets, count, sum
   }
-  observe(value: number): void {
-    this.sum += value;
-    this.count++;
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) this.counts[i]!++;
+  observe(seconds: number): void {
+    const { words, first, buckets } = this;
+    for (let i = 0; i < buckets.length; i++) if (seconds <= buckets[i]!) words.add(first + i, 1);
+    words.add(first + buckets.length, 1);
+    words.add(first + buckets.length + 1, Math.round(seconds * 1e6));
+  }
+  get count(): number {
+    return this.words.get(this.first + this.buckets.length);
   }
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    this.buckets.forEach((le, i) => lines.push(`${this.name}_bucket{le="${le}"} ${this.counts[i]}`));
-    lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${this.sum}`, `${this.name}_count ${this.count}`);
+    const { words, first, buckets, name } = this;
+    const lines = [`# HELP ${name} ${this.help}`, `# TYPE ${name} histogram`];
+    buckets.forEach((le, i) => lines.push(`${name}_bucket{le="${le}"} ${words.get(first + i)}`));
+    const count = this.count;
+    lines.push(`${name}_bucket{le="+Inf"} ${count}`, `${name}_sum ${words.get(first + buckets.length + 1) / 1e6}`, `${name}_count ${count}`);
     return lines.join("\n");
   }
 }
 
-/** Counts responses by status in a flat array: one increment per request, no allocation. */
+/** Counts responses by status: one slot per status code, one increment per request. */
 export class StatusCounter {
-  private readonly byStatus = new Float64Array(600);
-  constructor(readonly name: string, readonly help: string) {}
+  private readonly first: number;
+  constructor(private readonly words: Words, slots: SlotAllocator, readonly name: string, readonly help: string) {
+    this.first = slots.take(600);
+  }
   inc(status: number): void {
-    if (status >= 100 && status < 600) this.byStatus[status]!++;
+    if (status >= 100 && status < 600) this.words.add(this.first + status, 1);
   }
   get(status: number): number {
-    return this.byStatus[status] ?? 0;
+    return status >= 100 && status < 600 ? this.words.get(this.first + status) : 0;
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    this.byStatus.forEach((v, status) => v > 0 && lines.push(`${this.name}{status="${status}"} ${v}`));
+    for (let status = 100; status < 600; status++) {
+      const v = this.words.get(this.first + status);
+      if (v > 0) lines.push(`${this.name}{status="${status}"} ${v}`);
+    }
     return lines.join("\n");
   }
 }
 
-export interface QueueView {
-  readonly length: number;
-  readonly bytes: number;
-  readonly capacity: number;
-  readonly capacityBytes: number;
-}
-
-export interface SpoolView {
-  readonly bytes: number;
-  readonly segments: number;
-}
-
-export function createMetrics() {
+/** The counters; pass `memory` to count into another thread's. */
+export function createMetrics(memory?: SharedArrayBuffer) {
+  const words = new Words(SLOTS, memory);
+  const slots = new SlotAllocator(words);
+  const counter = (name: string, help: string, label?: { name: string; values: readonly string[] }) => new Counter(words, slots, name, help, label);
   return {
-    requests: new StatusCounter("s3_ingest_http_requests_total", "HTTP responses by status."),
-    payloadsAccepted: new Counter("s3_ingest_payloads_accepted_total", "Payloads acknowledged to clients (in the queue)."),
-    payloadsWritten: new Counter("s3_ingest_payloads_written_total", "Payloads written to the store."),
-    objectsWritten: new Counter("s3_ingest_objects_written_total", "Objects written to the store."),
-    bytesWritten: new Counter("s3_ingest_bytes_written_total", "Object bytes written to the store (after compression)."),
-    uploadErrors: new Counter("s3_ingest_upload_errors_total", "Failed upload attempts by error type (each is retried)."),
-    uploadRetries: new Counter("s3_ingest_upload_retries_total", "Upload attempts that repeat an earlier failed one."),
-    uploadSeconds: new Histogram("s3_ingest_upload_duration_seconds", "Time of one successful PUT.", [
+    memory: words.memory,
+    requests: new StatusCounter(words, slots, "s3_ingest_http_requests_total", "HTTP responses by status."),
+    payloadsAccepted: counter("s3_ingest_payloads_accepted_total", "Payloads acknowledged to clients."),
+    payloadsWritten: counter("s3_ingest_payloads_written_total", "Payloads written to the store."),
+    objectsWritten: counter("s3_ingest_objects_written_total", "Objects written to the store."),
+    bytesWritten: counter("s3_ingest_bytes_written_total", "Object bytes written to the store (after compression)."),
+    uploadErrors: counter("s3_ingest_upload_errors_total", "Failed upload attempts by error type (each is retried).", { name: "error_type", values: STORE_ERROR_TYPES }),
+    uploadRetries: counter("s3_ingest_upload_retries_total", "Upload attempts that repeat an earlier failed one."),
+    uploadSeconds: new Histogram(words, slots, "s3_ingest_upload_duration_seconds", "Time of one successful PUT.", [
       0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
     ]),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** `queue` is null in disk mode, where the spool is the queue. */
-export function renderMetrics(metrics: Metrics, queue: QueueView | null, spool: SpoolView | null = null): string {
+/** What the gauges read: the queue, the shared state and the config's capacities. */
+export interface GaugeSources {
+  queue: Pick<RingBuffer, "length" | "bytes" | "capacity" | "capacityBytes">;
+  state: SharedState;
+  config: Pick<Config, "DURABILITY">;
+  /** The HTTP thread's housekeeping period, which its event-loop delay is measured against. */
+  tickMs: number;
+  now?: () => number;
+}
+
+export function renderMetrics(metrics: Metrics, g: GaugeSources): string {
+  const { queue, state } = g;
+  const now = g.now ?? Date.now;
+  const seconds = (ms: number) => Math.max(0, ms) / 1000;
   const gauges = [
-    ...(spool
+    new Gauge("s3_ingest_queue_payloads", "Payloads waiting in the queue (disk mode: waiting for their fsync).", () => queue.length),
+    new Gauge("s3_ingest_queue_bytes", "Payload bytes waiting in the queue.", () => queue.bytes),
+    new Gauge("s3_ingest_queue_capacity_payloads", "MAX_QUEUE.", () => queue.capacity),
+    new Gauge("s3_ingest_queue_capacity_bytes", "MAX_QUEUE_BYTES.", () => queue.capacityBytes),
+    new Gauge("s3_ingest_upload_in_flight_payloads", "Payloads taken from the queue or spool whose object is not written yet.", () => state.uploadInFlight),
+    new Gauge(
+      "s3_ingest_upload_stalled_seconds",
+      "Seconds since the upload side last wrote an object while payloads were waiting; 0 when nothing waits.",
+      () => (queue.length + state.uploadInFlight + state.spoolSealed > 0 ? seconds(now() - state.uploadProgressAt) : 0),
+    ),
+    new Gauge(
+      "s3_ingest_http_event_loop_delay_seconds",
+      "How late the HTTP thread's timers run: the time since its periodic timer last ran, past its period.",
+      () => (state.httpTickAt === 0 ? 0 : seconds(now() - state.httpTickAt - g.tickMs)),
+    ),
+    ...(g.config.DURABILITY === "disk" || state.spoolSegments > 0
       ? [
-          new Gauge("s3_ingest_spool_bytes", "Bytes of spool segments on disk, not yet uploaded.", () => spool.bytes),
-          new Gauge("s3_ingest_spool_segments", "Spool segments on disk, not yet uploaded.", () => spool.segments),
-        ]
-      : []),
-    ...(queue
-      ? [
-          new Gauge("s3_ingest_queue_payloads", "Payloads waiting in the queue.", () => queue.length),
-          new Gauge("s3_ingest_queue_bytes", "Payload bytes waiting in the queue.", () => queue.bytes),
-          new Gauge("s3_ingest_queue_capacity_payloads", "MAX_QUEUE.", () => queue.capacity),
-          new Gauge("s3_ingest_queue_capacity_bytes", "MAX_QUEUE_BYTES.", () => queue.capacityBytes),
+          new Gauge("s3_ingest_spool_bytes", "Bytes of spool segments on disk, not yet uploaded.", () => state.spoolBytes),
+          new Gauge("s3_ingest_spool_segments", "Spool segments on disk, not yet uploaded.", () => state.spoolSegments),
         ]
       : []),
   ];
-  return [...Object.values(metrics), ...gauges].map((m) => m.render()).join("\n") + "\n";
+  const { memory: _, ...series } = metrics;
+  return [...Object.values(series), ...gauges].map((m) => m.render()).join("\n") + "\n";
 }

@@ -1,73 +1,45 @@
-// The listening socket around the app: counts responses by status and tracks
-// requests in flight, so shutdown can wait for them before closing the queue.
-import { serve } from "./runtime.ts";
-import type { Service } from "./service.ts";
+// The main thread's side of the HTTP thread: starts it as a Worker over the shared memory and
+// waits until it listens. Client sockets live on that thread's event loop, never on this one,
+// so this thread's timers, signals and uploads keep their pace however many connections it holds.
+import type { Config } from "./config.ts";
+import type { HttpThreadInit, HttpThreadReply } from "./http/worker.ts";
+import type { SharedMemory } from "./shared/memory.ts";
 
-export interface Listener {
+export interface HttpListener {
   readonly port: number;
   /** The admin listener's port, when ADMIN_PORT is set. */
   readonly adminPort: number | null;
-  /** Requests being handled right now. */
-  readonly inFlight: number;
-  /** Resolves when no request is being handled. */
-  whenNoRequests(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/**
- * Elysia finds the path at the first "/" past the 11th character of the URL, which a short Host
- * ("x") or none at all breaks: such requests get a canonical host, so routing never depends on
- * the Host header.
- */
-export function withRoutableUrl(request: Request): Request {
-  const url = request.url;
-  const scheme = url.indexOf("://");
-  // No Host header at all (HTTP/1.0, as HAProxy's health checks send): Bun gives just the path.
-  const pathStart = scheme < 0 ? 0 : url.indexOf("/", scheme + 3);
-  if (pathStart >= 11) return request;
-  return new Request(`http://s3-ingest.invalid${pathStart < 0 ? "/" : url.slice(pathStart)}`, request);
+/** Thrown when the HTTP thread could not start (a port in use, an unreadable TOKENS_FILE). */
+export class HttpStartError extends Error {
+  override name = "HttpStartError";
 }
 
-export function listen(service: Service): Listener {
-  const { app, metrics, config } = service;
-  let inFlight = 0;
-  let waiters: (() => void)[] = [];
-  const server = serve({
-    hostname: config.HOST,
-    port: config.PORT,
-    idleTimeoutSecs: config.IDLE_TIMEOUT_SECS,
-    async fetch(request) {
-      inFlight++;
-      try {
-        const response = await app.handle(withRoutableUrl(request));
-        metrics.requests.inc(response.status);
-        return response;
-      } finally {
-        if (--inFlight === 0 && waiters.length) for (const resolve of waiters.splice(0)) resolve();
+/**
+ * Starts the HTTP thread. `onCrash` is called if it dies later: the service cannot take
+ * requests any more. The worker's path is relative to this file, which sits beside main.ts, so
+ * it resolves the same in the source and in the compiled binary (where it is an entrypoint).
+ */
+export function startHttpThread(config: Config, memory: SharedMemory, onCrash: (err: unknown) => void): Promise<HttpListener> {
+  const worker = new Worker(new URL("./http/worker.ts", import.meta.url).href, { type: "module" });
+  return new Promise((resolve, reject) => {
+    let started = false;
+    worker.onmessage = ({ data }: MessageEvent<HttpThreadReply>) => {
+      started = true;
+      if (data.type === "error") {
+        void worker.terminate();
+        return reject(new HttpStartError(data.message));
       }
-    },
+      resolve({ port: data.port, adminPort: data.adminPort, stop: async () => void worker.terminate() });
+    };
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault?.();
+      const err = new Error(event.message || "the HTTP thread failed");
+      if (started) onCrash(err);
+      else reject(err);
+    };
+    worker.postMessage({ config, memory } satisfies HttpThreadInit);
   });
-  const admin = service.adminApp;
-  const adminServer = admin
-    ? serve({
-        hostname: config.ADMIN_HOST,
-        port: config.ADMIN_PORT,
-        idleTimeoutSecs: config.IDLE_TIMEOUT_SECS,
-        fetch: async (request) => admin.handle(withRoutableUrl(request)),
-      })
-    : null;
-  return {
-    port: server.port,
-    adminPort: adminServer?.port ?? null,
-    get inFlight() {
-      return inFlight;
-    },
-    whenNoRequests() {
-      return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve));
-    },
-    stop: async () => {
-      await server.stop();
-      await adminServer?.stop();
-    },
-  };
 }

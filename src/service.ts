@@ -1,20 +1,25 @@
-// Builds one s3-ingest service from its config: queue or spool, store, upload loops and HTTP
-// app, wired together but not started, so tests and main.ts assemble the same thing.
+// Builds the upload side of one s3-ingest service and the memory it shares with the HTTP thread:
+// the queue, the store, the upload loops and, in disk mode, the spool writer. It runs on the
+// main thread, whose event loop holds no client sockets, so it keeps its pace however many
+// connections the HTTP thread serves. Wired together but not started, so tests and main.ts
+// assemble the same thing.
 import { existsSync, readdirSync } from "node:fs";
-import { createAdminApp, createApp } from "./app.ts";
 import type { Config } from "./config.ts";
-import type { Enqueue, ServiceState } from "./http/ingest.ts";
-import { createRateLimiter } from "./http/rate-limit.ts";
-import { createTokenCheck } from "./http/tokens.ts";
 import type { Logger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { Acks } from "./queue/acks.ts";
+import type { Batch } from "./queue/batch.ts";
 import { RingBuffer } from "./queue/ring-buffer.ts";
+import { newInstanceId } from "./shared/instance-id.ts";
+import type { SharedMemory } from "./shared/memory.ts";
+import { SharedState } from "./shared/state.ts";
+import { StoreHealth } from "./shared/store-health.ts";
 import { Spool } from "./spool/spool.ts";
+import { SpoolWriter } from "./spool/writer.ts";
 import { createStore } from "./store/create-store.ts";
 import type { ObjectStore } from "./store/store.ts";
-import { createKeyNamer, newInstanceId } from "./upload/object-key.ts";
+import { createKeyNamer } from "./upload/object-key.ts";
 import { RingSource, SpoolSource, type BatchSource } from "./upload/sources.ts";
-import { StoreHealth } from "./upload/store-health.ts";
 import { Uploader } from "./upload/uploader.ts";
 
 export interface ServiceOptions {
@@ -24,29 +29,19 @@ export interface ServiceOptions {
   instanceId?: string;
 }
 
-/** Copies the payloads at `spans` of `body` into one NDJSON buffer (disk mode's frames). */
-function ndjsonOf(body: Uint8Array, spans: readonly number[]): Uint8Array {
-  let bytes = spans.length / 2;
-  for (let i = 0; i < spans.length; i += 2) bytes += spans[i + 1]! - spans[i]!;
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (let i = 0; i < spans.length; i += 2) {
-    out.set(body.subarray(spans[i]!, spans[i + 1]!), at);
-    at += spans[i + 1]! - spans[i]!;
-    out[at++] = 0x0a;
-  }
-  return out;
-}
-
 const hasSegments = (dir: string) => existsSync(dir) && readdirSync(dir).some((f) => /\.(seg|open)$/.test(f));
 
 export function createService(config: Config, options: ServiceOptions) {
   const { log } = options;
-  const metrics = createMetrics();
+  const queue = new RingBuffer(config.MAX_QUEUE, config.MAX_QUEUE_BYTES);
+  const state = new SharedState();
   const health = new StoreHealth(config.STORE_FAILING_AFTER_MS);
-  const state: ServiceState = { draining: false };
+  const metrics = createMetrics();
+  const acks = new Acks();
+  const memory: SharedMemory = { queue: queue.memory, state: state.memory, health: health.memory, metrics: metrics.memory, acks: acks.memory };
   const store = options.store ?? createStore(config);
   const instanceId = options.instanceId ?? newInstanceId();
+  const progressed = () => (state.uploadProgressAt = Date.now());
   const spoolOptions = {
     dir: config.SPOOL_DIR,
     maxBytes: config.SPOOL_MAX_BYTES,
@@ -55,10 +50,9 @@ export function createService(config: Config, options: ServiceOptions) {
     segmentMaxAgeMs: config.BATCH_MAX_WAIT_MS,
   };
   const disk = config.DURABILITY === "disk";
-  // Memory mode allocates its ring; disk mode's queue is the spool.
-  const queue = new RingBuffer(disk ? 1 : config.MAX_QUEUE, disk ? 1 : config.MAX_QUEUE_BYTES);
   // Disk mode's spool; in memory mode, one only when an earlier process left segments behind.
-  const spool: Spool | null = disk || hasSegments(config.SPOOL_DIR) ? new Spool(spoolOptions) : null;
+  const spool: Spool | null =
+    disk || hasSegments(config.SPOOL_DIR) ? new Spool({ ...spoolOptions, onChange: (s) => state.setSpool(s.bytes, s.segments, s.sealed) }) : null;
 
   const uploaderFor = (source: BatchSource, workers: number) =>
     new Uploader(
@@ -69,66 +63,60 @@ export function createService(config: Config, options: ServiceOptions) {
         compressionLevel: config.COMPRESSION_LEVEL,
         retry: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
       },
-      { source, store, keys: createKeyNamer(config.S3_PREFIX, instanceId), health, metrics, log },
+      { source, store, keys: createKeyNamer(config.S3_PREFIX, instanceId), health, metrics, log, progress: state },
     );
 
   const uploaders: Uploader[] = [];
-  let enqueue: Enqueue;
+  let writer: SpoolWriter | null = null;
   if (disk) {
-    const s = spool!;
-    uploaders.push(uploaderFor(new SpoolSource(s, config.S3_PREFIX, log), config.MAX_WORKERS));
-    enqueue = {
-      hasRoom: () => s.fits(0),
-      push: (body, spans) => s.append(ndjsonOf(body, spans), spans.length / 2).then(() => true),
-    };
+    writer = new SpoolWriter(queue, spool!, acks, log, { maxBytes: config.BATCH_MAX_BYTES, maxRecords: config.BATCH_MAX_RECORDS });
+    uploaders.push(uploaderFor(new SpoolSource(spool!, config.S3_PREFIX, log, progressed), config.MAX_WORKERS));
   } else {
-    uploaders.push(
-      uploaderFor(new RingSource(queue, { maxRecords: config.BATCH_MAX_RECORDS, maxBytes: config.BATCH_MAX_BYTES, maxWaitMs: config.BATCH_MAX_WAIT_MS }), config.MAX_WORKERS),
-    );
+    const batches = { maxRecords: config.BATCH_MAX_RECORDS, maxBytes: config.BATCH_MAX_BYTES, maxWaitMs: config.BATCH_MAX_WAIT_MS, onWork: progressed };
+    uploaders.push(uploaderFor(new RingSource(queue, batches), config.MAX_WORKERS));
     if (spool) {
       // What an earlier process saved at its shutdown deadline: upload it, then this spool is done.
-      uploaders.push(uploaderFor(new SpoolSource(spool, config.S3_PREFIX, log), 2));
+      uploaders.push(uploaderFor(new SpoolSource(spool, config.S3_PREFIX, log, progressed), 2));
       void spool.close();
     }
-    enqueue = { hasRoom: () => queue.fits(1, 0), push: (body, spans) => queue.tryPush(body, spans) };
   }
+  const queueUploader = disk ? null : uploaders[0]!;
 
   /** Memory mode, at the shutdown deadline: keep what is still unwritten in the spool for the next start. */
   async function saveUnwritten(): Promise<number> {
-    const batches = [...uploaders[0]!.inFlightBatches, queue.drain(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)].filter((b) => b.records > 0);
-    if (batches.length === 0) return 0;
+    const batches: Batch[] = [...(queueUploader?.inFlightBatches ?? []), queue.drain(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)];
+    const unsaved = batches.filter((b) => b.records > 0);
+    if (unsaved.length === 0) return 0;
     const target = new Spool(spoolOptions);
-    await Promise.all(batches.map((b) => target.append(b.ndjson.slice(), b.records)));
+    await Promise.all(unsaved.map((b) => target.append(b.ndjson.slice(), b.records)));
     await target.sealNow();
-    return batches.reduce((n, b) => n + b.records, 0);
+    return unsaved.reduce((n, b) => n + b.records, 0);
   }
 
-  const tokens = createTokenCheck(config.ALLOWED_TOKENS, config.TOKENS_FILE);
-  // Bounded: at most this many tokens' buckets at once, the least recently seen dropped first.
-  const limiter = config.TOKEN_RATE_LIMIT_PER_SEC > 0 ? createRateLimiter(config.TOKEN_RATE_LIMIT_PER_SEC, 100_000) : null;
-  const deps = { config, enqueue, tokens, limiter, metrics, health, state, log, queue: disk ? null : queue, spool };
-  const separateAdmin = config.ADMIN_PORT !== 0;
-  const app = createApp(deps, { metrics: !separateAdmin });
-  const adminApp = separateAdmin ? createAdminApp(deps) : null;
   return {
     config,
     log,
-    metrics,
+    memory,
     queue,
-    spool,
-    health,
     state,
+    health,
+    metrics,
+    spool,
     store,
     instanceId,
-    uploaders,
-    app,
-    adminApp,
-    tokens,
-    start: () => uploaders.forEach((u) => u.start()),
+    start() {
+      writer?.start();
+      for (const u of uploaders) u.start();
+    },
+    /** Stop waiting for batches to fill: write whatever is queued now (shutdown). */
     flush: () => uploaders.forEach((u) => u.flush()),
-    close: () => Promise.all(uploaders.map((u) => u.close())).then(() => {}),
+    /** No more input: resolves once everything queued is written (disk mode: uploaded from the spool). */
+    async close(): Promise<void> {
+      await writer?.close();
+      await Promise.all(uploaders.map((u) => u.close()));
+    },
     /** Acknowledged payloads not yet in the store (in disk mode they are safe in the spool). */
-    unwritten: () => (disk ? uploaders[0]!.inFlightRecords : queue.length + uploaders.reduce((n, u) => n + u.inFlightRecords, 0)),
+    unwritten: () => queue.length + uploaders.reduce((n, u) => n + u.inFlightRecords, 0),
     saveUnwritten,
   };
 }

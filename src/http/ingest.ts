@@ -4,38 +4,31 @@
 import { Elysia } from "elysia";
 import type { Config } from "../config.ts";
 import { HttpError } from "../errors.ts";
-import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
-import { SpoolFullError } from "../spool/spool.ts";
-import type { StoreHealth } from "../upload/store-health.ts";
+import { AckFailed } from "../queue/acks.ts";
+import type { SharedState } from "../shared/state.ts";
+import type { StoreHealth } from "../shared/store-health.ts";
+import type { Admission, Admitted } from "./admission.ts";
 import { collectionSchema } from "./collection.ts";
+import type { Deadlines } from "./deadlines.ts";
+import type { RequestsInFlight } from "./in-flight.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import { tokenDigest, type TokenCheck } from "./tokens.ts";
-import { scanCollection } from "./scan-collection.ts";
 import { bodyEncoding, readBody } from "./read-body.ts";
-
-export interface ServiceState {
-  draining: boolean;
-}
-
-/** Where accepted payloads go: the ring buffer (memory mode) or the spool (disk mode). */
-export interface Enqueue {
-  /** Whether one more payload could fit: checked before the body is read. */
-  hasRoom(): boolean;
-  /** All payloads at `spans` of `body`, or none: false (or SpoolFullError) when they do not fit. */
-  push(body: Uint8Array, spans: number[]): boolean | Promise<boolean>;
-}
+import { scanCollection } from "./scan-collection.ts";
+import { tokenDigest, type TokenCheck } from "./tokens.ts";
 
 export interface IngestDeps {
   config: Config;
-  enqueue: Enqueue;
+  admission: Admission;
   tokens: TokenCheck;
   /** Per-token rate limit, when TOKEN_RATE_LIMIT_PER_SEC is set. */
   limiter: RateLimiter | null;
   metrics: Metrics;
   health: StoreHealth;
-  state: ServiceState;
-  log: Logger;
+  state: SharedState;
+  inFlight: RequestsInFlight;
+  /** REQUEST_TIMEOUT_MS's deadlines, swept from the request path. */
+  deadlines: Deadlines;
 }
 
 function checkContentType(header: string | null): void {
@@ -45,17 +38,20 @@ function checkContentType(header: string | null): void {
   }
 }
 
-export function ingestRoutes({ config, enqueue, tokens, limiter, metrics, health, state, log }: IngestDeps) {
+export function ingestRoutes({ config, admission, tokens, limiter, metrics, health, state, inFlight, deadlines }: IngestDeps) {
   const bodies = new WeakMap<Request, { body: Uint8Array; spans: number[] }>();
   const draining = () => new HttpError(503, "DRAINING", "the service is shutting down; retry on another instance", { "retry-after": "1" });
   // While the store is failing the queue will not empty soon: ask clients to back off longer.
   const queueFull = () =>
     new HttpError(503, "QUEUE_FULL", "the queue is full; retry later", { "retry-after": health.healthy ? "1" : "10" });
-
-  const spoolFailure = (err: unknown): never => {
-    if (err instanceof SpoolFullError) throw queueFull();
-    log.limited("error", "spool:write", "writing to the spool failed; answering 503", { error: (err as Error).message });
+  const storageError = (err: unknown): never => {
+    if (!(err instanceof AckFailed)) throw err;
     throw new HttpError(503, "STORAGE_ERROR", "the service could not store the collection; retry later", { "retry-after": "1" });
+  };
+  const answer = (admitted: Admitted, accepted: number) => {
+    if (admitted === "full") throw state.draining ? draining() : queueFull();
+    metrics.payloadsAccepted.inc(accepted);
+    return { accepted };
   };
 
   return new Elysia({ name: "ingest", normalize: false })
@@ -75,24 +71,20 @@ export function ingestRoutes({ config, enqueue, tokens, limiter, metrics, health
           }
         }
         const accepted = spans.length / 2;
-        const pushed = enqueue.push(body, spans);
-        const answer = (ok: boolean) => {
-          if (!ok) throw state.draining ? draining() : queueFull();
-          metrics.payloadsAccepted.inc(accepted);
-          return { accepted };
-        };
+        const admitted = admission.admit(body, spans);
         // Memory mode answers at once; disk mode once the spool's fsync covers this collection.
-        if (typeof pushed === "boolean") return answer(pushed);
-        return (async () => answer(await pushed.catch(spoolFailure)))();
+        if (typeof admitted === "string") return answer(admitted, accepted);
+        return admitted.then((a) => answer(a, accepted), storageError);
       },
       {
         async parse({ request }) {
-          if (state.draining) throw draining();
+          const startedAt = performance.now();
+          if (!inFlight.enter(request)) throw draining();
           checkContentType(request.headers.get("content-type"));
           const encoding = bodyEncoding(request.headers.get("content-encoding"));
           // Refuse before reading the body when not even one more payload fits.
-          if (!enqueue.hasRoom()) throw queueFull();
-          const body = await readBody(request, config.MAX_BODY_BYTES, encoding, config.REQUEST_TIMEOUT_MS);
+          if (!admission.hasRoom()) throw queueFull();
+          const body = await readBody(request, config.MAX_BODY_BYTES, encoding, deadlines, startedAt);
           let scanned;
           try {
             scanned = scanCollection(body);

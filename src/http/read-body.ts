@@ -1,9 +1,10 @@
 // Reads a request body under a byte limit and a deadline, without ever holding more than the
 // limit: a declared Content-Length over it is refused before reading, a chunked body is cut off
 // as soon as it passes it, a gzip body is inflated with the same bound on its output (zip bombs
-// get 413), and a body that has not arrived by REQUEST_TIMEOUT_MS gets 408.
+// get 413), and a body that has not arrived by REQUEST_TIMEOUT_MS gets 408 (deadlines.ts).
 import { gunzipSync } from "node:zlib";
 import { HttpError } from "../errors.ts";
+import { Deadlines } from "./deadlines.ts";
 
 const tooLarge = (limit: number) =>
   new HttpError(413, "PAYLOAD_TOO_LARGE", `request body exceeds MAX_BODY_BYTES (${limit} bytes)`);
@@ -19,29 +20,30 @@ export function bodyEncoding(header: string | null): BodyEncoding {
   throw new HttpError(415, "UNSUPPORTED_ENCODING", "Content-Encoding must be gzip or identity");
 }
 
-async function readRaw(request: Request, limit: number, timeoutMs: number): Promise<Uint8Array> {
+async function readRaw(request: Request, limit: number, deadlines: Deadlines, startedAt: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     // HTTP framing holds the body to its Content-Length, so reading it whole is bounded.
     if (Number(declared) > limit) throw tooLarge(limit);
-    return withDeadline(request.arrayBuffer().then((b) => new Uint8Array(b)), timeoutMs);
+    return deadlines.race(request.arrayBuffer(), startedAt).then((b) => new Uint8Array(b));
   }
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
+  return deadlines.race(readChunks(reader, limit), startedAt).catch((err) => {
+    void reader.cancel().catch(() => {}); // not awaited: on a live socket Bun's cancel can hang
+    throw err;
+  });
+}
+
+/** A chunked body, cut off as soon as it passes `limit`. */
+async function readChunks(reader: { read(): Promise<{ done: boolean; value?: Uint8Array }> }, limit: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { done, value } = await withDeadline(reader.read(), deadline - Date.now()).catch((err) => {
-      void reader.cancel().catch(() => {}); // not awaited: on a live socket Bun's cancel can hang
-      throw err;
-    });
-    if (done) break;
+    const { done, value } = await reader.read();
+    if (done || !value) break;
     total += value.length;
-    if (total > limit) {
-      void reader.cancel().catch(() => {}); // not awaited: on a live socket Bun's cancel can hang
-      throw tooLarge(limit);
-    }
+    if (total > limit) throw tooLarge(limit);
     chunks.push(value);
   }
   if (chunks.length === 1) return chunks[0]!;
@@ -54,20 +56,16 @@ async function readRaw(request: Request, limit: number, timeoutMs: number): Prom
   return out;
 }
 
-/** A slow client (a trickled or stalled body) gets 408, and its connection is closed. */
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new HttpError(408, "REQUEST_TIMEOUT", "the request body did not arrive within REQUEST_TIMEOUT_MS", { connection: "close" })),
-      Math.max(0, ms),
-    );
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
+/** REQUEST_TIMEOUT_MS's deadlines: a slow client (a trickled or stalled body) gets 408, and its connection is closed. */
+export const requestDeadlines = (timeoutMs: number) =>
+  new Deadlines(
+    timeoutMs,
+    () => new HttpError(408, "REQUEST_TIMEOUT", "the request body did not arrive within REQUEST_TIMEOUT_MS", { connection: "close" }),
+  );
 
-export async function readBody(request: Request, limit: number, encoding: BodyEncoding, timeoutMs = 10_000): Promise<Uint8Array> {
-  const raw = await readRaw(request, limit, timeoutMs);
+/** `startedAt` is when the request arrived, on `deadlines`' clock. */
+export async function readBody(request: Request, limit: number, encoding: BodyEncoding, deadlines: Deadlines, startedAt: number): Promise<Uint8Array> {
+  const raw = await readRaw(request, limit, deadlines, startedAt);
   if (encoding === "identity") return raw;
   try {
     return gunzipSync(raw, { maxOutputLength: limit });

@@ -1,66 +1,112 @@
-// The bounded queue between HTTP handlers and upload loops. Payload bytes are copied into one
-// preallocated byte ring, each followed by a newline, so the queue holds NDJSON already: a batch
-// is one or two copies out of it, and no per-payload object lives on the heap. Record lengths
-// sit in a second ring indexed with a power-of-two mask. Pushes are all-or-nothing and never
-// evict: when a collection does not fit, the caller answers 503 instead.
+// The bounded queue between the HTTP thread and the upload side, in shared memory so that each
+// runs on its own event loop. Payload bytes are copied into one preallocated byte ring, each
+// followed by a newline, so the queue holds NDJSON already: a batch is one or two copies out of
+// it. Record lengths sit in a second ring indexed with a power-of-two mask. Pushes are
+// all-or-nothing and never evict: when a collection does not fit, the caller answers 503.
+//
+// One producer (the HTTP thread) and one consumer (the upload side), each with its own
+// RingBuffer object over the same memory. The producer copies bytes in, then publishes them by
+// adding to the shared counts; the consumer copies them out, then frees them by subtracting. The
+// consumer sleeps on a futex word that the producer bumps only once a waiter's threshold is met.
+import type { Batch } from "./batch.ts";
+
 const NEWLINE = 0x0a;
 
-export interface Batch {
-  /** The records as NDJSON: each one followed by a newline. */
-  ndjson: Uint8Array;
-  records: number;
+/** Slots of the control words (Int32). */
+const RECORDS = 0; // records queued
+const BYTES = 1; // bytes queued, newlines included (stored as u32 bits)
+const WANT_RECORDS = 2; // the consumer's wake threshold; 0: nobody waits
+const WANT_BYTES = 3;
+const WAKE = 4; // futex word the consumer sleeps on
+const PUSHED = 5; // records ever pushed, wrapping: disk mode acknowledges by this count
+const CAPACITY = 6;
+const CONTROL_SLOTS = 8;
+
+/** The shared memory of one ring, to hand to another thread. */
+export interface RingMemory {
+  data: SharedArrayBuffer;
+  lengths: SharedArrayBuffer;
+  control: SharedArrayBuffer;
 }
 
 export class RingBuffer {
+  readonly memory: RingMemory;
+  readonly capacity: number;
+  readonly capacityBytes: number;
   private readonly data: Uint8Array;
   private readonly lengths: Uint32Array;
+  private readonly control: Int32Array;
   private readonly mask: number;
-  private head = 0; // index of the oldest record in `lengths`
-  private count = 0;
-  private start = 0; // byte offset of the oldest record in `data`
-  private used = 0;
-  private waiter: { records: number; bytes: number; resolve: () => void } | null = null;
+  // The producer's write position and the consumer's read position: each is local to its side.
+  private tailOffset = 0;
+  private tailSlot = 0;
+  private headOffset = 0;
+  private headSlot = 0;
+  private wakeCalls = 0;
 
-  /** `capacityBytes` counts each payload's bytes plus its newline. */
-  constructor(
-    readonly capacity: number,
-    readonly capacityBytes: number,
-  ) {
-    if (!(capacity >= 1)) throw new RangeError(`capacity must be at least 1, got ${capacity}`);
-    if (!(capacityBytes >= 1)) throw new RangeError(`capacityBytes must be at least 1, got ${capacityBytes}`);
-    let size = 1;
-    while (size < capacity) size *= 2;
-    this.lengths = new Uint32Array(size);
-    this.mask = size - 1;
-    this.data = new Uint8Array(capacityBytes);
+  /** A new ring; `capacityBytes` counts each payload's bytes plus its newline. */
+  constructor(capacity: number, capacityBytes: number);
+  /** The other side's view of an existing ring (`RingBuffer.attach`). */
+  constructor(memory: RingMemory);
+  constructor(capacityOrMemory: number | RingMemory, capacityBytes = 0) {
+    let memory: RingMemory;
+    if (typeof capacityOrMemory === "number") {
+      const capacity = capacityOrMemory;
+      if (!(capacity >= 1)) throw new RangeError(`capacity must be at least 1, got ${capacity}`);
+      if (!(capacityBytes >= 1 && capacityBytes <= 2 ** 31)) throw new RangeError(`capacityBytes must be from 1 to 2^31, got ${capacityBytes}`);
+      let size = 1;
+      while (size < capacity) size *= 2;
+      memory = {
+        data: new SharedArrayBuffer(capacityBytes),
+        lengths: new SharedArrayBuffer(size * 4),
+        control: new SharedArrayBuffer(CONTROL_SLOTS * 4),
+      };
+      new Int32Array(memory.control)[CAPACITY] = capacity;
+    } else memory = capacityOrMemory;
+    this.memory = memory;
+    this.data = new Uint8Array(memory.data);
+    this.lengths = new Uint32Array(memory.lengths);
+    this.control = new Int32Array(memory.control);
+    this.mask = this.lengths.length - 1;
+    this.capacity = this.control[CAPACITY]!;
+    this.capacityBytes = this.data.length;
+  }
+
+  static attach(memory: RingMemory): RingBuffer {
+    return new RingBuffer(memory);
   }
 
   get length(): number {
-    return this.count;
+    return Atomics.load(this.control, RECORDS);
   }
 
   get bytes(): number {
-    return this.used;
+    return Atomics.load(this.control, BYTES) >>> 0;
+  }
+
+  /** Records ever pushed, as a wrapping 32-bit count. */
+  get pushed(): number {
+    return Atomics.load(this.control, PUSHED);
   }
 
   /** Whether `records` payloads taking `bytes` (newlines included) would fit right now. */
   fits(records: number, bytes: number): boolean {
-    return this.count + records <= this.capacity && this.used + bytes <= this.capacityBytes;
+    return this.length + records <= this.capacity && this.bytes + bytes <= this.capacityBytes;
   }
 
   /**
-   * Appends the payloads at `spans` ([start0, end0, start1, end1, ...]) of `source`, copying their
-   * bytes, or none of them when they do not all fit.
+   * Producer: appends the payloads at `spans` ([start0, end0, start1, end1, ...]) of `source`,
+   * copying their bytes, or none of them when they do not all fit. Returns the wrapping count of
+   * records ever pushed once these are in (disk mode waits for the spool to reach it), or -1.
    */
-  tryPush(source: Uint8Array, spans: readonly number[]): boolean {
+  push(source: Uint8Array, spans: readonly number[]): number {
     const records = spans.length / 2;
     let bytes = records;
     for (let i = 0; i < spans.length; i += 2) bytes += spans[i + 1]! - spans[i]!;
-    if (!this.fits(records, bytes)) return false;
+    if (!this.fits(records, bytes)) return -1;
     const { data, capacityBytes } = this;
-    let at = this.start + this.used;
-    if (at >= capacityBytes) at -= capacityBytes;
-    let slot = (this.head + this.count) & this.mask;
+    let at = this.tailOffset;
+    let slot = this.tailSlot;
     for (let i = 0; i < spans.length; i += 2) {
       const start = spans[i]!;
       const length = spans[i + 1]! - start;
@@ -78,23 +124,36 @@ export class RingBuffer {
       this.lengths[slot] = length + 1;
       slot = (slot + 1) & this.mask;
     }
-    this.count += records;
-    this.used += bytes;
-    const w = this.waiter;
-    if (w && (this.count >= w.records || this.used >= w.bytes)) this.wake();
-    return true;
+    this.tailOffset = at;
+    this.tailSlot = slot;
+    // Bytes before records: a consumer that sees the records sees their bytes counted.
+    const usedBytes = (Atomics.add(this.control, BYTES, bytes) >>> 0) + bytes;
+    const usedRecords = Atomics.add(this.control, RECORDS, records) + records;
+    const pushed = (Atomics.add(this.control, PUSHED, records) + records) | 0;
+    const want = Atomics.load(this.control, WANT_RECORDS);
+    if (want !== 0 && (usedRecords >= want || usedBytes >= (Atomics.load(this.control, WANT_BYTES) >>> 0))) {
+      Atomics.store(this.control, WANT_RECORDS, 0);
+      this.bump();
+    }
+    return pushed;
+  }
+
+  /** `push`, as a yes or no. */
+  tryPush(source: Uint8Array, spans: readonly number[]): boolean {
+    return this.push(source, spans) !== -1;
   }
 
   /**
-   * Takes the oldest records, up to `maxRecords` and `maxBytes` (always at least one when not
-   * empty, so a record larger than `maxBytes` still moves), as one NDJSON buffer: a view into
-   * `into` when they fit there (so callers can reuse one buffer), else a new one.
+   * Consumer: takes the oldest records, up to `maxRecords` and `maxBytes` (always at least one
+   * when not empty, so a record larger than `maxBytes` still moves), as one NDJSON buffer: a view
+   * into `into` when they fit there (so callers can reuse one buffer), else a new one.
    */
   drain(maxRecords: number, maxBytes: number, into?: Uint8Array): Batch {
+    const available = this.length;
     let records = 0;
     let bytes = 0;
-    let slot = this.head;
-    while (records < this.count && records < maxRecords) {
+    let slot = this.headSlot;
+    while (records < available && records < maxRecords) {
       const size = this.lengths[slot]!;
       if (records > 0 && bytes + size > maxBytes) break;
       bytes += size;
@@ -102,32 +161,44 @@ export class RingBuffer {
       slot = (slot + 1) & this.mask;
     }
     const ndjson = into && into.length >= bytes ? into.subarray(0, bytes) : new Uint8Array(bytes);
-    const first = Math.min(bytes, this.capacityBytes - this.start);
-    ndjson.set(this.data.subarray(this.start, this.start + first), 0);
+    const first = Math.min(bytes, this.capacityBytes - this.headOffset);
+    ndjson.set(this.data.subarray(this.headOffset, this.headOffset + first), 0);
     if (first < bytes) ndjson.set(this.data.subarray(0, bytes - first), first);
-    this.head = slot;
-    this.count -= records;
-    this.used -= bytes;
-    this.start = this.used === 0 ? 0 : (this.start + bytes) % this.capacityBytes;
+    this.headSlot = slot;
+    this.headOffset = (this.headOffset + bytes) % this.capacityBytes;
+    // Freed only after the copy: the producer may write over these bytes from now on.
+    Atomics.sub(this.control, RECORDS, records);
+    Atomics.sub(this.control, BYTES, bytes);
     return { ndjson, records };
   }
 
   /**
-   * Resolves once the queue holds at least `records` records or `bytes` bytes, or on `wake()`.
-   * One waiter at a time: the batcher, which serialises its callers.
+   * Consumer: resolves once the queue holds at least `records` records or `bytes` bytes, after
+   * `timeoutMs`, or on `wake()`. One waiter at a time: the consumer, which serialises its callers.
    */
-  waitFor(records: number, bytes: number): Promise<void> {
-    if (this.waiter) throw new Error("RingBuffer.waitFor: already waited on");
-    if (this.count >= records || this.used >= bytes) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.waiter = { records, bytes, resolve };
-    });
+  async waitFor(records: number, bytes: number, timeoutMs = Infinity): Promise<void> {
+    const wakeCalls = this.wakeCalls;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      Atomics.store(this.control, WANT_BYTES, Math.min(bytes, 0xffffffff)); // read back as u32
+      Atomics.store(this.control, WANT_RECORDS, Math.max(1, Math.min(records, 0x7fffffff)));
+      const seen = Atomics.load(this.control, WAKE);
+      const left = deadline - performance.now();
+      if (this.length >= records || this.bytes >= bytes || this.wakeCalls !== wakeCalls || left <= 0) break;
+      const wait = Atomics.waitAsync(this.control, WAKE, seen, left === Infinity ? undefined : left);
+      if (wait.async) await wait.value;
+    }
+    Atomics.store(this.control, WANT_RECORDS, 0);
   }
 
-  /** Releases the waiter, if any, whatever the queue holds. */
+  /** Consumer: releases the waiter, if any, whatever the queue holds. */
   wake(): void {
-    const w = this.waiter;
-    this.waiter = null;
-    w?.resolve();
+    this.wakeCalls++;
+    this.bump();
+  }
+
+  private bump(): void {
+    Atomics.add(this.control, WAKE, 1);
+    Atomics.notify(this.control, WAKE);
   }
 }

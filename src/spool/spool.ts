@@ -7,7 +7,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { open, readFile, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { newInstanceId } from "../upload/object-key.ts";
+import { newInstanceId } from "../shared/instance-id.ts";
 import { decodeFrames, encodeFrame, type DecodedSegment } from "./frame.ts";
 
 export interface Segment {
@@ -26,6 +26,16 @@ export interface SpoolOptions {
   /** ...or this long after its first record. */
   segmentMaxAgeMs: number;
   now?: () => number;
+  /** Told the spool's size whenever it changes (the shared state the HTTP thread reads). */
+  onChange?: (stats: SpoolStats) => void;
+}
+
+export interface SpoolStats {
+  bytes: number;
+  /** Segments on disk whose object is not written yet. */
+  segments: number;
+  /** Of those, sealed ones no upload loop has taken yet. */
+  sealed: number;
 }
 
 export class SpoolFullError extends Error {
@@ -101,6 +111,11 @@ export class Spool {
       this.usedBytes += s.bytes;
     }
     syncDir(o.dir);
+    this.changed();
+  }
+
+  private changed(): void {
+    this.o.onChange?.({ bytes: this.usedBytes, segments: this.segments, sealed: this.sealed.length });
   }
 
   /** Bytes of every segment on disk, plus frames waiting for their fsync. */
@@ -113,17 +128,29 @@ export class Spool {
     return this.sealed.length + (this.current ? 1 : 0) + this.taken;
   }
 
+  /** Sealed segments no upload loop has taken yet. */
+  get sealedWaiting(): number {
+    return this.sealed.length;
+  }
+
   /** Whether a collection of `ndjsonBytes` would fit under SPOOL_MAX_BYTES now. */
   fits(ndjsonBytes: number): boolean {
     return this.usedBytes + ndjsonBytes + 12 <= this.o.maxBytes;
   }
 
-  /** Resolves once the collection is on disk and fsync'd; rejects with SpoolFullError or SpoolWriteError. */
-  append(ndjson: Uint8Array, records: number): Promise<void> {
+  /**
+   * Resolves once the records are on disk and fsync'd; rejects with SpoolFullError or
+   * SpoolWriteError. `ndjson` is copied before this returns. With `enforceLimit` false the caller
+   * has checked SPOOL_MAX_BYTES already (disk mode checks it before a collection is queued).
+   */
+  append(ndjson: Uint8Array, records: number, enforceLimit = true): Promise<void> {
     if (this.closed) return Promise.reject(new SpoolWriteError("the spool is closed"));
-    if (!this.fits(ndjson.length)) return Promise.reject(new SpoolFullError(`the spool holds ${this.usedBytes} bytes of SPOOL_MAX_BYTES ${this.o.maxBytes}`));
+    if (enforceLimit && !this.fits(ndjson.length)) {
+      return Promise.reject(new SpoolFullError(`the spool holds ${this.usedBytes} bytes of SPOOL_MAX_BYTES ${this.o.maxBytes}`));
+    }
     const frame = encodeFrame(ndjson, records);
     this.usedBytes += frame.length;
+    this.changed();
     const p = this.pending;
     p.frames.push(frame);
     p.bytes += frame.length;
@@ -156,6 +183,7 @@ export class Spool {
           const error = new SpoolWriteError(`writing the spool failed: ${(err as Error).message}`, { cause: err });
           for (const w of group.waiters) w.reject(error);
           this.usedBytes -= group.bytes;
+          this.changed();
           await this.sealCurrent().catch(() => {});
           continue;
         }
@@ -177,6 +205,7 @@ export class Spool {
     const timer = setTimeout(() => this.requestSeal(), this.o.segmentMaxAgeMs);
     timer.unref?.();
     this.current = { seq, createdMs, path, bytes: 0, fh, ndjsonBytes: 0, records: 0, timer };
+    this.changed();
     return this.current;
   }
 
@@ -196,13 +225,14 @@ export class Spool {
     this.usedBytes += size - segment.bytes; // a failed write may have left part of a frame
     if (size === 0) {
       await unlink(segment.path).catch(() => {});
-      this.usedBytes -= size;
+      this.changed();
       return;
     }
     const path = join(this.o.dir, name(segment.seq, segment.createdMs, "seg"));
     await rename(segment.path, path);
     syncDir(this.o.dir);
     this.sealed.push({ seq: segment.seq, createdMs: segment.createdMs, path, bytes: size });
+    this.changed();
     this.wakeConsumer();
   }
 
@@ -225,6 +255,7 @@ export class Spool {
       const s = this.sealed.shift();
       if (s) {
         this.taken++;
+        this.changed();
         return s;
       }
       if (this.closed && !this.current && !this.flushing) return null;
@@ -247,6 +278,7 @@ export class Spool {
     });
     this.usedBytes -= segment.bytes;
     this.taken--;
+    this.changed();
   }
 }
 

@@ -2,7 +2,7 @@
 // Each file is written to a temp name, fsync'd and renamed, so a reader never sees half an object.
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { StoreError, type ObjectStore } from "./store.ts";
+import { STORE_ERROR_TYPES, StoreError, type ObjectStore } from "./store.ts";
 
 const FATAL_CODES = new Set(["EACCES", "EPERM", "EROFS", "ENOTDIR", "EISDIR"]);
 
@@ -37,7 +37,9 @@ export function createLocalDirStore(dir: string): ObjectStore {
         made.clear(); // the directory may have been removed under us
         await rm(tmp, { force: true }).catch(() => {});
         const code = (err as NodeJS.ErrnoException).code ?? "unknown";
-        throw new StoreError(`fs_${code.toLowerCase()}`, !FATAL_CODES.has(code), `writing ${key}: ${code}`, { cause: err });
+        const type = `fs_${code.toLowerCase()}`;
+        const known = (STORE_ERROR_TYPES as readonly string[]).includes(type);
+        throw new StoreError(known ? type : "fs_other", !FATAL_CODES.has(code), `writing ${key}: ${code}`, { cause: err });
       }
     },
   };

@@ -11,6 +11,21 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array, options: PutOptions): Promise<void>;
 }
 
+/** Every StoreError type, so that metrics can keep one series per type. */
+export const STORE_ERROR_TYPES = [
+  "network",
+  "timeout",
+  "throttled",
+  "transient",
+  "server_error",
+  "credentials",
+  "access_denied",
+  "no_such_bucket",
+  "client_error",
+  "unknown",
+  ...["enospc", "edquot", "eio", "eacces", "eperm", "erofs", "enoent", "enotdir", "eisdir", "emfile", "enfile", "ebusy", "other"].map((c) => `fs_${c}`),
+] as const;
+
 export class StoreError extends Error {
   override name = "StoreError";
   constructor(

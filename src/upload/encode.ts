@@ -3,7 +3,7 @@
 // the seed's objects. Compression runs off the event loop, so requests keep flowing meanwhile.
 import { gzip } from "node:zlib";
 import { promisify } from "node:util";
-import type { Batch } from "../queue/ring-buffer.ts";
+import type { Batch } from "../queue/batch.ts";
 import { zstdCompress } from "../runtime.ts";
 
 const gzipAsync = promisify(gzip);

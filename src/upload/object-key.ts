@@ -15,11 +15,6 @@ export function objectKey(p: KeyParts): string {
   return p.prefix ? `${p.prefix}/${path}` : path;
 }
 
-/** 64 random bits as 16 hex digits: a collision needs two processes to draw the same id. */
-export function newInstanceId(fill: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b)): string {
-  return Array.from(fill(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Names successive objects of one process; clock and id are injected for exact tests. */
 export function createKeyNamer(prefix: string, instanceId: string, now: () => number = Date.now) {
   let sequence = 0;

@@ -2,7 +2,8 @@
 // collecting until a batch is full or BATCH_MAX_WAIT_MS passes. Disk mode (and the objects an
 // earlier process left): sealed spool segments, one object each, under a key fixed by the segment.
 import type { Logger } from "../log.ts";
-import type { Batch, RingBuffer } from "../queue/ring-buffer.ts";
+import type { Batch } from "../queue/batch.ts";
+import type { RingBuffer } from "../queue/ring-buffer.ts";
 import type { Spool } from "../spool/spool.ts";
 import { objectKey } from "./object-key.ts";
 
@@ -29,6 +30,8 @@ export interface RingSourceOptions {
   maxRecords: number;
   maxBytes: number;
   maxWaitMs: number;
+  /** Called when work arrives after the source was empty (the upload side was idle until now). */
+  onWork?: () => void;
 }
 
 export class RingSource implements BatchSource {
@@ -64,15 +67,14 @@ export class RingSource implements BatchSource {
     await previous;
     try {
       const { queue } = this;
-      while (queue.length === 0) {
-        if (this.closed) return null;
-        await queue.waitFor(1, 1);
+      if (queue.length === 0) {
+        while (queue.length === 0) {
+          if (this.closed) return null;
+          await queue.waitFor(1, 1);
+        }
+        this.o.onWork?.();
       }
-      if (!this.flushing && this.o.maxWaitMs > 0) {
-        const timer = setTimeout(() => queue.wake(), this.o.maxWaitMs);
-        await queue.waitFor(this.o.maxRecords, this.o.maxBytes);
-        clearTimeout(timer);
-      }
+      if (!this.flushing && this.o.maxWaitMs > 0) await queue.waitFor(this.o.maxRecords, this.o.maxBytes, this.o.maxWaitMs);
       return { batch: queue.drain(this.o.maxRecords, this.o.maxBytes, scratch) };
     } finally {
       release();
@@ -85,6 +87,8 @@ export class SpoolSource implements BatchSource {
     private readonly spool: Spool,
     private readonly prefix: string,
     private readonly log: Logger,
+    /** Called when a segment arrives after none was waiting (the upload side was idle until now). */
+    private readonly onWork?: () => void,
   ) {}
 
   /** Segments whose object is not written yet, those being uploaded included. */
@@ -102,8 +106,10 @@ export class SpoolSource implements BatchSource {
 
   async next(): Promise<SourceBatch | null> {
     for (;;) {
+      const idle = this.spool.sealedWaiting === 0;
       const segment = await this.spool.nextSealed();
       if (!segment) return null;
+      if (idle) this.onWork?.();
       const decoded = await this.spool.read(segment);
       if (decoded.badTailBytes > 0) {
         // Power loss mid-write: the last frame never got its fsync, so it was never acknowledged.

@@ -4,13 +4,19 @@
 import type { Logger } from "../log.ts";
 import { errorField } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
-import type { Batch } from "../queue/ring-buffer.ts";
+import type { Batch } from "../queue/batch.ts";
 import { StoreError, type ObjectStore } from "../store/store.ts";
 import { encodeBatch, type Compression } from "./encode.ts";
 import type { KeyNamer } from "./object-key.ts";
 import { backoffMs, type RetryPolicy } from "./retry.ts";
 import type { BatchSource, SourceBatch } from "./sources.ts";
-import type { StoreHealth } from "./store-health.ts";
+
+/** What the upload side reports of its progress (the shared state, for /metrics). */
+export interface UploadProgress {
+  addUploadInFlight(records: number): void;
+  uploadProgressAt: number;
+}
+import type { StoreHealth } from "../shared/store-health.ts";
 
 export interface UploaderOptions {
   workers: number;
@@ -29,6 +35,7 @@ export interface UploaderDeps {
   health: StoreHealth;
   metrics: Metrics;
   log: Logger;
+  progress?: UploadProgress;
 }
 
 export class Uploader {
@@ -92,8 +99,10 @@ export class Uploader {
       if (item === null) return;
       const { batch } = item;
       this.pending.add(batch);
+      this.d.progress?.addUploadInFlight(batch.records);
       await this.deliver(item);
       this.pending.delete(batch);
+      this.d.progress?.addUploadInFlight(-batch.records);
       this.buffers.push(scratch);
       if (this.idleWaiters.length && this.isIdle()) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -123,6 +132,7 @@ export class Uploader {
         metrics.bytesWritten.inc(encoded.body.length);
         metrics.payloadsWritten.inc(batch.records);
         health.success();
+        if (this.d.progress) this.d.progress.uploadProgressAt = Date.now();
         await written?.().catch((err) => log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) }));
         return;
       } catch (err) {

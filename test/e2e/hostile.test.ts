@@ -98,7 +98,8 @@ describe("bad bytes over a real socket", () => {
 
 describe("slow and odd clients", () => {
   it("cuts off a body that stops arriving before its Content-Length: 408 and a closed connection", async () => {
-    const res = await rawRequest(service.port, ["POST /v1/collect HTTP/1.1\r\nhost: a\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n", '{"ver'], 5_000);
+    const stalled = ["POST /v1/collect HTTP/1.1\r\nhost: a\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n", '{"ver'];
+    const res = await rawRequest(service.port, stalled, 5_000, { untilClosed: true });
     expect(res.status).toBe(408);
     expect(res.closed).toBe(true);
     expect(res.ms).toBeLessThan(4_000);

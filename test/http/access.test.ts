@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { loadConfig, redactedConfig } from "../../src/config.ts";
 import { createRateLimiter } from "../../src/http/rate-limit.ts";
 import { createTokenCheck, tokenDigest } from "../../src/http/tokens.ts";
-import { withRoutableUrl } from "../../src/server.ts";
+import { withRoutableUrl } from "../../src/http/routable-url.ts";
 import { testService } from "../support/app.ts";
 import { collection } from "../support/collections.ts";
 
@@ -110,7 +110,7 @@ describe("access over HTTP", () => {
     const t = testService({ ADMIN_PORT: "9100" });
     expect((await t.request("/metrics")).status).toBe(404);
     expect((await t.request("/ready")).status).toBe(200);
-    const admin = await t.service.adminApp!.handle(new Request("http://localhost/metrics"));
+    const admin = await t.http.adminApp!.handle(new Request("http://localhost/metrics"));
     expect(admin.status).toBe(200);
     expect(await admin.text()).toContain("s3_ingest_payloads_accepted_total");
   });

@@ -1,5 +1,7 @@
-// A service built in-process with an in-memory store, for HTTP tests through app.handle().
+// A service built in-process, both its sides on this thread over the memory they share, with an
+// in-memory store: for HTTP tests through the HTTP side's handle(), as the listening socket calls it.
 import { loadConfig } from "../../src/config.ts";
+import { createHttpThread } from "../../src/http/http-thread.ts";
 import { createLogger } from "../../src/log.ts";
 import { createService } from "../../src/service.ts";
 import { MemoryStore } from "./memory-store.ts";
@@ -7,8 +9,11 @@ import { MemoryStore } from "./memory-store.ts";
 export function testService(env: Record<string, string> = {}) {
   const logs: string[] = [];
   const store = new MemoryStore();
-  const service = createService(loadConfig(env), { log: createLogger("debug", (l) => logs.push(l)), store, instanceId: "test" });
-  const request = (path: string, init: RequestInit = {}) => service.app.handle(new Request(`http://localhost${path}`, init));
+  const log = createLogger("debug", (l) => logs.push(l));
+  const config = loadConfig(env);
+  const service = createService(config, { log, store, instanceId: "test" });
+  const http = createHttpThread(config, service.memory, log);
+  const request = (path: string, init: RequestInit = {}) => http.handle(new Request(`http://localhost${path}`, init));
   const post = (body: NonNullable<RequestInit["body"]>, headers: Record<string, string> = {}) =>
     request("/v1/collect", { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
   const queued = () =>
@@ -16,5 +21,5 @@ export function testService(env: Record<string, string> = {}) {
       .decode(service.queue.drain(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).ndjson)
       .split("\n")
       .filter((line) => line !== "");
-  return { service, store, logs, request, post, queued };
+  return { service, http, store, logs, request, post, queued };
 }

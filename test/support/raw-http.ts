@@ -11,8 +11,11 @@ export interface RawResult {
   ms: number;
 }
 
-/** Writes `parts` (a number is a pause in ms), then waits up to `waitMs` for an answer or a close. */
-export async function rawRequest(port: number, parts: (string | Uint8Array | number)[], waitMs = 5_000): Promise<RawResult> {
+/**
+ * Writes `parts` (a number is a pause in ms), then waits up to `waitMs` for an answer or a close;
+ * with `untilClosed`, for the close even after a whole answer (a server closes just after it answers).
+ */
+export async function rawRequest(port: number, parts: (string | Uint8Array | number)[], waitMs = 5_000, { untilClosed = false } = {}): Promise<RawResult> {
   const started = performance.now();
   let text = "";
   let closed = false;
@@ -32,7 +35,7 @@ export async function rawRequest(port: number, parts: (string | Uint8Array | num
     const length = Number(/content-length: (\d+)/i.exec(text.slice(0, end))?.[1] ?? 0);
     return text.length >= end + 4 + length;
   };
-  while (!closed && !answered() && performance.now() < until) await Bun.sleep(10);
+  while (!closed && (untilClosed || !answered()) && performance.now() < until) await Bun.sleep(10);
   socket.destroy();
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
   return { status, text, closed, ms: performance.now() - started };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "bun:test";
-import { createKeyNamer, newInstanceId, objectKey } from "../../src/upload/object-key.ts";
+import { newInstanceId } from "../../src/shared/instance-id.ts";
+import { createKeyNamer, objectKey } from "../../src/upload/object-key.ts";
 
 describe("objectKey", () => {
   it("lays a key out as prefix/dt=/hr=/ms-instance-sequence.ext in UTC", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { backoffMs } from "../../src/upload/retry.ts";
-import { StoreHealth } from "../../src/upload/store-health.ts";
+import { StoreHealth } from "../../src/shared/store-health.ts";
 
 const policy = { baseMs: 100, maxMs: 5_000 };
 

@@ -8,7 +8,7 @@ import { pushAll } from "../support/queue.ts";
 import { createAwsSdkStore } from "../../src/store/aws-sdk-store.ts";
 import { createBunS3Store } from "../../src/store/bun-s3-store.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
-import { StoreHealth } from "../../src/upload/store-health.ts";
+import { StoreHealth } from "../../src/shared/store-health.ts";
 import { RingSource } from "../../src/upload/sources.ts";
 import { Uploader } from "../../src/upload/uploader.ts";
 import { ids, payload } from "../support/collections.ts";

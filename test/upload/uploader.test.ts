@@ -6,7 +6,7 @@ import { RingBuffer } from "../../src/queue/ring-buffer.ts";
 import { pushAll } from "../support/queue.ts";
 import { StoreError } from "../../src/store/store.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
-import { StoreHealth } from "../../src/upload/store-health.ts";
+import { StoreHealth } from "../../src/shared/store-health.ts";
 import { RingSource, type RingSourceOptions } from "../../src/upload/sources.ts";
 import { Uploader, type UploaderOptions } from "../../src/upload/uploader.ts";
 import { MemoryStore } from "../support/memory-store.ts";

@@ -1,0 +1,84 @@
+// What the HTTP thread owns, built over the memory it shares with the upload side: the apps
+// (public and admin), the producer's end of the queue, and the housekeeping that has to run on
+// this thread. Its timers starve while thousands of sockets keep its event loop busy, so that
+// housekeeping (request deadlines, disk acknowledgements, a token reload) also runs from the
+// request path, through `pump()`.
+import { createAdminApp, createApp } from "../app.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { createMetrics } from "../metrics.ts";
+import { Acks } from "../queue/acks.ts";
+import { RingBuffer } from "../queue/ring-buffer.ts";
+import type { SharedMemory } from "../shared/memory.ts";
+import { SharedState } from "../shared/state.ts";
+import { StoreHealth } from "../shared/store-health.ts";
+import { diskAdmission, memoryAdmission } from "./admission.ts";
+import { RequestsInFlight } from "./in-flight.ts";
+import { withRoutableUrl } from "./routable-url.ts";
+import { createRateLimiter } from "./rate-limit.ts";
+import { requestDeadlines } from "./read-body.ts";
+import { createTokenCheck } from "./tokens.ts";
+
+/** Period of the HTTP thread's housekeeping timer; its lateness is the event-loop delay metric. */
+export const TICK_MS = 50;
+
+export function createHttpThread(config: Config, memory: SharedMemory, log: Logger) {
+  const queue = RingBuffer.attach(memory.queue);
+  const state = new SharedState(memory.state);
+  const health = new StoreHealth(config.STORE_FAILING_AFTER_MS, Date.now, memory.health);
+  const metrics = createMetrics(memory.metrics);
+  const acks = new Acks(memory.acks);
+  const admission =
+    config.DURABILITY === "disk" ? diskAdmission(queue, acks, () => state.spoolBytes, config.SPOOL_MAX_BYTES) : memoryAdmission(queue);
+  const deadlines = requestDeadlines(config.REQUEST_TIMEOUT_MS);
+  const tokens = createTokenCheck(config.ALLOWED_TOKENS, config.TOKENS_FILE);
+  // Bounded: at most this many tokens' buckets at once, the least recently seen dropped first.
+  const limiter = config.TOKEN_RATE_LIMIT_PER_SEC > 0 ? createRateLimiter(config.TOKEN_RATE_LIMIT_PER_SEC, 100_000) : null;
+  const gauges = { queue, state, config, tickMs: TICK_MS };
+  const inFlight = new RequestsInFlight(state);
+  const deps = { config, admission, tokens, limiter, metrics, health, state, inFlight, deadlines, gauges, log };
+  const separateAdmin = config.ADMIN_PORT !== 0;
+  const app = createApp(deps, { metrics: !separateAdmin });
+  const adminApp = separateAdmin ? createAdminApp(deps) : null;
+
+  let tokensSeen = state.tokensGeneration;
+  /** The housekeeping: a few loads and compares when there is nothing to do. */
+  function pump(): void {
+    deadlines.sweep();
+    acks.check();
+    if (state.tokensGeneration !== tokensSeen) {
+      tokensSeen = state.tokensGeneration;
+      const reloaded = tokens.reload();
+      if (reloaded.ok) log.info("tokens reloaded", { tokens: reloaded.count });
+      else log.error("reloading TOKENS_FILE failed; keeping the previous tokens", { error: reloaded.error });
+    }
+  }
+
+  /** One request, start to end: what the listening socket calls. */
+  async function handle(request: Request): Promise<Response> {
+    pump();
+    const routable = withRoutableUrl(request);
+    try {
+      const response = await app.handle(routable);
+      metrics.requests.inc(response.status);
+      return response;
+    } finally {
+      inFlight.leave(routable);
+    }
+  }
+
+  /** The timer that runs `pump()` while no request comes, and publishes the loop's heartbeat. */
+  function startHousekeeping(): () => void {
+    const tick = () => {
+      state.httpTickAt = Date.now();
+      pump();
+    };
+    tick();
+    const timer = setInterval(tick, TICK_MS);
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }
+
+  return { config, app, adminApp, metrics, state, health, queue, tokens, pump, handle, startHousekeeping };
+}
+export type HttpThread = ReturnType<typeof createHttpThread>;

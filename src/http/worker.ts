@@ -1,0 +1,31 @@
+// The HTTP thread's entry point, run as a Worker: the main thread sends it the config and the
+// shared memory; it builds its apps, listens, and answers with its ports (or why it could not).
+// From then on it only talks to the main thread through shared memory.
+import type { Config } from "../config.ts";
+import { createLogger, errorField } from "../log.ts";
+import type { SharedMemory } from "../shared/memory.ts";
+import { createHttpThread } from "./http-thread.ts";
+import { listen } from "./listen.ts";
+
+export interface HttpThreadInit {
+  config: Config;
+  memory: SharedMemory;
+}
+
+export type HttpThreadReply = { type: "listening"; port: number; adminPort: number | null } | { type: "error"; message: string };
+
+declare const self: { onmessage: ((event: MessageEvent<HttpThreadInit>) => void) | null; postMessage(reply: HttpThreadReply): void };
+
+self.onmessage = ({ data: { config, memory } }) => {
+  self.onmessage = null;
+  try {
+    const log = createLogger(config.LOG_LEVEL);
+    process.on("unhandledRejection", (err) => log.limited("error", "unhandled", "unhandled rejection on the HTTP thread", { error: errorField(err) }));
+    const http = createHttpThread(config, memory, log);
+    const { port, adminPort } = listen(http);
+    http.startHousekeeping();
+    self.postMessage({ type: "listening", port, adminPort });
+  } catch (err) {
+    self.postMessage({ type: "error", message: (err as Error).message });
+  }
+};

@@ -1,0 +1,103 @@
+// The control words the HTTP thread and the upload side share besides the queue: whether the
+// service is draining, the ingest requests in flight, what the upload side is doing, and the
+// HTTP thread's heartbeat. Times are wall-clock milliseconds (Date.now), the same on both threads.
+import { Words } from "./words.ts";
+
+const DRAINING = 0;
+const HTTP_IN_FLIGHT = 1;
+const TOKENS_GENERATION = 2;
+const HTTP_TICK_AT = 3;
+const UPLOAD_PROGRESS_AT = 4;
+const UPLOAD_IN_FLIGHT = 5;
+const SPOOL_BYTES = 6;
+const SPOOL_SEGMENTS = 7;
+const SPOOL_SEALED = 8;
+const SLOTS = 9;
+
+export class SharedState {
+  private readonly words: Words;
+
+  constructor(memory?: SharedArrayBuffer) {
+    this.words = new Words(SLOTS, memory);
+    if (!memory) this.words.set(UPLOAD_PROGRESS_AT, Date.now());
+  }
+
+  get memory(): SharedArrayBuffer {
+    return this.words.memory;
+  }
+
+  /** Set by the main thread on SIGTERM/SIGINT; the HTTP thread then refuses posts. */
+  get draining(): boolean {
+    return this.words.get(DRAINING) === 1;
+  }
+  set draining(on: boolean) {
+    this.words.set(DRAINING, on ? 1 : 0);
+  }
+
+  /**
+   * An ingest request counts itself before it checks `draining`, and stops counting once
+   * answered: so once the drain has seen this reach 0, no request can push into the queue.
+   */
+  enterRequest(): void {
+    this.words.add(HTTP_IN_FLIGHT, 1);
+  }
+  leaveRequest(): void {
+    this.words.add(HTTP_IN_FLIGHT, -1);
+  }
+  get requestsInFlight(): number {
+    return this.words.get(HTTP_IN_FLIGHT);
+  }
+
+  /** Resolves once no ingest request is in flight; polls with the caller's timers. */
+  async whenNoRequests(pollMs = 5): Promise<void> {
+    while (this.requestsInFlight > 0) await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+
+  /** SIGHUP on the main thread bumps this; the HTTP thread re-reads TOKENS_FILE when it changes. */
+  get tokensGeneration(): number {
+    return this.words.get(TOKENS_GENERATION);
+  }
+  reloadTokens(): void {
+    this.words.add(TOKENS_GENERATION, 1);
+  }
+
+  /** When the HTTP thread's housekeeping timer last ran: how far its event loop lags timers. */
+  get httpTickAt(): number {
+    return this.words.get(HTTP_TICK_AT);
+  }
+  set httpTickAt(ms: number) {
+    this.words.set(HTTP_TICK_AT, ms);
+  }
+
+  /** When the upload side last made progress: an object written, or nothing left to do. */
+  get uploadProgressAt(): number {
+    return this.words.get(UPLOAD_PROGRESS_AT);
+  }
+  set uploadProgressAt(ms: number) {
+    this.words.set(UPLOAD_PROGRESS_AT, ms);
+  }
+
+  /** Payloads taken from the queue whose object is not written yet. */
+  get uploadInFlight(): number {
+    return this.words.get(UPLOAD_IN_FLIGHT);
+  }
+  addUploadInFlight(records: number): void {
+    this.words.add(UPLOAD_IN_FLIGHT, records);
+  }
+
+  get spoolBytes(): number {
+    return this.words.get(SPOOL_BYTES);
+  }
+  get spoolSegments(): number {
+    return this.words.get(SPOOL_SEGMENTS);
+  }
+  /** Sealed segments waiting for an upload loop (the open one is still being written). */
+  get spoolSealed(): number {
+    return this.words.get(SPOOL_SEALED);
+  }
+  setSpool(bytes: number, segments: number, sealed: number): void {
+    this.words.set(SPOOL_BYTES, bytes);
+    this.words.set(SPOOL_SEGMENTS, segments);
+    this.words.set(SPOOL_SEALED, sealed);
+  }
+}

@@ -1,0 +1,60 @@
+// Disk mode's first stage on the upload side: takes whatever collections the HTTP thread has
+// queued, appends them to the spool as one frame and fsyncs it, then tells the HTTP thread (Acks)
+// that they may be answered. While one fsync runs, the next collections gather in the queue, so
+// one fsync covers all of them (group commit). A failed write is answered with 503: nothing that
+// was not fsync'd is ever acknowledged.
+import { errorField, type Logger } from "../log.ts";
+import type { Acks } from "../queue/acks.ts";
+import type { RingBuffer } from "../queue/ring-buffer.ts";
+import type { Spool } from "./spool.ts";
+
+export interface SpoolWriterOptions {
+  /** Most bytes and records in one frame (one fsync group): a segment's worth. */
+  maxBytes: number;
+  maxRecords: number;
+}
+
+export class SpoolWriter {
+  private closed = false;
+  private running: Promise<void> | null = null;
+  private scratch: Uint8Array;
+
+  constructor(
+    private readonly queue: RingBuffer,
+    private readonly spool: Spool,
+    private readonly acks: Acks,
+    private readonly log: Logger,
+    private readonly options: SpoolWriterOptions,
+  ) {
+    this.scratch = new Uint8Array(Math.min(options.maxBytes, queue.capacityBytes));
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** No more collections are coming: resolves once every queued one is written (or failed). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.wake();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      while (this.queue.length === 0) {
+        if (this.closed) return;
+        await this.queue.waitFor(1, 1);
+      }
+      const batch = this.queue.drain(this.options.maxRecords, this.options.maxBytes, this.scratch);
+      try {
+        // The limit was checked when the collections were queued (SPOOL_MAX_BYTES).
+        await this.spool.append(batch.ndjson, batch.records, false);
+        this.acks.publish(batch.records);
+      } catch (err) {
+        this.log.limited("error", "spool:write", "writing to the spool failed; answering 503", { error: errorField(err) });
+        this.acks.publish(batch.records, true);
+      }
+    }
+  }
+}
