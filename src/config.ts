@@ -33,7 +33,12 @@ export const ConfigSchema = Type.Object({
   ADMIN_PORT: Int(0, 0, 65535, "Serve /metrics on this separate port (on ADMIN_HOST) instead of the main one. 0: on the main port."),
   ADMIN_HOST: Str("127.0.0.1", "Address of the admin listener (ADMIN_PORT)."),
   MAX_QUEUE: Int(100_000, 1, 100_000_000, "Capacity of the in-memory queue, in payloads."),
-  MAX_QUEUE_BYTES: Int(16 * MiB, 1024, 16 * 1024 * MiB, "Capacity of the in-memory queue, in payload bytes (one newline each included); preallocated. At least MAX_BODY_BYTES."),
+  MAX_QUEUE_BYTES: Int(
+    16 * MiB,
+    1024,
+    2048 * MiB,
+    "Capacity of the in-memory queue, in payload bytes (one newline each included); preallocated, shared by the HTTP thread and the upload side. At least MAX_BODY_BYTES.",
+  ),
   MAX_WORKERS: Int(4, 1, 4096, "Number of upload loops, i.e. the most S3 PUTs in flight at once."),
   BATCH_MAX_RECORDS: Int(20_000, 1, 10_000_000, "Most payloads in one object (clamped to MAX_QUEUE)."),
   BATCH_MAX_BYTES: Int(2 * MiB, 1, 4096 * MiB, "Most uncompressed payload bytes in one object, clamped to MAX_QUEUE_BYTES (a larger payload still makes its own object)."),

@@ -144,18 +144,19 @@ export class RingBuffer {
   }
 
   /**
-   * Consumer: takes the oldest records, up to `maxRecords` and `maxBytes` (always at least one
-   * when not empty, so a record larger than `maxBytes` still moves), as one NDJSON buffer: a view
-   * into `into` when they fit there (so callers can reuse one buffer), else a new one.
+   * Consumer: takes the oldest records, up to `maxRecords` and `maxBytes`, as one NDJSON buffer: a
+   * view into `into` when they fit there (so callers can reuse one buffer), else a new one. It
+   * takes at least one record when not empty, so a record larger than `maxBytes` still moves;
+   * with `strict`, it takes none instead.
    */
-  drain(maxRecords: number, maxBytes: number, into?: Uint8Array): Batch {
+  drain(maxRecords: number, maxBytes: number, into?: Uint8Array, strict = false): Batch {
     const available = this.length;
     let records = 0;
     let bytes = 0;
     let slot = this.headSlot;
     while (records < available && records < maxRecords) {
       const size = this.lengths[slot]!;
-      if (records > 0 && bytes + size > maxBytes) break;
+      if ((records > 0 || strict) && bytes + size > maxBytes) break;
       bytes += size;
       records++;
       slot = (slot + 1) & this.mask;

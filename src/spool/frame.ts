@@ -6,18 +6,26 @@ import { crc32 } from "node:zlib";
 
 export const FRAME_HEADER_BYTES = 12;
 
-export function encodeFrame(ndjson: Uint8Array, records: number): Uint8Array {
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + ndjson.length);
-  const view = new DataView(frame.buffer);
+/** The 12 bytes that go before `ndjson` on disk: written beside it, so the NDJSON is never copied. */
+export function frameHeader(ndjson: Uint8Array, records: number): Uint8Array {
+  const header = new Uint8Array(FRAME_HEADER_BYTES);
+  const view = new DataView(header.buffer);
   view.setUint32(0, ndjson.length, true);
   view.setUint32(4, crc32(ndjson), true);
   view.setUint32(8, records, true);
+  return header;
+}
+
+/** A whole frame in one buffer. */
+export function encodeFrame(ndjson: Uint8Array, records: number): Uint8Array {
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + ndjson.length);
+  frame.set(frameHeader(ndjson, records), 0);
   frame.set(ndjson, FRAME_HEADER_BYTES);
   return frame;
 }
 
 export interface DecodedSegment {
-  /** Every whole frame's NDJSON, concatenated. */
+  /** Every whole frame's NDJSON, concatenated: a view into the decoded buffer itself. */
   ndjson: Uint8Array;
   records: number;
   frames: number;
@@ -25,28 +33,24 @@ export interface DecodedSegment {
   badTailBytes: number;
 }
 
+/** Decodes in place: the frames' NDJSON is moved together at the start of `data`, which is overwritten. */
 export function decodeFrames(data: Uint8Array): DecodedSegment {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const parts: Uint8Array[] = [];
   let at = 0;
   let records = 0;
+  let frames = 0;
   let total = 0;
   while (at + FRAME_HEADER_BYTES <= data.length) {
     const length = view.getUint32(at, true);
-    const end = at + FRAME_HEADER_BYTES + length;
+    const start = at + FRAME_HEADER_BYTES;
+    const end = start + length;
     if (end > data.length) break;
-    const ndjson = data.subarray(at + FRAME_HEADER_BYTES, end);
-    if (crc32(ndjson) !== view.getUint32(at + 4, true)) break;
-    parts.push(ndjson);
+    if (crc32(data.subarray(start, end)) !== view.getUint32(at + 4, true)) break;
     records += view.getUint32(at + 8, true);
+    data.copyWithin(total, start, end); // leftwards: never over bytes not read yet
     total += length;
+    frames++;
     at = end;
   }
-  const ndjson = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    ndjson.set(p, offset);
-    offset += p.length;
-  }
-  return { ndjson, records, frames: parts.length, badTailBytes: data.length - at };
+  return { ndjson: data.subarray(0, total), records, frames, badTailBytes: data.length - at };
 }

@@ -5,10 +5,10 @@
 // Its key comes from the segment's identity (spool id, sequence, creation time), so uploading it
 // again after a crash overwrites the same object instead of adding a duplicate.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { open, readFile, rename, unlink, type FileHandle } from "node:fs/promises";
+import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { newInstanceId } from "../shared/instance-id.ts";
-import { decodeFrames, encodeFrame, type DecodedSegment } from "./frame.ts";
+import { decodeFrames, FRAME_HEADER_BYTES, frameHeader, type DecodedSegment } from "./frame.ts";
 
 export interface Segment {
   seq: number;
@@ -20,7 +20,7 @@ export interface Segment {
 export interface SpoolOptions {
   dir: string;
   maxBytes: number;
-  /** A segment is sealed once its NDJSON reaches this many bytes or records... */
+  /** A segment is sealed once its file reaches this many bytes (frame headers included) or records... */
   segmentMaxBytes: number;
   segmentMaxRecords: number;
   /** ...or this long after its first record. */
@@ -46,6 +46,7 @@ export class SpoolWriteError extends Error {
 }
 
 interface Pending {
+  /** Each frame as two parts: its header, then its NDJSON. */
   frames: Uint8Array[];
   bytes: number;
   records: number;
@@ -54,7 +55,6 @@ interface Pending {
 
 interface OpenSegment extends Segment {
   fh: FileHandle;
-  ndjsonBytes: number;
   records: number;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -135,25 +135,26 @@ export class Spool {
 
   /** Whether a collection of `ndjsonBytes` would fit under SPOOL_MAX_BYTES now. */
   fits(ndjsonBytes: number): boolean {
-    return this.usedBytes + ndjsonBytes + 12 <= this.o.maxBytes;
+    return this.usedBytes + ndjsonBytes + FRAME_HEADER_BYTES <= this.o.maxBytes;
   }
 
   /**
    * Resolves once the records are on disk and fsync'd; rejects with SpoolFullError or
-   * SpoolWriteError. `ndjson` is copied before this returns. With `enforceLimit` false the caller
-   * has checked SPOOL_MAX_BYTES already (disk mode checks it before a collection is queued).
+   * SpoolWriteError. `ndjson` is written as it is, not copied: leave it unchanged until this
+   * settles. With `enforceLimit` false the caller has checked SPOOL_MAX_BYTES already (disk mode
+   * checks it before a collection is queued).
    */
   append(ndjson: Uint8Array, records: number, enforceLimit = true): Promise<void> {
     if (this.closed) return Promise.reject(new SpoolWriteError("the spool is closed"));
     if (enforceLimit && !this.fits(ndjson.length)) {
       return Promise.reject(new SpoolFullError(`the spool holds ${this.usedBytes} bytes of SPOOL_MAX_BYTES ${this.o.maxBytes}`));
     }
-    const frame = encodeFrame(ndjson, records);
-    this.usedBytes += frame.length;
+    const frameBytes = FRAME_HEADER_BYTES + ndjson.length;
+    this.usedBytes += frameBytes;
     this.changed();
     const p = this.pending;
-    p.frames.push(frame);
-    p.bytes += frame.length;
+    p.frames.push(frameHeader(ndjson, records), ndjson);
+    p.bytes += frameBytes;
     p.records += records;
     const done = new Promise<void>((resolve, reject) => p.waiters.push({ resolve, reject }));
     this.flushing ??= this.flushLoop();
@@ -173,10 +174,9 @@ export class Spool {
           if (bytesWritten !== group.bytes) throw new Error(`short write: ${bytesWritten} of ${group.bytes} bytes (disk full?)`);
           await segment.fh.datasync();
           segment.bytes += group.bytes;
-          segment.ndjsonBytes += group.bytes - 12 * group.frames.length;
           segment.records += group.records;
           for (const w of group.waiters) w.resolve();
-          if (segment.ndjsonBytes >= this.o.segmentMaxBytes || segment.records >= this.o.segmentMaxRecords) this.sealRequested = true;
+          if (this.openSegmentRoom === 0 || segment.records >= this.o.segmentMaxRecords) this.sealRequested = true;
         } catch (err) {
           // After a failed write or fsync the file's tail is unknown: seal it as it is (the reader's
           // checksums drop a torn tail) and start a new segment for the next collections.
@@ -204,7 +204,7 @@ export class Spool {
     syncDir(this.o.dir); // the new file's name must survive a power loss as well as its data
     const timer = setTimeout(() => this.requestSeal(), this.o.segmentMaxAgeMs);
     timer.unref?.();
-    this.current = { seq, createdMs, path, bytes: 0, fh, ndjsonBytes: 0, records: 0, timer };
+    this.current = { seq, createdMs, path, bytes: 0, fh, records: 0, timer };
     this.changed();
     return this.current;
   }
@@ -267,8 +267,36 @@ export class Spool {
     for (const c of this.consumers.splice(0)) c();
   }
 
-  async read(segment: Segment): Promise<DecodedSegment> {
-    return decodeFrames(new Uint8Array(await readFile(segment.path)));
+  /** The segment's records; read into `into` when it is large enough, so upload loops can reuse one buffer. */
+  async read(segment: Segment, into?: Uint8Array): Promise<DecodedSegment> {
+    const fh = await open(segment.path, "r");
+    try {
+      const { size } = await fh.stat();
+      const buffer = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
+      let at = 0;
+      while (at < size) {
+        const { bytesRead } = await fh.read(buffer, at, size - at, at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      return decodeFrames(buffer.subarray(0, at));
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * NDJSON bytes one more frame can bring to the open segment before it is full (a whole
+   * segment's when none is open): so segment files stay within segmentMaxBytes, and fit the
+   * upload loops' reusable buffers.
+   */
+  get openSegmentRoom(): number {
+    return Math.max(0, this.segmentRoom - (this.current?.bytes ?? 0));
+  }
+
+  /** NDJSON bytes one frame can bring to an empty segment. */
+  get segmentRoom(): number {
+    return this.o.segmentMaxBytes - FRAME_HEADER_BYTES;
   }
 
   /** The segment's object is written: free its disk space. */

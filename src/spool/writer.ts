@@ -46,7 +46,16 @@ export class SpoolWriter {
         if (this.closed) return;
         await this.queue.waitFor(1, 1);
       }
-      const batch = this.queue.drain(this.options.maxRecords, this.options.maxBytes, this.scratch);
+      // No more than the open segment can take, so a segment file stays within BATCH_MAX_BYTES
+      // and fits the upload loops' reusable buffers. A record that does not fit goes to the next
+      // segment; one larger than a whole segment still moves, alone.
+      const room = this.spool.openSegmentRoom;
+      const partlyFull = room < this.spool.segmentRoom;
+      const batch = this.queue.drain(this.options.maxRecords, Math.min(this.options.maxBytes, room), this.scratch, partlyFull);
+      if (batch.records === 0) {
+        await this.spool.sealNow();
+        continue;
+      }
       try {
         // The limit was checked when the collections were queued (SPOOL_MAX_BYTES).
         await this.spool.append(batch.ndjson, batch.records, false);

@@ -104,13 +104,13 @@ export class SpoolSource implements BatchSource {
     void this.spool.close();
   }
 
-  async next(): Promise<SourceBatch | null> {
+  async next(scratch: Uint8Array): Promise<SourceBatch | null> {
     for (;;) {
       const idle = this.spool.sealedWaiting === 0;
       const segment = await this.spool.nextSealed();
       if (!segment) return null;
       if (idle) this.onWork?.();
-      const decoded = await this.spool.read(segment);
+      const decoded = await this.spool.read(segment, scratch);
       if (decoded.badTailBytes > 0) {
         // Power loss mid-write: the last frame never got its fsync, so it was never acknowledged.
         this.log.warn("spool segment ends in a torn or corrupt frame; skipping its tail", {

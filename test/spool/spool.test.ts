@@ -25,8 +25,10 @@ const segments = (dir: string) => readdirSync(dir).filter((f) => /\.(seg|open)$/
 describe("spool frames", () => {
   it("round-trips collections and counts their payloads", () => {
     const data = new Uint8Array([...encodeFrame(enc('{"a":1}\n{"b":2}\n'), 2), ...encodeFrame(enc('{"c":3}\n'), 1)]);
-    expect(decodeFrames(data)).toMatchObject({ records: 3, frames: 2, badTailBytes: 0 });
-    expect(dec(decodeFrames(data).ndjson)).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
+    const decoded = decodeFrames(data);
+    expect(decoded).toMatchObject({ records: 3, frames: 2, badTailBytes: 0 });
+    expect(dec(decoded.ndjson)).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
+    expect(decoded.ndjson.buffer).toBe(data.buffer); // decoded in place: no copy
   });
 
   it("stops at a torn frame and reports its bytes", () => {

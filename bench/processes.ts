@@ -1,0 +1,67 @@
+// Processes under test: spawned on 127.0.0.1 with their logs collected (with the time each line
+// arrived), and their CPU time and peak RSS read from /proc.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface Spawned {
+  proc: ReturnType<typeof Bun.spawn>;
+  port: number;
+  dir: string;
+  /** Every JSON log line with the performance.now() at which it arrived. */
+  logs: { at: number; line: Record<string, unknown> }[];
+}
+
+/** Spawns a process that logs a JSON line with its port first, and waits for that line. */
+export async function spawnWithPort(command: string[], env: Record<string, string>): Promise<Spawned> {
+  const dir = mkdtempSync(join(tmpdir(), "s3-ingest-bench-"));
+  const proc = Bun.spawn(command, {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const logs: Spawned["logs"] = [];
+  let port = 0;
+  const ready = Promise.withResolvers<void>();
+  void (async () => {
+    const decoder = new TextDecoder();
+    let rest = "";
+    for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
+      rest += decoder.decode(chunk, { stream: true });
+      let nl;
+      while ((nl = rest.indexOf("\n")) >= 0) {
+        const text = rest.slice(0, nl);
+        rest = rest.slice(nl + 1);
+        try {
+          const line = JSON.parse(text) as Record<string, unknown>;
+          logs.push({ at: performance.now(), line });
+          if (!port && typeof line.port === "number") {
+            port = line.port;
+            ready.resolve();
+          }
+        } catch {
+          // not a JSON line: ignore
+        }
+      }
+    }
+    ready.reject(new Error(`${command.join(" ")} exited before listening`));
+  })();
+  await ready.promise;
+  return { proc, port, dir, logs };
+}
+
+export async function stop(s: Spawned): Promise<number> {
+  if (s.proc.exitCode === null) s.proc.kill("SIGTERM");
+  const code = await s.proc.exited;
+  rmSync(s.dir, { recursive: true, force: true });
+  return code;
+}
+
+/** User + system CPU seconds of a process, all its threads included. */
+export const cpuSeconds = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+};
+
+export const peakRssMiB = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+)/)![1]) / 1024;
