@@ -13,41 +13,18 @@ export interface AppDeps extends IngestDeps {
   log: Logger;
 }
 
-interface ValidationIssue {
-  path: string;
-  message: string;
-}
-
-/** Names the offending field paths without quoting the value (which could be a client's token). */
-function validationError(error: unknown): HttpError {
-  const issues: ValidationIssue[] = (error as { all?: ValidationIssue[] }).all ?? [];
-  const seen = new Set<string>();
-  const parts: string[] = [];
-  for (const { path, message } of issues) {
-    const line = `${path || "(root)"}: ${message}`;
-    if (seen.has(line)) continue;
-    seen.add(line);
-    parts.push(line);
-    if (parts.length === 3) break;
-  }
-  return new HttpError(422, "VALIDATION", parts.join("; ") || "body does not match the collection schema");
-}
-
 export function toHttpError(code: string | number, error: unknown, log: Logger): HttpError {
   if (error instanceof HttpError) return error;
   const cause = (error as { cause?: unknown })?.cause;
-  if (cause instanceof HttpError) return cause; // thrown in a parse hook, wrapped by Elysia
-  if (code === "VALIDATION") return validationError(error);
+  if (cause instanceof HttpError) return cause; // wrapped by Elysia
   if (code === "NOT_FOUND") return new HttpError(404, "NOT_FOUND", "no such path");
-  if (code === "PARSE") return new HttpError(400, "INVALID_JSON", "body is not valid JSON");
   log.limited("error", "http:internal", "unexpected error while handling a request", { error: errorField(error) });
   return new HttpError(500, "INTERNAL", "internal error");
 }
 
 /** The public app. With `metrics: false` (ADMIN_PORT set), /metrics is served only by the admin app. */
 export function createApp(deps: AppDeps, { metrics = true } = {}) {
-  // normalize: false, or Elysia would coerce a payload such as 1 or "s" into an object instead of rejecting it.
-  const app = new Elysia({ normalize: false })
+  const app = new Elysia()
     .onError(({ code, error }) => errorResponse(toHttpError(code, error, deps.log)))
     .use(ingestRoutes(deps))
     .use(healthRoutes(deps.state, deps.health));

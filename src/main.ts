@@ -2,6 +2,7 @@
 // SIGTERM/SIGINT. Signals and the drain's deadline run here, on the main thread, whose event loop
 // holds no client sockets. `--help`, `--version` and `healthcheck` answer and exit.
 import { ConfigError, helpText, loadConfig, redactedConfig, type Config } from "./config.ts";
+import { applyAllocatorSettings } from "./allocator.ts";
 import { healthcheck } from "./healthcheck.ts";
 import { createLogger, errorField } from "./log.ts";
 import { onSignal, runtimeName } from "./runtime.ts";
@@ -31,6 +32,7 @@ try {
 }
 
 if (args[0] === "healthcheck") process.exit(await healthcheck(config));
+applyAllocatorSettings(config);
 
 const log = createLogger(config.LOG_LEVEL);
 process.on("unhandledRejection", (err) => log.limited("error", "unhandled", "unhandled rejection", { error: errorField(err) }));

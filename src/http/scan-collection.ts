@@ -36,6 +36,10 @@ const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 
+/** Bytes a string's inner loop must stop at: the quote, a backslash, control bytes, non-ASCII. */
+const STOPS_STRING = new Uint8Array(256);
+for (let b = 0; b < 256; b++) STOPS_STRING[b] = b === QUOTE || b === BACKSLASH || b < SPACE || b >= 0x80 ? 1 : 0;
+
 const fail = (at: number, what: string): never => {
   throw new SyntaxError(`${what} at byte ${at}`);
 };
@@ -75,10 +79,12 @@ function skipUtf8(s: Uint8Array, i: number): number {
 
 /** Index just past the string opening at `i`; validates escapes, control bytes and UTF-8. */
 function skipString(s: Uint8Array, i: number): number {
+  const n = s.length;
   i++;
   for (;;) {
-    const b = s[i];
-    if (b === undefined) return fail(i, "unterminated string");
+    while (i < n && STOPS_STRING[s[i]!] === 0) i++; // the common case: plain ASCII
+    if (i >= n) return fail(i, "unterminated string");
+    const b = s[i]!;
     if (b === QUOTE) return i + 1;
     if (b === BACKSLASH) {
       const e = s[i + 1];
@@ -93,10 +99,8 @@ function skipString(s: Uint8Array, i: number): number {
       }
     } else if (b < SPACE) {
       return fail(i, "control character in string");
-    } else if (b >= 0x80) {
-      i = skipUtf8(s, i);
     } else {
-      i++;
+      i = skipUtf8(s, i);
     }
   }
 }
@@ -224,23 +228,41 @@ function skipSpace(s: Uint8Array, i: number): number {
   return i;
 }
 
-/** Whether the key spanning [start, end) (quotes included) is "data", however it is escaped. */
-function isDataKey(s: Uint8Array, start: number, end: number): boolean {
-  if (end - start === 6) return s[start + 1] === 0x64 && s[start + 2] === 0x61 && s[start + 3] === 0x74 && s[start + 4] === 0x61;
-  return s.subarray(start, end).includes(BACKSLASH) && parseSlice(s, start, end) === "data";
+/** Whether the string spanning [start, end) (quotes included) has no escape in it. */
+function unescaped(s: Uint8Array, start: number, end: number): boolean {
+  for (let i = start + 1; i < end - 1; i++) if (s[i] === BACKSLASH) return false;
+  return true;
 }
+
+/** The key spanning [start, end) (quotes included) as a string, decoded only when it is escaped. */
+function keyOf(s: Uint8Array, start: number, end: number): string {
+  const length = end - start - 2;
+  for (const name of ENVELOPE_KEYS) {
+    if (name.length !== length) continue;
+    let k = 0;
+    while (k < length && s[start + 1 + k] === name.charCodeAt(k)) k++;
+    if (k === length) return name;
+  }
+  // Another key: only its name matters, never its value. Escaped: "d\u0061ta" is "data".
+  return unescaped(s, start, end) ? "" : (parseSlice(s, start, end) as string);
+}
+const ENVELOPE_KEYS = ["data", "version", "token"] as const;
 
 /**
  * The value the schema sees for a validated value it will reject or only type-check: containers
- * as empty ones (JSON.parse of a container nested 100,000 deep could exhaust the stack), scalars
- * as they are.
+ * as empty ones (JSON.parse of a container nested 100,000 deep could exhaust the stack), strings
+ * without escapes decoded directly, other scalars as JSON.parse gives them.
  */
 function standIn(s: Uint8Array, start: number, end: number): unknown {
   const first = s[start];
   if (first === OPEN_BRACKET) return [];
   if (first === OPEN_BRACE) return {};
+  if (first === QUOTE && unescaped(s, start, end)) return text.decode(s.subarray(start + 1, end - 1));
   return parseSlice(s, start, end);
 }
+
+/** What object payloads are to the schema: it only checks their type, so one frozen object serves them all. */
+const PAYLOAD_STAND_IN = Object.freeze({});
 
 /** Throws SyntaxError where JSON.parse would (invalid UTF-8 included). */
 export function scanCollection(s: Uint8Array): ScannedCollection {
@@ -267,7 +289,8 @@ export function scanCollection(s: Uint8Array): ScannedCollection {
       if (s[i] !== COLON) fail(i, "expected a colon");
       i = skipSpace(s, i + 1);
       const valueStart = i;
-      if (isDataKey(s, keyStart, keyEnd) && s[i] === OPEN_BRACKET) {
+      const key = keyOf(s, keyStart, keyEnd);
+      if (key === "data" && s[i] === OPEN_BRACKET) {
         const data: unknown[] = [];
         spans = [];
         i = skipSpace(s, i + 1);
@@ -278,7 +301,7 @@ export function scanCollection(s: Uint8Array): ScannedCollection {
             const isObject = s[i] === OPEN_BRACE;
             i = skipValue(s, i, true);
             spans.push(start, i);
-            data.push(isObject ? {} : standIn(s, start, i));
+            data.push(isObject ? PAYLOAD_STAND_IN : standIn(s, start, i));
             i = skipSpace(s, i);
             if (s[i] === COMMA) i = skipSpace(s, i + 1);
             else if (s[i] === CLOSE_BRACKET) {
@@ -290,7 +313,6 @@ export function scanCollection(s: Uint8Array): ScannedCollection {
         envelope.data = data;
       } else {
         i = skipValue(s, i, false);
-        const key = parseSlice(s, keyStart, keyEnd) as string;
         if (key === "data") spans = []; // a later non-array data replaces an earlier array
         // Only what the schema checks is materialised; other members are validated, not built.
         if (key === "version" || key === "token" || key === "data") envelope[key] = standIn(s, valueStart, i);

@@ -102,27 +102,39 @@ export class RingBuffer {
   push(source: Uint8Array, spans: readonly number[]): number {
     const records = spans.length / 2;
     let bytes = records;
-    for (let i = 0; i < spans.length; i += 2) bytes += spans[i + 1]! - spans[i]!;
+    // Payloads one comma apart (a compact JSON array) are copied in one go, commas becoming newlines.
+    let compact = true;
+    for (let i = 0; i < spans.length; i += 2) {
+      bytes += spans[i + 1]! - spans[i]!;
+      if (i > 0 && spans[i]! !== spans[i - 1]! + 1) compact = false;
+    }
     if (!this.fits(records, bytes)) return -1;
     const { data, capacityBytes } = this;
     let at = this.tailOffset;
     let slot = this.tailSlot;
-    for (let i = 0; i < spans.length; i += 2) {
-      const start = spans[i]!;
-      const length = spans[i + 1]! - start;
-      const room = capacityBytes - at;
-      if (length <= room) {
-        data.set(source.subarray(start, start + length), at);
-      } else {
-        data.set(source.subarray(start, start + room), at);
-        data.set(source.subarray(start + room, start + length), 0);
+    if (compact) {
+      this.copyIn(source, spans[0]!, spans[spans.length - 1]! + 1, at);
+      for (let i = 0; i < spans.length; i += 2) {
+        const length = spans[i + 1]! - spans[i]!;
+        at += length;
+        if (at >= capacityBytes) at -= capacityBytes;
+        data[at] = NEWLINE; // over the comma, or just past the last payload
+        if (++at === capacityBytes) at = 0;
+        this.lengths[slot] = length + 1;
+        slot = (slot + 1) & this.mask;
       }
-      at += length;
-      if (at >= capacityBytes) at -= capacityBytes;
-      data[at] = NEWLINE;
-      if (++at === capacityBytes) at = 0;
-      this.lengths[slot] = length + 1;
-      slot = (slot + 1) & this.mask;
+    } else {
+      for (let i = 0; i < spans.length; i += 2) {
+        const start = spans[i]!;
+        const length = spans[i + 1]! - start;
+        this.copyIn(source, start, start + length, at);
+        at += length;
+        if (at >= capacityBytes) at -= capacityBytes;
+        data[at] = NEWLINE;
+        if (++at === capacityBytes) at = 0;
+        this.lengths[slot] = length + 1;
+        slot = (slot + 1) & this.mask;
+      }
     }
     this.tailOffset = at;
     this.tailSlot = slot;
@@ -136,6 +148,16 @@ export class RingBuffer {
       this.bump();
     }
     return pushed;
+  }
+
+  /** Copies source[start, end) into the byte ring at `at`, wrapping around its end. */
+  private copyIn(source: Uint8Array, start: number, end: number, at: number): void {
+    const room = this.capacityBytes - at;
+    if (end - start <= room) this.data.set(source.subarray(start, end), at);
+    else {
+      this.data.set(source.subarray(start, start + room), at);
+      this.data.set(source.subarray(start + room, end), 0);
+    }
   }
 
   /** `push`, as a yes or no. */
