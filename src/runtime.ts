@@ -39,6 +39,13 @@ export function onSignal(signal: "SIGTERM" | "SIGINT" | "SIGHUP", handler: () =>
   else Deno.addSignalListener(signal, handler);
 }
 
+/**
+ * A synchronous collection of young objects (JavaScriptCore's eden GC) on this thread; nothing on
+ * Deno, whose collector keeps up by itself here. See http/garbage.ts for why the HTTP thread calls it.
+ */
+export const collectYoungGarbage: () => void =
+  runtimeName === "bun" ? (require("bun:jsc") as typeof import("bun:jsc")).edenGC : () => {};
+
 const nodeZstdAsync = promisify(nodeZstd);
 
 /** zstd off the event loop: Bun's native binding (twice as fast here), else node:zlib's. */

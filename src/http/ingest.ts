@@ -11,6 +11,7 @@ import type { SharedState } from "../shared/state.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
 import type { Admission, Admitted } from "./admission.ts";
 import { collectionCheck } from "./collection.ts";
+import { createGarbagePacer } from "./garbage.ts";
 import type { Deadlines } from "./deadlines.ts";
 import type { RequestsInFlight } from "./in-flight.ts";
 import type { RateLimiter } from "./rate-limit.ts";
@@ -41,6 +42,7 @@ function checkContentType(header: string | null): void {
 
 export function ingestRoutes({ config, admission, tokens, limiter, metrics, health, state, inFlight, deadlines }: IngestDeps) {
   const collection = collectionCheck(config.MAX_PAYLOADS_PER_REQUEST);
+  const collectAfter = createGarbagePacer();
   const draining = () => new HttpError(503, "DRAINING", "the service is shutting down; retry on another instance", { "retry-after": "1" });
   // While the store is failing the queue will not empty soon: ask clients to back off longer.
   const queueFull = () =>
@@ -63,6 +65,7 @@ export function ingestRoutes({ config, admission, tokens, limiter, metrics, heal
     // Refuse before reading the body when not even one more payload fits.
     if (!admission.hasRoom()) throw queueFull();
     const body = await readBody(request, config.MAX_BODY_BYTES, encoding, deadlines, startedAt);
+    collectAfter(body.length);
     let scanned;
     try {
       scanned = scanCollection(body);
