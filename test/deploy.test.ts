@@ -1,6 +1,7 @@
 // The deployment kit must stay in step with the service: the unit waits longer than the drain,
 // the env example names only real variables, the IAM policy grants PutObject and nothing else.
 import { describe, expect, it } from "bun:test";
+import { haveHaproxy } from "./support/haproxy.ts";
 import { readFileSync } from "node:fs";
 import { ConfigSchema, loadConfig } from "../src/config.ts";
 
@@ -38,7 +39,7 @@ describe("deploy kit", () => {
     expect(statement.Resource).toBe(`arn:aws:s3:::${envExample.S3_BUCKET}/${envExample.S3_PREFIX}/*`);
   });
 
-  it("ships an HAProxy configuration that HAProxy accepts, with a header timeout", () => {
+  it.skipIf(!haveHaproxy)("ships an HAProxy configuration that HAProxy accepts, with a header timeout", () => {
     const cfg = read("haproxy.cfg");
     expect(cfg).toMatch(/^ {2}timeout http-request \d+s$/m);
     expect(cfg).toMatch(/^ {2}option httpchk GET \/ready$/m);

@@ -106,6 +106,67 @@ describe("RingBuffer", () => {
     expect(q.length).toBe(0);
   });
 
+  it("counts every record ever pushed, for disk mode's acknowledgements, and answers -1 when full", () => {
+    const q = new RingBuffer(4, 100);
+    const body = enc('[{"a":1},{"b":2}]');
+    expect(q.push(body, [1, 8, 9, 16])).toBe(2);
+    expect(q.push(body, [1, 8])).toBe(3);
+    expect(q.push(body, [1, 8, 9, 16])).toBe(-1);
+    take(q);
+    expect(q.pushed).toBe(3);
+  });
+
+  it("copies a compact array in one go and a spaced one payload by payload, to the same NDJSON", () => {
+    const compact = new RingBuffer(10, 40);
+    const spaced = new RingBuffer(10, 40);
+    for (let round = 0; round < 20; round++) {
+      // Both wrap around the end of the 40-byte ring at different rounds.
+      expect(compact.tryPush(enc('[{"a":1},{"bb":22}]'), [1, 8, 9, 18])).toBe(true);
+      expect(spaced.tryPush(enc('[{"a":1}, \n {"bb":22}]'), [1, 8, 12, 21])).toBe(true);
+      expect(take(compact)).toEqual({ text: '{"a":1}\n{"bb":22}\n', records: 2 });
+      expect(take(spaced)).toEqual({ text: '{"a":1}\n{"bb":22}\n', records: 2 });
+    }
+  });
+
+  it("takes no record that would pass maxBytes when strict, and at least one otherwise", () => {
+    const q = new RingBuffer(10, 100);
+    push(q, `{"big":"${"x".repeat(20)}"}`);
+    expect(q.drain(10, 5, undefined, true).records).toBe(0);
+    expect(q.length).toBe(1);
+    expect(q.drain(10, 5).records).toBe(1);
+  });
+
+  it("lets a wait for a full batch end at its timeout", async () => {
+    const q = new RingBuffer(10, 100);
+    push(q, "{}");
+    const started = performance.now();
+    await q.waitFor(5, 100, 30);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+    expect(q.length).toBe(1);
+  });
+
+  it("hands a consumer on this thread every record a producer on another thread pushes, in order and intact", async () => {
+    const q = new RingBuffer(64, 256); // small, so the producer keeps wrapping and waiting for room
+    const producer = new Worker(new URL("../support/ring-producer.ts", import.meta.url).href, { type: "module" });
+    const done = new Promise<void>((resolve) => (producer.onmessage = () => resolve()));
+    const collections = 3_000;
+    producer.postMessage({ memory: q.memory, collections });
+    const seen: number[] = [];
+    let finished = false;
+    void done.then(() => {
+      finished = true;
+      q.wake();
+    });
+    while (!finished || q.length > 0) {
+      if (q.length === 0) await q.waitFor(1, 1);
+      for (const line of text(q.drain(7, 1 << 20).ndjson).split("\n")) if (line) seen.push(JSON.parse(line).n);
+    }
+    await producer.terminate();
+    expect(seen.length).toBe(collections * 3);
+    expect(seen.every((n, i) => n === i)).toBe(true);
+    expect(q.pushed).toBe(collections * 3);
+  });
+
   it("rejects a capacity below one", () => {
     expect(() => new RingBuffer(0, 10)).toThrow("capacity must be at least 1, got 0");
   });

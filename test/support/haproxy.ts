@@ -5,6 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitUntil } from "./wait.ts";
 
+/**
+ * Whether HAProxy is installed. On a machine with only Node and npm the tests that need it are
+ * skipped, and say so; .ci/run installs it, so CI runs them.
+ */
+export const haveHaproxy = Bun.which("haproxy") !== null;
+
 /** A port free right now (the kernel picks it), for processes that need theirs before they start. */
 export async function freePort(): Promise<number> {
   const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "bun:test";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger } from "../../src/log.ts";
+import { AckFailed, Acks } from "../../src/queue/acks.ts";
+import { RingBuffer } from "../../src/queue/ring-buffer.ts";
+import { Spool } from "../../src/spool/spool.ts";
+import { SpoolWriter } from "../../src/spool/writer.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+function setup(segmentMaxBytes = 1 << 16) {
+  const dir = mkdtempSync(join(tmpdir(), "spool-writer-"));
+  const spool = new Spool({ dir, maxBytes: 1 << 24, segmentMaxBytes, segmentMaxRecords: 100_000, segmentMaxAgeMs: 60_000 });
+  const queue = new RingBuffer(10_000, 1 << 20);
+  const writerAcks = new Acks();
+  const httpAcks = new Acks(writerAcks.memory); // the HTTP thread's view
+  const logs: string[] = [];
+  const writer = new SpoolWriter(queue, spool, writerAcks, createLogger("debug", (l) => logs.push(l)), { maxBytes: 1 << 20, maxRecords: 100_000 });
+  /** What the HTTP thread does with a collection in disk mode: push, then wait for the fsync. */
+  const admit = (...payloads: string[]) => {
+    const body = enc(`[${payloads.join(",")}]`);
+    const spans: number[] = [];
+    let at = 1;
+    for (const p of payloads) {
+      spans.push(at, at + p.length);
+      at += p.length + 1;
+    }
+    const end = queue.push(body, spans);
+    expect(end).not.toBe(-1);
+    return httpAcks.wait(payloads.length, end);
+  };
+  const sealed = async () => {
+    const texts: string[] = [];
+    for (let s = await spool.nextSealed(); s; s = spool.sealedWaiting > 0 ? await spool.nextSealed() : null) texts.push(dec((await spool.read(s)).ndjson));
+    return texts;
+  };
+  return { dir, spool, queue, writer, admit, sealed, logs, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+describe("SpoolWriter", () => {
+  it("acknowledges collections only once they are in the spool and fsync'd", async () => {
+    using t = setup();
+    t.writer.start();
+    await Promise.all([t.admit('{"a":1}', '{"b":2}'), t.admit('{"c":3}')]);
+    await t.writer.close();
+    await t.spool.sealNow();
+    expect((await t.sealed()).join("")).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
+    expect(t.queue.length).toBe(0);
+  });
+
+  it("keeps every segment file within its size, sealing before a collection that would not fit", async () => {
+    using t = setup(1_000);
+    t.writer.start();
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) all.push(t.admit(`{"i":${i},"pad":"${"x".repeat(i % 40)}"}`));
+    await Promise.all(all);
+    await t.writer.close();
+    await t.spool.sealNow();
+    const files = readdirSync(t.dir).filter((f) => f.endsWith(".seg"));
+    expect(files.length).toBeGreaterThan(5);
+    for (const f of files) expect(statSync(join(t.dir, f)).size).toBeLessThanOrEqual(1_000);
+    const lines = (await t.sealed()).join("").split("\n").filter(Boolean);
+    expect(lines.map((l) => JSON.parse(l).i)).toEqual([...Array(200).keys()]);
+  });
+
+  it("answers the collections of a failed write as not stored, and goes on with the next", async () => {
+    using t = setup();
+    t.writer.start();
+    await t.admit('{"a":1}');
+    const open = (t.spool as unknown as { current: { fh: { writev: () => Promise<never> } } }).current;
+    open.fh.writev = () => Promise.reject(Object.assign(new Error("no space left on device"), { code: "ENOSPC" }));
+    await expect(t.admit('{"b":2}')).rejects.toBeInstanceOf(AckFailed);
+    expect(t.logs.some((l) => l.includes("writing to the spool failed"))).toBe(true);
+    await t.admit('{"c":3}');
+    await t.writer.close();
+    await t.spool.sealNow();
+    expect((await t.sealed()).join("")).toBe('{"a":1}\n{"c":3}\n');
+  });
+});
