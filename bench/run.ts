@@ -4,8 +4,9 @@
 // better of the two counting (this shared machine's speed drifts by tens of percent). The
 // service writes to a local S3 sink that delays every PUT (bench/sink.ts), which counts what
 // lands. Groups (SCENARIOS, comma-separated):
-//   main   64 connections for DURATION_SECS (30): ceiling, default settings (binary and
-//          source), seed mode
+//   main   64 connections, default settings, binary and source: ROUNDS (3) rounds of DURATION_SECS
+//          (10) each, a ceiling run before and after every service run, and each ratio against
+//          the better of its two; then seed mode once
 //   sweep  CONNECTION_SWEEP (64,1000,4000,10000) for SWEEP_SECS (10): ceiling, memory, disk
 //   churn  `Connection: close` on every request, CHURN_CONNECTIONS (1000): ceiling, service
 //   probes 4,000 connections: a stalled request's 408 (REQUEST_TIMEOUT_MS=2000), and SIGTERM
@@ -21,7 +22,8 @@ import { startWrk, type WrkResult } from "./wrk.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const env = process.env;
-const DURATION = Number(env.DURATION_SECS ?? 30);
+const DURATION = Number(env.DURATION_SECS ?? 10);
+const ROUNDS = Number(env.ROUNDS ?? 3);
 const SWEEP_SECS = Number(env.SWEEP_SECS ?? 10);
 const SWEEP = (env.CONNECTION_SWEEP ?? "64,1000,4000,10000").split(",").map(Number);
 const CHURN_CONNECTIONS = Number(env.CHURN_CONNECTIONS ?? 1000);
@@ -163,12 +165,30 @@ console.log(`bench: wrk -t${THREADS}, ${PAYLOADS_PER_REQUEST} payloads per reque
 
 if (GROUPS.includes("main")) {
   const load = { connections: 64, seconds: DURATION };
-  const { rows, ceiling } = await withCeiling(load, async () => [
-    await runService("default settings (binary)", "binary", load, {}),
-    await runService("default settings (source)", "source", load, {}),
-    await runService("seed mode (binary)", "binary", load, { BATCH_MAX_RECORDS: "1", COMPRESSION: "none", MAX_WORKERS: "256" }),
-  ]);
-  table(`64 connections, ${DURATION} s each`, rows, () => ceiling);
+  const rows: Row[] = [];
+  const ceilingOf = new Map<Row, Row>();
+  const ratios: Record<string, number[]> = {};
+  let before = await runCeiling(load);
+  rows.push(before);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const target of ["binary", "source"]) {
+      const row = await runService(`default settings (${target})`, target, load, {});
+      const after = await runCeiling(load);
+      const ceiling = before.wrk.rps >= after.wrk.rps ? before : after;
+      ceilingOf.set(row, ceiling);
+      (ratios[target] ??= []).push(row.wrk.rps / ceiling.wrk.rps);
+      rows.push(row, after);
+      before = after;
+    }
+  }
+  const seed = await runService("seed mode (binary)", "binary", load, { BATCH_MAX_RECORDS: "1", COMPRESSION: "none", MAX_WORKERS: "256" });
+  rows.push(seed);
+  table(`64 connections, ${DURATION} s each, ${ROUNDS} rounds; each service run against the better of the ceilings just before and after it`, rows, (r) => ceilingOf.get(r));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log("");
+  for (const [target, xs] of Object.entries(ratios)) {
+    console.log(`- ${target}: vs ceiling ${xs.map((x) => x.toFixed(2)).join(", ")}; median ${median(xs).toFixed(2)}, lowest ${Math.min(...xs).toFixed(2)}`);
+  }
 }
 
 if (GROUPS.includes("sweep")) {

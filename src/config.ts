@@ -2,6 +2,7 @@
 // loadConfig's validation, of `--help` and of the README's configuration table.
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { DEFAULT_PURGE_DELAY_MS } from "./allocator.ts";
 
 const MiB = 1024 * 1024;
 
@@ -74,10 +75,10 @@ export const ConfigSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Int(30_000, 0, 3_600_000, "On SIGTERM/SIGINT, longest time to finish requests and write the queue before exiting 1."),
   IDLE_TIMEOUT_SECS: Int(75, 1, 255, "Keep-alive idle timeout of client connections; keep it above the load balancer's (ALB: 60 s)."),
   MIMALLOC_PURGE_DELAY: Int(
-    1000,
+    DEFAULT_PURGE_DELAY_MS,
     -1,
     3_600_000,
-    "Bun's allocator: milliseconds freed memory stays mapped before it goes back to the OS (-1: never). Read at process start; when it is unset the service re-executes itself once with this default. Bun's own default, 100, faults request memory back in over and over: 1000 cut CPU per request by about a fifth (BENCHMARKS.md).",
+    "Bun's allocator: milliseconds freed memory stays mapped before it goes back to the OS (-1: never). Read at process start; when it is unset the service re-executes itself once, in place, with this default. Bun's own default, 100, faults request memory back in over and over: 1000 cut CPU per request by about a fifth (BENCHMARKS.md).",
   ),
   LOG_LEVEL: OneOf(["debug", "info", "warn", "error"] as const, "info", "Least severe log level written to stdout."),
 });
