@@ -84,6 +84,7 @@ export function createService(config: Config, options: ServiceOptions) {
 
   /** Memory mode, at the shutdown deadline: keep what is still unwritten in the spool for the next start. */
   async function saveUnwritten(): Promise<number> {
+    queue.close(); // no collection is queued, and acknowledged, after what is saved here
     const batches: Batch[] = [...(queueUploader?.inFlightBatches ?? []), queue.drain(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)];
     const unsaved = batches.filter((b) => b.records > 0);
     if (unsaved.length === 0) return 0;

@@ -1,6 +1,7 @@
 // The HTTP thread's entry point, run as a Worker: the main thread sends it the config and the
 // shared memory; it builds its apps, listens, and answers with its ports (or why it could not).
-// From then on it only talks to the main thread through shared memory.
+// From then on it only talks to the main thread through shared memory. No top-level await here:
+// the handler must be in place when the main thread's message arrives, or the message is lost.
 import type { Config } from "../config.ts";
 import { createLogger, errorField } from "../log.ts";
 import type { SharedMemory } from "../shared/memory.ts";

@@ -20,7 +20,9 @@ const WANT_BYTES = 3;
 const WAKE = 4; // futex word the consumer sleeps on
 const PUSHED = 5; // records ever pushed, wrapping: disk mode acknowledges by this count
 const CAPACITY = 6;
-const CONTROL_SLOTS = 8;
+const CLOSED = 7; // set by close(): pushes are refused from then on
+const PUSHING = 8; // a push in progress (the producer counts itself in before it reads CLOSED)
+const CONTROL_SLOTS = 10;
 
 /** The shared memory of one ring, to hand to another thread. */
 export interface RingMemory {
@@ -108,7 +110,18 @@ export class RingBuffer {
       bytes += spans[i + 1]! - spans[i]!;
       if (i > 0 && spans[i]! !== spans[i - 1]! + 1) compact = false;
     }
-    if (!this.fits(records, bytes)) return -1;
+    // Counted in before CLOSED is read: a close() that has seen no push in progress after
+    // setting CLOSED knows that none will publish records after it.
+    Atomics.add(this.control, PUSHING, 1);
+    try {
+      if (Atomics.load(this.control, CLOSED) === 1 || !this.fits(records, bytes)) return -1;
+      return this.copyAndPublish(source, spans, records, bytes, compact);
+    } finally {
+      Atomics.sub(this.control, PUSHING, 1);
+    }
+  }
+
+  private copyAndPublish(source: Uint8Array, spans: readonly number[], records: number, bytes: number, compact: boolean): number {
     const { data, capacityBytes } = this;
     let at = this.tailOffset;
     let slot = this.tailSlot;
@@ -158,6 +171,16 @@ export class RingBuffer {
       this.data.set(source.subarray(start, start + room), at);
       this.data.set(source.subarray(start + room, end), 0);
     }
+  }
+
+  /**
+   * Refuses every push from now on, and returns once no push is in progress: what the queue
+   * holds then is all it will ever hold. Memory mode calls it at the shutdown deadline, before
+   * it saves the queue to the spool, so no collection can be acknowledged after that.
+   */
+  close(): void {
+    Atomics.store(this.control, CLOSED, 1);
+    while (Atomics.load(this.control, PUSHING) > 0); // a push takes microseconds and never blocks
   }
 
   /** `push`, as a yes or no. */

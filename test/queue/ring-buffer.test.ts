@@ -167,6 +167,14 @@ describe("RingBuffer", () => {
     expect(q.pushed).toBe(collections * 3);
   });
 
+  it("refuses every push once closed, keeping what it holds", () => {
+    const q = new RingBuffer(10, 100);
+    push(q, '{"a":1}');
+    q.close();
+    expect(push(q, '{"b":2}')).toBe(false);
+    expect(take(q)).toEqual({ text: '{"a":1}\n', records: 1 });
+  });
+
   it("rejects a capacity below one", () => {
     expect(() => new RingBuffer(0, 10)).toThrow("capacity must be at least 1, got 0");
   });
