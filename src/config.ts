@@ -72,7 +72,12 @@ export const ConfigSchema = Type.Object({
   ),
   SPOOL_DIR: Str("./spool", "Spool directory: disk mode's segments, and what memory mode saves when the shutdown deadline passes. One process per directory."),
   SPOOL_MAX_BYTES: Int(1024 * MiB, 1024, 1024 * 1024 * MiB, "Most disk the spool may use; past it posts get 503."),
-  SHUTDOWN_TIMEOUT_MS: Int(30_000, 0, 3_600_000, "On SIGTERM/SIGINT, longest time to finish requests and write the queue before exiting 1."),
+  SHUTDOWN_TIMEOUT_MS: Int(
+    30_000,
+    0,
+    3_600_000,
+    "On SIGTERM/SIGINT, longest time to finish requests and write the queue. Past it, what is left is saved to SPOOL_DIR for the next start and the process exits 0; 1 only if that save fails.",
+  ),
   IDLE_TIMEOUT_SECS: Int(75, 1, 255, "Keep-alive idle timeout of client connections; keep it above the load balancer's (ALB: 60 s)."),
   MIMALLOC_PURGE_DELAY: Int(
     DEFAULT_PURGE_DELAY_MS,

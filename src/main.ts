@@ -75,14 +75,18 @@ log.info("listening", {
 });
 
 let stopping = false;
+let firstSignalAt = 0;
+/** A second SIGINT this soon after the first is the same Ctrl-C delivered twice: npm, for one, forwards the terminal's. */
+const SAME_SIGNAL_MS = 1_000;
 async function shutdown(reason: string) {
   if (stopping) {
     // A repeated SIGTERM often comes from a wrapper forwarding it (timeout, a process group kill):
-    // keep draining. A second Ctrl-C is a person who wants out now.
-    if (reason !== "SIGINT") return log.info("already draining", { signal: reason });
+    // keep draining. A second Ctrl-C, a moment later, is a person who wants out now.
+    if (reason !== "SIGINT" || Date.now() - firstSignalAt < SAME_SIGNAL_MS) return log.info("already draining", { signal: reason });
     log.error("second signal: exiting without finishing the drain", { signal: reason, unwritten: service.unwritten() });
     process.exit(1);
   }
+  firstSignalAt = Date.now();
   stopping = true;
   log.info("draining", { signal: reason, timeout_ms: config.SHUTDOWN_TIMEOUT_MS });
   const result = await drain(service, config.SHUTDOWN_TIMEOUT_MS);

@@ -15,9 +15,14 @@ export class ServiceProcess {
   readonly proc: ReturnType<typeof Bun.spawn>;
   port = 0;
 
-  constructor(command: string[], env: Record<string, string>) {
+  /**
+   * `cwd` defaults to a temp directory of its own; `detached` starts the command in a new
+   * session, so that a test can signal its whole process group as a terminal's Ctrl-C does.
+   */
+  constructor(command: string[], env: Record<string, string>, { cwd, detached = false }: { cwd?: string; detached?: boolean } = {}) {
     this.proc = Bun.spawn(command, {
-      cwd: this.cwd,
+      cwd: cwd ?? this.cwd,
+      detached,
       // A clean environment: no AWS keys or profiles of the machine leak into the service.
       env: {
         PATH: process.env.PATH ?? "",

@@ -1,0 +1,75 @@
+// Every start command the README gives, started as the README says, then signalled the way
+// systemd, Docker, `timeout` or a CI runner do: SIGTERM to the process the command started, and
+// to nothing else. The service must drain, every acknowledged payload must land, the command
+// must exit 0, and no process of the service may be left. And Ctrl-C, which signals the whole
+// process group: npm forwards SIGINT too, so the service gets it twice and must still drain.
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { collection, ids } from "../support/collections.ts";
+import { startS3 } from "../support/s3.ts";
+import { ServiceProcess } from "../support/service-process.ts";
+import { buildBinary, ROOT } from "../support/targets.ts";
+
+setDefaultTimeout(120_000);
+
+/** Processes whose environment holds `marker`: the command and everything it started. */
+function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, "latin1").includes(marker)) found.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
+interface StartCommand {
+  /** As the README writes it. */
+  readme: string;
+  command: () => Promise<string[]>;
+  /** Run from the checkout, as the README's npm commands are. */
+  fromCheckout: boolean;
+  interactive: boolean;
+}
+
+const haveDeno = existsSync(join(ROOT, "node_modules/.bin/deno"));
+const commands: StartCommand[] = [
+  { readme: "npm start", command: async () => ["npm", "start"], fromCheckout: true, interactive: true },
+  ...(haveDeno ? [{ readme: "npm run start:deno", command: async () => ["npm", "run", "start:deno"], fromCheckout: true, interactive: true }] : []),
+  { readme: "./dist/s3-ingest (bun run build)", command: async () => [await buildBinary()], fromCheckout: false, interactive: false },
+];
+
+async function run(start: StartCommand, signal: "SIGTERM to the started process" | "Ctrl-C to the process group") {
+  await using s3 = await startS3();
+  const marker = `s3-ingest-start-${crypto.randomUUID()}`;
+  const env = { ...s3.env, START_COMMAND_TEST: marker, SPOOL_DIR: join(tmpdir(), marker) };
+  await using service = new ServiceProcess(await start.command(), env, { cwd: start.fromCheckout ? ROOT : undefined, detached: true });
+  await using _ = { [Symbol.asyncDispose]: async () => processesWith(marker).forEach((pid) => process.kill(pid, "SIGKILL")) }; // an orphan, if the test fails
+  await service.ready(60_000);
+  const sent = ids(`start-${signal.length}`, 20);
+  expect((await service.post(collection(sent))).status).toBe(200);
+
+  if (signal === "SIGTERM to the started process") service.signal("SIGTERM");
+  else process.kill(-service.proc.pid, "SIGINT");
+  expect(await service.exited()).toBe(0);
+  expect(service.logs.some((l) => l.msg === "drained; exiting")).toBe(true);
+  expect(processesWith(marker)).toEqual([]);
+  const landed = (await s3.lines()).map((l) => JSON.parse(l).id);
+  expect(landed.sort()).toEqual([...sent].sort());
+}
+
+describe("the README's start commands under signals", () => {
+  for (const start of commands) {
+    it(`${start.readme}: SIGTERM to the started process drains, lands everything, exits 0 and leaves no process`, () =>
+      run(start, "SIGTERM to the started process"));
+    if (start.interactive) {
+      it(`${start.readme}: Ctrl-C (SIGINT to the whole process group, twice over through npm) still drains and exits 0`, () =>
+        run(start, "Ctrl-C to the process group"));
+    }
+  }
+});
