@@ -23,7 +23,9 @@ export function stalledRequest(port: number, timeoutMs = 30_000): Promise<{ stat
       if (text.includes("\r\n\r\n")) done();
     });
     socket.on("error", done);
-    socket.on("connect", () => socket.write("POST /v1/collect HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"ver"));
+    socket.on("connect", () =>
+      socket.write('POST /v1/collect HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"ver'),
+    );
   });
 }
 

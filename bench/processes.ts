@@ -29,8 +29,7 @@ export async function spawnWithPort(command: string[], env: Record<string, strin
     let rest = "";
     for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
       rest += decoder.decode(chunk, { stream: true });
-      let nl;
-      while ((nl = rest.indexOf("\n")) >= 0) {
+      for (let nl = rest.indexOf("\n"); nl >= 0; nl = rest.indexOf("\n")) {
         const text = rest.slice(0, nl);
         rest = rest.slice(nl + 1);
         try {

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { sigtermToDrain, stalledRequest } from "./probes.ts";
-import { cpuSeconds, peakRssMiB, spawnWithPort, stop, type Spawned } from "./processes.ts";
+import { cpuSeconds, peakRssMiB, type Spawned, spawnWithPort, stop } from "./processes.ts";
 import { startWrk, type WrkResult } from "./wrk.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -33,7 +33,12 @@ const PAYLOADS_PER_REQUEST = 10;
 const LAND_WAIT_MS = 60_000;
 const GROUPS = (env.SCENARIOS ?? "main,sweep,churn,probes").split(",");
 const TARGET = env.BENCH_TARGET ?? "binary";
-const EXTRA_ENV = Object.fromEntries((env.SERVICE_ENV ?? "").split(/\s+/).filter(Boolean).map((kv) => kv.split("=", 2) as [string, string]));
+const EXTRA_ENV = Object.fromEntries(
+  (env.SERVICE_ENV ?? "")
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((kv) => kv.split("=", 2) as [string, string]),
+);
 
 interface Row {
   name: string;
@@ -70,8 +75,15 @@ async function runCeiling(load: Load): Promise<Row> {
   const server = await spawnWithPort([process.execPath, join(ROOT, "bench/ceiling.ts")], {});
   try {
     const cpu0 = cpuSeconds(server.proc.pid);
-    const wrk = await startWrk({ port: server.port, connections: load.connections, threads: THREADS, durationSecs: load.seconds, churn: load.churn }).result;
-    return { name: "ceiling (Bun.serve, reads the body)", connections: load.connections, wrk, rss: peakRssMiB(server.proc.pid), cpu: cpuSeconds(server.proc.pid) - cpu0 };
+    const wrk = await startWrk({ port: server.port, connections: load.connections, threads: THREADS, durationSecs: load.seconds, churn: load.churn })
+      .result;
+    return {
+      name: "ceiling (Bun.serve, reads the body)",
+      connections: load.connections,
+      wrk,
+      rss: peakRssMiB(server.proc.pid),
+      cpu: cpuSeconds(server.proc.pid) - cpu0,
+    };
   } finally {
     await stop(server);
   }
@@ -152,7 +164,9 @@ const landedAfter = (r: Row) => (r.acked === undefined ? "" : Number.isNaN(r.lan
 
 function table(title: string, rows: Row[], ceilingFor: (r: Row) => Row | undefined) {
   console.log(`\n${title}\n`);
-  console.log("| scenario | connections | req/s | vs ceiling | CPU µs/req | p50 ms | p99 ms | non-2xx | socket errors | payloads acked | lost | all landed after | peak RSS MiB | notes |");
+  console.log(
+    "| scenario | connections | req/s | vs ceiling | CPU µs/req | p50 ms | p99 ms | non-2xx | socket errors | payloads acked | lost | all landed after | peak RSS MiB | notes |",
+  );
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const r of rows) {
     console.log(
@@ -161,7 +175,9 @@ function table(title: string, rows: Row[], ceilingFor: (r: Row) => Row | undefin
   }
 }
 
-console.log(`bench: wrk -t${THREADS}, ${PAYLOADS_PER_REQUEST} payloads per request, sink latency ${LATENCY_MS} ms, target ${TARGET}${Object.keys(EXTRA_ENV).length ? `, SERVICE_ENV: ${env.SERVICE_ENV}` : ""}`);
+console.log(
+  `bench: wrk -t${THREADS}, ${PAYLOADS_PER_REQUEST} payloads per request, sink latency ${LATENCY_MS} ms, target ${TARGET}${Object.keys(EXTRA_ENV).length ? `, SERVICE_ENV: ${env.SERVICE_ENV}` : ""}`,
+);
 
 if (GROUPS.includes("main")) {
   const load = { connections: 64, seconds: DURATION };
@@ -176,18 +192,25 @@ if (GROUPS.includes("main")) {
       const after = await runCeiling(load);
       const ceiling = before.wrk.rps >= after.wrk.rps ? before : after;
       ceilingOf.set(row, ceiling);
-      (ratios[target] ??= []).push(row.wrk.rps / ceiling.wrk.rps);
+      ratios[target] ??= [];
+      ratios[target].push(row.wrk.rps / ceiling.wrk.rps);
       rows.push(row, after);
       before = after;
     }
   }
   const seed = await runService("seed mode (binary)", "binary", load, { BATCH_MAX_RECORDS: "1", COMPRESSION: "none", MAX_WORKERS: "256" });
   rows.push(seed);
-  table(`64 connections, ${DURATION} s each, ${ROUNDS} rounds; each service run against the better of the ceilings just before and after it`, rows, (r) => ceilingOf.get(r));
+  table(
+    `64 connections, ${DURATION} s each, ${ROUNDS} rounds; each service run against the better of the ceilings just before and after it`,
+    rows,
+    (r) => ceilingOf.get(r),
+  );
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log("");
   for (const [target, xs] of Object.entries(ratios)) {
-    console.log(`- ${target}: vs ceiling ${xs.map((x) => x.toFixed(2)).join(", ")}; median ${median(xs).toFixed(2)}, lowest ${Math.min(...xs).toFixed(2)}`);
+    console.log(
+      `- ${target}: vs ceiling ${xs.map((x) => x.toFixed(2)).join(", ")}; median ${median(xs).toFixed(2)}, lowest ${Math.min(...xs).toFixed(2)}`,
+    );
   }
 }
 

@@ -24,7 +24,12 @@ async function measure(command: string[]) {
   const port = JSON.parse(text.slice(0, text.indexOf("\n"))).port as number;
   let readyMs = NaN;
   while (performance.now() - started < 10_000) {
-    if (await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.status === 200, () => false)) {
+    if (
+      await fetch(`http://127.0.0.1:${port}/ready`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    ) {
       readyMs = performance.now() - started;
       break;
     }

@@ -24,5 +24,5 @@ export function telemetryNdjson(bytes: number): Uint8Array {
     lines.push(line);
     total += line.length + 1;
   }
-  return new TextEncoder().encode(lines.join("\n") + "\n");
+  return new TextEncoder().encode(`${lines.join("\n")}\n`);
 }

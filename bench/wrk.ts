@@ -28,7 +28,17 @@ const toMs = (v: string) => {
 };
 
 export function startWrk(o: WrkOptions): { result: Promise<WrkResult> } {
-  const args = ["wrk", `-t${o.threads}`, `-c${o.connections}`, `-d${o.durationSecs}s`, "--timeout", "10s", "--latency", "-s", join(ROOT, "bench/collect.lua")];
+  const args = [
+    "wrk",
+    `-t${o.threads}`,
+    `-c${o.connections}`,
+    `-d${o.durationSecs}s`,
+    "--timeout",
+    "10s",
+    "--latency",
+    "-s",
+    join(ROOT, "bench/collect.lua"),
+  ];
   if (o.churn) args.push("-H", "Connection: close");
   const proc = Bun.spawn([...args, `http://127.0.0.1:${o.port}/v1/collect`], { stdout: "pipe", stderr: "inherit" });
   const result = (async () => {

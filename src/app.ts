@@ -3,7 +3,7 @@
 import { Elysia } from "elysia";
 import { errorResponse, HttpError } from "./errors.ts";
 import { healthRoutes } from "./http/health.ts";
-import { ingestRoutes, type IngestDeps } from "./http/ingest.ts";
+import { type IngestDeps, ingestRoutes } from "./http/ingest.ts";
 import { metricsRoutes } from "./http/metrics.ts";
 import { errorField, type Logger } from "./log.ts";
 import type { GaugeSources } from "./metrics.ts";

@@ -1,13 +1,12 @@
 // Every setting of s3-ingest, declared once: the TypeBox schema below is the source of
 // loadConfig's validation, of `--help` and of the README's configuration table.
-import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { DEFAULT_PURGE_DELAY_MS } from "./allocator.ts";
 
 const MiB = 1024 * 1024;
 
-const Int = (def: number, min: number, max: number, description: string) =>
-  Type.Integer({ default: def, minimum: min, maximum: max, description });
+const Int = (def: number, min: number, max: number, description: string) => Type.Integer({ default: def, minimum: min, maximum: max, description });
 const Str = (def: string, description: string) => Type.String({ default: def, description });
 const OneOf = <T extends string>(values: readonly T[], def: T, description: string) =>
   Type.Union(
@@ -19,18 +18,18 @@ const Bool = (def: boolean, description: string) => Type.Boolean({ default: def,
 export const ConfigSchema = Type.Object({
   HOST: Str("0.0.0.0", "Address to listen on."),
   PORT: Int(8080, 0, 65535, "TCP port to listen on (0 picks a free port)."),
-  MAX_BODY_BYTES: Int(
-    1 * MiB,
-    1024,
-    256 * MiB,
-    "Largest request body, in bytes, before and after gzip decompression; larger bodies get 413.",
-  ),
+  MAX_BODY_BYTES: Int(1 * MiB, 1024, 256 * MiB, "Largest request body, in bytes, before and after gzip decompression; larger bodies get 413."),
   MAX_PAYLOADS_PER_REQUEST: Int(1000, 1, 1_000_000, "Most payloads in one collection's `data`; more get 422."),
   MAX_PAYLOAD_BYTES: Int(256 * 1024, 16, 256 * MiB, "Largest single payload, in bytes; a collection holding a larger one gets 413, whole."),
   REQUEST_TIMEOUT_MS: Int(10_000, 100, 600_000, "Longest time to receive a request's body; a slower client gets 408 and its connection closed."),
   ALLOWED_TOKENS: Str("", "Comma-separated tokens allowed to post (with TOKENS_FILE's). Empty, and no TOKENS_FILE: any token."),
   TOKENS_FILE: Str("", "File of allowed tokens, one per line (# comments); re-read on SIGHUP without a restart."),
-  TOKEN_RATE_LIMIT_PER_SEC: Int(0, 0, 1_000_000, "Requests per second allowed per token, with a burst of one second's worth; past it 429. 0: no limit."),
+  TOKEN_RATE_LIMIT_PER_SEC: Int(
+    0,
+    0,
+    1_000_000,
+    "Requests per second allowed per token, with a burst of one second's worth; past it 429. 0: no limit.",
+  ),
   ADMIN_PORT: Int(0, 0, 65535, "Serve /metrics on this separate port (on ADMIN_HOST) instead of the main one. 0: on the main port."),
   ADMIN_HOST: Str("127.0.0.1", "Address of the admin listener (ADMIN_PORT)."),
   MAX_QUEUE: Int(100_000, 1, 100_000_000, "Capacity of the in-memory queue, in payloads."),
@@ -42,7 +41,12 @@ export const ConfigSchema = Type.Object({
   ),
   MAX_WORKERS: Int(4, 1, 4096, "Number of upload loops, i.e. the most S3 PUTs in flight at once."),
   BATCH_MAX_RECORDS: Int(20_000, 1, 10_000_000, "Most payloads in one object (clamped to MAX_QUEUE)."),
-  BATCH_MAX_BYTES: Int(2 * MiB, 1, 4096 * MiB, "Most uncompressed payload bytes in one object, clamped to MAX_QUEUE_BYTES (a larger payload still makes its own object)."),
+  BATCH_MAX_BYTES: Int(
+    2 * MiB,
+    1,
+    4096 * MiB,
+    "Most uncompressed payload bytes in one object, clamped to MAX_QUEUE_BYTES (a larger payload still makes its own object).",
+  ),
   BATCH_MAX_WAIT_MS: Int(3_000, 0, 3_600_000, "Longest time a batch waits to fill before it is written anyway."),
   COMPRESSION: OneOf(
     ["zstd", "gzip", "none"] as const,
@@ -70,7 +74,10 @@ export const ConfigSchema = Type.Object({
     "memory",
     "`memory`: a 200 means the collection is queued in memory. `disk`: a 200 means it is fsync'd to the spool, and survives a crash.",
   ),
-  SPOOL_DIR: Str("./spool", "Spool directory: disk mode's segments, and what memory mode saves when the shutdown deadline passes. One process per directory."),
+  SPOOL_DIR: Str(
+    "./spool",
+    "Spool directory: disk mode's segments, and what memory mode saves when the shutdown deadline passes. One process per directory.",
+  ),
   SPOOL_MAX_BYTES: Int(1024 * MiB, 1024, 1024 * 1024 * MiB, "Most disk the spool may use; past it posts get 503."),
   SHUTDOWN_TIMEOUT_MS: Int(
     30_000,
@@ -150,7 +157,7 @@ export function helpText(): string {
     lines.push(`  ${name}  (${expectation(schema)}; default: ${JSON.stringify(schema.default)})`);
     lines.push(`      ${schema.description}`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 /** The README's configuration table, generated so that it cannot drift from the schema. */

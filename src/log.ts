@@ -22,7 +22,7 @@ export function createLogger(
   const lastAt = new Map<string, { at: number; suppressed: number }>();
   const log = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[lvl] < min) return;
-    write(JSON.stringify({ time: new Date(now()).toISOString(), level: lvl, msg, ...fields }) + "\n");
+    write(`${JSON.stringify({ time: new Date(now()).toISOString(), level: lvl, msg, ...fields })}\n`);
   };
   return {
     debug: (m, f) => log("debug", m, f),

@@ -93,7 +93,11 @@ async function shutdown(reason: string) {
   await listener.stop();
   const fields = { objects_written: service.metrics.objectsWritten.get(), requests_cut_off: result.requestsCutOff };
   if (!result.ok) {
-    log.error("shutdown deadline passed and the unwritten payloads could not be saved to the spool", { ...fields, unwritten: result.unwritten, error: result.error });
+    log.error("shutdown deadline passed and the unwritten payloads could not be saved to the spool", {
+      ...fields,
+      unwritten: result.unwritten,
+      error: result.error,
+    });
     process.exit(1);
   }
   const leftInSpool = config.DURABILITY === "disk" && result.timedOut ? (service.spool?.segments ?? 0) : 0;

@@ -52,7 +52,11 @@ export class Counter {
 }
 
 export class Gauge {
-  constructor(readonly name: string, readonly help: string, private readonly read: () => number) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly read: () => number,
+  ) {}
   render(): string {
     return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join("\n");
   }
@@ -82,7 +86,9 @@ export class Histogram {
   render(): string {
     const { words, first, buckets, name } = this;
     const lines = [`# HELP ${name} ${this.help}`, `# TYPE ${name} histogram`];
-    buckets.forEach((le, i) => lines.push(`${name}_bucket{le="${le}"} ${words.get(first + i)}`));
+    buckets.forEach((le, i) => {
+      lines.push(`${name}_bucket{le="${le}"} ${words.get(first + i)}`);
+    });
     const count = this.count;
     lines.push(`${name}_bucket{le="+Inf"} ${count}`, `${name}_sum ${words.get(first + buckets.length + 1) / 1e6}`, `${name}_count ${count}`);
     return lines.join("\n");
@@ -92,7 +98,12 @@ export class Histogram {
 /** Counts responses by status: one slot per status code, one increment per request. */
 export class StatusCounter {
   private readonly first: number;
-  constructor(private readonly words: Words, slots: SlotAllocator, readonly name: string, readonly help: string) {
+  constructor(
+    private readonly words: Words,
+    slots: SlotAllocator,
+    readonly name: string,
+    readonly help: string,
+  ) {
     this.first = slots.take(600);
   }
   inc(status: number): void {
@@ -123,11 +134,18 @@ export function createMetrics(memory?: SharedArrayBuffer) {
     payloadsWritten: counter("s3_ingest_payloads_written_total", "Payloads written to the store."),
     objectsWritten: counter("s3_ingest_objects_written_total", "Objects written to the store."),
     bytesWritten: counter("s3_ingest_bytes_written_total", "Object bytes written to the store (after compression)."),
-    uploadErrors: counter("s3_ingest_upload_errors_total", "Failed upload attempts by error type (each is retried).", { name: "error_type", values: STORE_ERROR_TYPES }),
+    uploadErrors: counter("s3_ingest_upload_errors_total", "Failed upload attempts by error type (each is retried).", {
+      name: "error_type",
+      values: STORE_ERROR_TYPES,
+    }),
     uploadRetries: counter("s3_ingest_upload_retries_total", "Upload attempts that repeat an earlier failed one."),
-    uploadSeconds: new Histogram(words, slots, "s3_ingest_upload_duration_seconds", "Time of one successful PUT.", [
-      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
-    ]),
+    uploadSeconds: new Histogram(
+      words,
+      slots,
+      "s3_ingest_upload_duration_seconds",
+      "Time of one successful PUT.",
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    ),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -151,7 +169,11 @@ export function renderMetrics(metrics: Metrics, g: GaugeSources): string {
     new Gauge("s3_ingest_queue_bytes", "Payload bytes waiting in the queue.", () => queue.bytes),
     new Gauge("s3_ingest_queue_capacity_payloads", "MAX_QUEUE.", () => queue.capacity),
     new Gauge("s3_ingest_queue_capacity_bytes", "MAX_QUEUE_BYTES.", () => queue.capacityBytes),
-    new Gauge("s3_ingest_upload_in_flight_payloads", "Payloads taken from the queue or spool whose object is not written yet.", () => state.uploadInFlight),
+    new Gauge(
+      "s3_ingest_upload_in_flight_payloads",
+      "Payloads taken from the queue or spool whose object is not written yet.",
+      () => state.uploadInFlight,
+    ),
     new Gauge(
       "s3_ingest_upload_stalled_seconds",
       "Seconds since the upload side last wrote an object while payloads were waiting; 0 when nothing waits.",
@@ -170,5 +192,5 @@ export function renderMetrics(metrics: Metrics, g: GaugeSources): string {
       : []),
   ];
   const { memory: _, ...series } = metrics;
-  return [...Object.values(series), ...gauges].map((m) => m.render()).join("\n") + "\n";
+  return `${[...Object.values(series), ...gauges].map((m) => m.render()).join("\n")}\n`;
 }

@@ -1,7 +1,9 @@
 // The few things that differ between Bun and Deno, behind one seam: the listening socket,
 // signal handlers and zstd. Everything else (Elysia, node:zlib, node:fs, the AWS SDK) runs on both.
-import { constants, zstdCompress as nodeZstd } from "node:zlib";
+
 import { promisify } from "node:util";
+import { constants, zstdCompress as nodeZstd } from "node:zlib";
+
 declare const Deno: {
   serve(
     options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void },
@@ -43,8 +45,7 @@ export function onSignal(signal: "SIGTERM" | "SIGINT" | "SIGHUP", handler: () =>
  * A synchronous collection of young objects (JavaScriptCore's eden GC) on this thread; nothing on
  * Deno, whose collector keeps up by itself here. See http/garbage.ts for why the HTTP thread calls it.
  */
-export const collectYoungGarbage: () => void =
-  runtimeName === "bun" ? (require("bun:jsc") as typeof import("bun:jsc")).edenGC : () => {};
+export const collectYoungGarbage: () => void = runtimeName === "bun" ? (require("bun:jsc") as typeof import("bun:jsc")).edenGC : () => {};
 
 const nodeZstdAsync = promisify(nodeZstd);
 

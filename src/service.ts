@@ -19,7 +19,7 @@ import { SpoolWriter } from "./spool/writer.ts";
 import { createStore } from "./store/create-store.ts";
 import type { ObjectStore } from "./store/store.ts";
 import { createKeyNamer } from "./upload/object-key.ts";
-import { RingSource, SpoolSource, type BatchSource } from "./upload/sources.ts";
+import { type BatchSource, RingSource, SpoolSource } from "./upload/sources.ts";
 import { Uploader } from "./upload/uploader.ts";
 
 export interface ServiceOptions {
@@ -72,7 +72,12 @@ export function createService(config: Config, options: ServiceOptions) {
     writer = new SpoolWriter(queue, spool!, acks, log, { maxBytes: config.BATCH_MAX_BYTES, maxRecords: config.BATCH_MAX_RECORDS });
     uploaders.push(uploaderFor(new SpoolSource(spool!, config.S3_PREFIX, log, progressed), config.MAX_WORKERS));
   } else {
-    const batches = { maxRecords: config.BATCH_MAX_RECORDS, maxBytes: config.BATCH_MAX_BYTES, maxWaitMs: config.BATCH_MAX_WAIT_MS, onWork: progressed };
+    const batches = {
+      maxRecords: config.BATCH_MAX_RECORDS,
+      maxBytes: config.BATCH_MAX_BYTES,
+      maxWaitMs: config.BATCH_MAX_WAIT_MS,
+      onWork: progressed,
+    };
     uploaders.push(uploaderFor(new RingSource(queue, batches), config.MAX_WORKERS));
     if (spool) {
       // What an earlier process saved at its shutdown deadline: upload it, then this spool is done.
@@ -110,7 +115,9 @@ export function createService(config: Config, options: ServiceOptions) {
       for (const u of uploaders) u.start();
     },
     /** Stop waiting for batches to fill: write whatever is queued now (shutdown). */
-    flush: () => uploaders.forEach((u) => u.flush()),
+    flush: () => {
+      for (const u of uploaders) u.flush();
+    },
     /** No more input: resolves once everything queued is written (disk mode: uploaded from the spool). */
     async close(): Promise<void> {
       await writer?.close();

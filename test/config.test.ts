@@ -43,7 +43,9 @@ describe("loadConfig", () => {
   });
 
   it("refuses a gzip level past 9", () => {
-    expect(() => loadConfig({ COMPRESSION: "gzip", COMPRESSION_LEVEL: "12" })).toThrow(new ConfigError('COMPRESSION_LEVEL must be from 0 to 9 with gzip, got "12"'));
+    expect(() => loadConfig({ COMPRESSION: "gzip", COMPRESSION_LEVEL: "12" })).toThrow(
+      new ConfigError('COMPRESSION_LEVEL must be from 0 to 9 with gzip, got "12"'),
+    );
     expect(loadConfig({ COMPRESSION_LEVEL: "12" }).COMPRESSION_LEVEL).toBe(12);
   });
 });

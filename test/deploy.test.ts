@@ -1,9 +1,9 @@
 // The deployment kit must stay in step with the service: the unit waits longer than the drain,
 // the env example names only real variables, the IAM policy grants PutObject and nothing else.
 import { describe, expect, it } from "bun:test";
-import { haveHaproxy } from "./support/haproxy.ts";
 import { readFileSync } from "node:fs";
 import { ConfigSchema, loadConfig } from "../src/config.ts";
+import { haveHaproxy } from "./support/haproxy.ts";
 
 const read = (path: string) => readFileSync(new URL(`../deploy/${path}`, import.meta.url), "utf8");
 const unit = read("s3-ingest.service");

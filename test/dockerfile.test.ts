@@ -2,8 +2,8 @@
 // config it must stay in step with: same build command, same entrypoint, the default port.
 import { describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
-import { ConfigSchema } from "../src/config.ts";
 import pkg from "../package.json" with { type: "json" };
+import { ConfigSchema } from "../src/config.ts";
 
 const dockerfile = readFileSync(new URL("../Dockerfile", import.meta.url), "utf8");
 const lines = dockerfile
@@ -12,7 +12,11 @@ const lines = dockerfile
   .map((l) => l.trim());
 const stages = dockerfile.split(/^FROM /m).slice(1);
 const runtime = stages.at(-1)!;
-const instruction = (name: string, text = runtime) => text.split("\n").filter((l) => l.startsWith(`${name} `)).map((l) => l.slice(name.length + 1).trim());
+const instruction = (name: string, text = runtime) =>
+  text
+    .split("\n")
+    .filter((l) => l.startsWith(`${name} `))
+    .map((l) => l.slice(name.length + 1).trim());
 const execForm = (value: string) => JSON.parse(value.replace(/^CMD /, "")) as string[];
 
 describe("Dockerfile", () => {

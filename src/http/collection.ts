@@ -1,7 +1,7 @@
 // The request schema: `{"version", "token", "data": [payload, ...]}`, a payload being any JSON object.
 // It checks the envelope scanCollection builds, where object payloads appear as empty objects
 // (their contents are stored as bytes, never parsed): constrain no payload fields here.
-import { Type, type Static } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 
 export const collectionSchema = (maxPayloads: number) =>

@@ -26,7 +26,8 @@ export class Deadlines {
    */
   race<T>(work: Promise<T>, startedAt: number): Promise<T> {
     // Never earlier than the one before: insertion order stays the expiry order.
-    const at = (this.last = Math.max(this.last, startedAt + this.ms));
+    this.last = Math.max(this.last, startedAt + this.ms);
+    const at = this.last;
     if (at <= this.now()) return Promise.reject(this.error());
     return new Promise<T>((resolve, reject) => {
       const entry: Entry = { at, reject };

@@ -14,9 +14,9 @@ import { SharedState } from "../shared/state.ts";
 import { StoreHealth } from "../shared/store-health.ts";
 import { diskAdmission, memoryAdmission } from "./admission.ts";
 import { RequestsInFlight } from "./in-flight.ts";
-import { withRoutableUrl } from "./routable-url.ts";
 import { createRateLimiter } from "./rate-limit.ts";
 import { requestDeadlines } from "./read-body.ts";
+import { withRoutableUrl } from "./routable-url.ts";
 import { createTokenCheck } from "./tokens.ts";
 
 /** Period of the HTTP thread's housekeeping timer; its lateness is the event-loop delay metric. */

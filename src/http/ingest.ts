@@ -11,13 +11,13 @@ import type { SharedState } from "../shared/state.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
 import type { Admission, Admitted } from "./admission.ts";
 import { collectionCheck } from "./collection.ts";
-import { createGarbagePacer } from "./garbage.ts";
 import type { Deadlines } from "./deadlines.ts";
+import { createGarbagePacer } from "./garbage.ts";
 import type { RequestsInFlight } from "./in-flight.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import { bodyEncoding, readBody } from "./read-body.ts";
-import { scanCollection } from "./scan-collection.ts";
-import { tokenDigest, type TokenCheck } from "./tokens.ts";
+import { type ScannedCollection, scanCollection } from "./scan-collection.ts";
+import { type TokenCheck, tokenDigest } from "./tokens.ts";
 
 export interface IngestDeps {
   config: Config;
@@ -34,7 +34,7 @@ export interface IngestDeps {
 }
 
 function checkContentType(header: string | null): void {
-  const media = header?.split(";", 1)[0]!.trim().toLowerCase();
+  const media = header?.split(";", 1)[0]?.trim().toLowerCase();
   if (media !== "application/json") {
     throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
   }
@@ -45,8 +45,7 @@ export function ingestRoutes({ config, admission, tokens, limiter, metrics, heal
   const collectAfter = createGarbagePacer();
   const draining = () => new HttpError(503, "DRAINING", "the service is shutting down; retry on another instance", { "retry-after": "1" });
   // While the store is failing the queue will not empty soon: ask clients to back off longer.
-  const queueFull = () =>
-    new HttpError(503, "QUEUE_FULL", "the queue is full; retry later", { "retry-after": health.healthy ? "1" : "10" });
+  const queueFull = () => new HttpError(503, "QUEUE_FULL", "the queue is full; retry later", { "retry-after": health.healthy ? "1" : "10" });
   const storageError = (err: unknown): never => {
     if (!(err instanceof AckFailed)) throw err;
     throw new HttpError(503, "STORAGE_ERROR", "the service could not store the collection; retry later", { "retry-after": "1" });
@@ -66,7 +65,7 @@ export function ingestRoutes({ config, admission, tokens, limiter, metrics, heal
     if (!admission.hasRoom()) throw queueFull();
     const body = await readBody(request, config.MAX_BODY_BYTES, encoding, deadlines, startedAt);
     collectAfter(body.length);
-    let scanned;
+    let scanned: ScannedCollection;
     try {
       scanned = scanCollection(body);
     } catch (err) {

@@ -1,7 +1,7 @@
 // The listening sockets of the HTTP thread: the public port, and the admin port when
 // ADMIN_PORT is set. Each request goes through the thread's `handle`, which also runs its
 // housekeeping, so that keeps pace however busy the sockets are.
-import { serve, type Server } from "../runtime.ts";
+import { type Server, serve } from "../runtime.ts";
 import type { HttpThread } from "./http-thread.ts";
 import { withRoutableUrl } from "./routable-url.ts";
 

@@ -1,6 +1,6 @@
 // GET /metrics in the Prometheus text format.
 import { Elysia } from "elysia";
-import { renderMetrics, type GaugeSources, type Metrics } from "../metrics.ts";
+import { type GaugeSources, type Metrics, renderMetrics } from "../metrics.ts";
 
 export function metricsRoutes(metrics: Metrics, gauges: GaugeSources) {
   return new Elysia({ name: "metrics" }).get(

@@ -6,8 +6,7 @@ import { gunzipSync } from "node:zlib";
 import { HttpError } from "../errors.ts";
 import { Deadlines } from "./deadlines.ts";
 
-const tooLarge = (limit: number) =>
-  new HttpError(413, "PAYLOAD_TOO_LARGE", `request body exceeds MAX_BODY_BYTES (${limit} bytes)`);
+const tooLarge = (limit: number) => new HttpError(413, "PAYLOAD_TOO_LARGE", `request body exceeds MAX_BODY_BYTES (${limit} bytes)`);
 
 export type BodyEncoding = "identity" | "gzip";
 
@@ -64,7 +63,13 @@ export const requestDeadlines = (timeoutMs: number) =>
   );
 
 /** `startedAt` is when the request arrived, on `deadlines`' clock. */
-export async function readBody(request: Request, limit: number, encoding: BodyEncoding, deadlines: Deadlines, startedAt: number): Promise<Uint8Array> {
+export async function readBody(
+  request: Request,
+  limit: number,
+  encoding: BodyEncoding,
+  deadlines: Deadlines,
+  startedAt: number,
+): Promise<Uint8Array> {
   const raw = await readRaw(request, limit, deadlines, startedAt);
   if (encoding === "identity") return raw;
   try {

@@ -21,7 +21,9 @@ self.onmessage = ({ data: { config, memory } }) => {
   self.onmessage = null;
   try {
     const log = createLogger(config.LOG_LEVEL);
-    process.on("unhandledRejection", (err) => log.limited("error", "unhandled", "unhandled rejection on the HTTP thread", { error: errorField(err) }));
+    process.on("unhandledRejection", (err) =>
+      log.limited("error", "unhandled", "unhandled rejection on the HTTP thread", { error: errorField(err) }),
+    );
     const http = createHttpThread(config, memory, log);
     const { port, adminPort } = listen(http);
     http.startHousekeeping();

@@ -156,7 +156,7 @@ export class RingBuffer {
     const usedRecords = Atomics.add(this.control, RECORDS, records) + records;
     const pushed = (Atomics.add(this.control, PUSHED, records) + records) | 0;
     const want = Atomics.load(this.control, WANT_RECORDS);
-    if (want !== 0 && (usedRecords >= want || usedBytes >= (Atomics.load(this.control, WANT_BYTES) >>> 0))) {
+    if (want !== 0 && (usedRecords >= want || usedBytes >= Atomics.load(this.control, WANT_BYTES) >>> 0)) {
       Atomics.store(this.control, WANT_RECORDS, 0);
       this.bump();
     }

@@ -5,10 +5,10 @@
 // Its key comes from the segment's identity (spool id, sequence, creation time), so uploading it
 // again after a crash overwrites the same object instead of adding a duplicate.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { newInstanceId } from "../shared/instance-id.ts";
-import { decodeFrames, FRAME_HEADER_BYTES, frameHeader, type DecodedSegment } from "./frame.ts";
+import { type DecodedSegment, decodeFrames, FRAME_HEADER_BYTES, frameHeader } from "./frame.ts";
 
 export interface Segment {
   seq: number;

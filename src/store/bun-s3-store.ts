@@ -5,7 +5,7 @@
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { S3StoreOptions } from "./aws-sdk-store.ts";
 import { classifyS3Failure } from "./s3-errors.ts";
-import { StoreError, type ObjectStore } from "./store.ts";
+import { type ObjectStore, StoreError } from "./store.ts";
 
 /** Where Bun.S3Client must send requests: virtual-hosted on AWS, path-style when asked. */
 export function bunEndpoint(o: Pick<S3StoreOptions, "bucket" | "region" | "endpoint" | "forcePathStyle">) {
@@ -53,7 +53,10 @@ export function createBunS3Store(
       }
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${o.requestTimeoutMs} ms`), { code: "Timeout" })), o.requestTimeoutMs);
+        timer = setTimeout(
+          () => reject(Object.assign(new Error(`no answer within ${o.requestTimeoutMs} ms`), { code: "Timeout" })),
+          o.requestTimeoutMs,
+        );
       });
       try {
         await Promise.race([clientFor(creds).write(key, body, { type: options.contentType, contentEncoding: options.contentEncoding }), timeout]);

@@ -2,7 +2,7 @@
 // Each file is written to a temp name, fsync'd and renamed, so a reader never sees half an object.
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { STORE_ERROR_TYPES, StoreError, type ObjectStore } from "./store.ts";
+import { type ObjectStore, STORE_ERROR_TYPES, StoreError } from "./store.ts";
 
 const FATAL_CODES = new Set(["EACCES", "EPERM", "EROFS", "ENOTDIR", "EISDIR"]);
 

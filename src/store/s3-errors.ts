@@ -6,7 +6,15 @@ const THROTTLING = new Set(["SlowDown", "Throttling", "ThrottlingException", "To
 const TIMEOUTS = new Set(["TimeoutError", "AbortError", "RequestTimeout", "Timeout"]);
 const TRANSIENT = new Set(["RequestTimeTooSkewed", "ExpiredToken", "TokenRefreshRequired", "InternalError", "ServiceUnavailable"]);
 const ACCESS = new Set(["AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled", "AccountProblem", "InvalidToken"]);
-const CLIENT = new Set(["InvalidArgument", "InvalidRequest", "InvalidBucketName", "EntityTooLarge", "KeyTooLongError", "MethodNotAllowed", "MissingContentLength"]);
+const CLIENT = new Set([
+  "InvalidArgument",
+  "InvalidRequest",
+  "InvalidBucketName",
+  "EntityTooLarge",
+  "KeyTooLongError",
+  "MethodNotAllowed",
+  "MissingContentLength",
+]);
 
 /** `code` is the S3 error code (or the client's own name for it); `status` the HTTP status, if known. */
 export function classifyS3Failure(code: string | undefined, status: number | undefined, message: string, cause: unknown): StoreError {

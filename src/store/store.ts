@@ -23,7 +23,9 @@ export const STORE_ERROR_TYPES = [
   "no_such_bucket",
   "client_error",
   "unknown",
-  ...["enospc", "edquot", "eio", "eacces", "eperm", "erofs", "enoent", "enotdir", "eisdir", "emfile", "enfile", "ebusy", "other"].map((c) => `fs_${c}`),
+  ...["enospc", "edquot", "eio", "eacces", "eperm", "erofs", "enoent", "enotdir", "eisdir", "emfile", "enfile", "ebusy", "other"].map(
+    (c) => `fs_${c}`,
+  ),
 ] as const;
 
 export class StoreError extends Error {

@@ -1,8 +1,9 @@
 // Turns a batch of NDJSON (one payload per line) from the queue into one object body, compressed with
 // zstd or gzip, or not. A lone payload with no compression is stored as plain JSON, exactly like
 // the seed's objects. Compression runs off the event loop, so requests keep flowing meanwhile.
-import { gzip } from "node:zlib";
+
 import { promisify } from "node:util";
+import { gzip } from "node:zlib";
 import type { Batch } from "../queue/batch.ts";
 import { zstdCompress } from "../runtime.ts";
 

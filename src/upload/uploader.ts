@@ -5,8 +5,8 @@ import type { Logger } from "../log.ts";
 import { errorField } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Batch } from "../queue/batch.ts";
-import { StoreError, type ObjectStore } from "../store/store.ts";
-import { encodeBatch, type Compression } from "./encode.ts";
+import { type ObjectStore, StoreError } from "../store/store.ts";
+import { type Compression, type EncodedBatch, encodeBatch } from "./encode.ts";
 import type { KeyNamer } from "./object-key.ts";
 import { backoffMs, type RetryPolicy } from "./retry.ts";
 import type { BatchSource, SourceBatch } from "./sources.ts";
@@ -16,6 +16,7 @@ export interface UploadProgress {
   addUploadInFlight(records: number): void;
   uploadProgressAt: number;
 }
+
 import type { StoreHealth } from "../shared/store-health.ts";
 
 export interface UploaderOptions {
@@ -112,7 +113,7 @@ export class Uploader {
 
   private async deliver({ batch, key: keyFor, written }: SourceBatch): Promise<void> {
     const { store, metrics, health, log } = this.d;
-    let encoded;
+    let encoded: EncodedBatch;
     try {
       encoded = await encodeBatch(batch, this.o.compression, this.o.compressionLevel);
     } catch (err) {
@@ -133,7 +134,9 @@ export class Uploader {
         metrics.payloadsWritten.inc(batch.records);
         health.success();
         if (this.d.progress) this.d.progress.uploadProgressAt = Date.now();
-        await written?.().catch((err) => log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) }));
+        await written?.().catch((err) =>
+          log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) }),
+        );
         return;
       } catch (err) {
         const e = err instanceof StoreError ? err : new StoreError("unknown", true, errorField(err), { cause: err });

@@ -28,64 +28,75 @@ async function metric(url: string, name: string): Promise<number> {
 for (const target of targets().filter((t) => t.name !== "deno")) {
   describe(`${CONNECTIONS.toLocaleString("en-US")} busy connections (${target.name})`, () => {
     // wrk is the load: a native tool, so the test's own CPU does not limit it. .ci/run installs it.
-    it.skipIf(!haveWrk)("keeps writing objects during the load, answers every request 200 and a stalled one 408 in time, and lands every acknowledged payload", async () => {
-      await using s3 = await startS3();
-      await using service = await startService({ ...s3.env, BATCH_MAX_WAIT_MS: "500", REQUEST_TIMEOUT_MS: "2000" }, target);
-      const load = startWrk({ port: service.port, connections: CONNECTIONS, threads: 1, durationSecs: LOAD_SECS });
+    it.skipIf(!haveWrk)(
+      "keeps writing objects during the load, answers every request 200 and a stalled one 408 in time, and lands every acknowledged payload",
+      async () => {
+        await using s3 = await startS3();
+        await using service = await startService({ ...s3.env, BATCH_MAX_WAIT_MS: "500", REQUEST_TIMEOUT_MS: "2000" }, target);
+        const load = startWrk({ port: service.port, connections: CONNECTIONS, threads: 1, durationSecs: LOAD_SECS });
 
-      // The middle of the load: every connection is open and busy.
-      await Bun.sleep(2_000);
-      const writtenBefore = await metric(service.url, "s3_ingest_objects_written_total");
-      // REQUEST_TIMEOUT_MS holds however busy the sockets are: a body that stalls gets its 408.
-      const stalled = stalledRequest(service.port);
-      await Bun.sleep(4_000);
-      const written = (await metric(service.url, "s3_ingest_objects_written_total")) - writtenBefore;
-      const uploadStalled = await metric(service.url, "s3_ingest_upload_stalled_seconds");
-      const loopDelay = await metric(service.url, "s3_ingest_http_event_loop_delay_seconds");
+        // The middle of the load: every connection is open and busy.
+        await Bun.sleep(2_000);
+        const writtenBefore = await metric(service.url, "s3_ingest_objects_written_total");
+        // REQUEST_TIMEOUT_MS holds however busy the sockets are: a body that stalls gets its 408.
+        const stalled = stalledRequest(service.port);
+        await Bun.sleep(4_000);
+        const written = (await metric(service.url, "s3_ingest_objects_written_total")) - writtenBefore;
+        const uploadStalled = await metric(service.url, "s3_ingest_upload_stalled_seconds");
+        const loopDelay = await metric(service.url, "s3_ingest_http_event_loop_delay_seconds");
 
-      const result = await load.result;
-      const acknowledged = (result.requests - result.non2xx) * PAYLOADS_PER_REQUEST;
-      console.log(
-        `${target.name}: ${result.requests} requests at ${Math.round(result.rps)}/s, ${result.non2xx} non-2xx; ` +
-          `${written} objects written in the 4 s mid-load; upload stalled ${uploadStalled} s; HTTP loop delay ${loopDelay} s; ` +
-          `the stalled request got ${(await stalled).status} after ${((await stalled).ms / 1000).toFixed(2)} s`,
-      );
-      // The upload loops kept their pace: objects went out all through the load (a full batch
-      // is about 870 requests' worth, so this load fills dozens a second; the old design wrote 4).
-      expect(written).toBeGreaterThanOrEqual(20);
-      expect(uploadStalled).toBeLessThan(3);
-      expect((await stalled).status).toBe(408);
-      expect((await stalled).ms).toBeLessThan(3_000);
-      expect(result.non2xx).toBe(0);
-      expect(result.requests).toBeGreaterThan(CONNECTIONS);
+        const result = await load.result;
+        const acknowledged = (result.requests - result.non2xx) * PAYLOADS_PER_REQUEST;
+        console.log(
+          `${target.name}: ${result.requests} requests at ${Math.round(result.rps)}/s, ${result.non2xx} non-2xx; ` +
+            `${written} objects written in the 4 s mid-load; upload stalled ${uploadStalled} s; HTTP loop delay ${loopDelay} s; ` +
+            `the stalled request got ${(await stalled).status} after ${((await stalled).ms / 1000).toFixed(2)} s`,
+        );
+        // The upload loops kept their pace: objects went out all through the load (a full batch
+        // is about 870 requests' worth, so this load fills dozens a second; the old design wrote 4).
+        expect(written).toBeGreaterThanOrEqual(20);
+        expect(uploadStalled).toBeLessThan(3);
+        expect((await stalled).status).toBe(408);
+        expect((await stalled).ms).toBeLessThan(3_000);
+        expect(result.non2xx).toBe(0);
+        expect(result.requests).toBeGreaterThan(CONNECTIONS);
 
-      // Nothing acknowledged is lost: every payload answered 200 is in the bucket.
-      await waitUntil(async () => (await metric(service.url, "s3_ingest_payloads_written_total")) >= acknowledged, "every acknowledged payload to be written", {
-        timeoutMs: 30_000,
-        intervalMs: 250,
-      });
-      service.signal("SIGTERM");
-      expect(await service.exited()).toBe(0);
-      expect((await s3.lines()).length).toBeGreaterThanOrEqual(acknowledged);
-    });
+        // Nothing acknowledged is lost: every payload answered 200 is in the bucket.
+        await waitUntil(
+          async () => (await metric(service.url, "s3_ingest_payloads_written_total")) >= acknowledged,
+          "every acknowledged payload to be written",
+          {
+            timeoutMs: 30_000,
+            intervalMs: 250,
+          },
+        );
+        service.signal("SIGTERM");
+        expect(await service.exited()).toBe(0);
+        expect((await s3.lines()).length).toBeGreaterThanOrEqual(acknowledged);
+      },
+    );
 
     // SIGTERM reaches the main thread, whose loop holds no client sockets: the drain starts at
     // once, however busy the HTTP thread is.
-    if (target.name === "source") it.skipIf(!haveWrk)("starts draining within a second of SIGTERM in the middle of the load, exits 0 and lands every acknowledged payload", async () => {
-      await using s3 = await startS3();
-      await using service = await startService(s3.env, target);
-      const load = startWrk({ port: service.port, connections: CONNECTIONS, threads: 1, durationSecs: 6 });
-      await Bun.sleep(3_000);
-      const sent = Date.now();
-      service.signal("SIGTERM");
-      await waitUntil(() => service.logs.some((l) => l.msg === "draining"), "the drain to start", { timeoutMs: 10_000, intervalMs: 10 });
-      const draining = service.logs.find((l) => l.msg === "draining")!;
-      expect(Date.parse(draining.time as string) - sent).toBeLessThan(1_000);
-      expect(await service.exited()).toBe(0);
-      const result = await load.result; // past the exit, wrk counts refused connections as socket errors
-      const acknowledged = (result.requests - result.non2xx) * PAYLOADS_PER_REQUEST;
-      expect(acknowledged).toBeGreaterThan(0);
-      expect((await s3.lines()).length).toBeGreaterThanOrEqual(acknowledged);
-    });
+    if (target.name === "source")
+      it.skipIf(!haveWrk)(
+        "starts draining within a second of SIGTERM in the middle of the load, exits 0 and lands every acknowledged payload",
+        async () => {
+          await using s3 = await startS3();
+          await using service = await startService(s3.env, target);
+          const load = startWrk({ port: service.port, connections: CONNECTIONS, threads: 1, durationSecs: 6 });
+          await Bun.sleep(3_000);
+          const sent = Date.now();
+          service.signal("SIGTERM");
+          await waitUntil(() => service.logs.some((l) => l.msg === "draining"), "the drain to start", { timeoutMs: 10_000, intervalMs: 10 });
+          const draining = service.logs.find((l) => l.msg === "draining")!;
+          expect(Date.parse(draining.time as string) - sent).toBeLessThan(1_000);
+          expect(await service.exited()).toBe(0);
+          const result = await load.result; // past the exit, wrk counts refused connections as socket errors
+          const acknowledged = (result.requests - result.non2xx) * PAYLOADS_PER_REQUEST;
+          expect(acknowledged).toBeGreaterThan(0);
+          expect((await s3.lines()).length).toBeGreaterThanOrEqual(acknowledged);
+        },
+      );
   });
 }

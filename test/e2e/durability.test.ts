@@ -3,15 +3,14 @@
 // Missing must be 0 in every one.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { collection, ids } from "../support/collections.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { idOf } from "../support/collections.ts";
-import type { ServiceProcess } from "../support/service-process.ts";
-import { collections, deliveryReport, postAll } from "../support/load.ts";
+import { collection, idOf, ids } from "../support/collections.ts";
 import { freePort, HaProxy, haveHaproxy } from "../support/haproxy.ts";
-import { S3Proxy } from "../support/s3-proxy.ts";
+import { collections, deliveryReport, postAll } from "../support/load.ts";
 import { startS3 } from "../support/s3.ts";
+import { S3Proxy } from "../support/s3-proxy.ts";
+import type { ServiceProcess } from "../support/service-process.ts";
 import { startService } from "../support/service-process.ts";
 import { waitUntil } from "../support/wait.ts";
 
@@ -26,7 +25,13 @@ const spoolDir = () => {
 describe("fault suite", () => {
   it("1. the store goes down for a stretch in the middle of a load, then comes back", async () => {
     await using s3 = await startS3();
-    await using service = await startService({ ...s3.env, BATCH_MAX_WAIT_MS: "50", BATCH_MAX_RECORDS: "200", RETRY_BASE_MS: "20", RETRY_MAX_MS: "200" });
+    await using service = await startService({
+      ...s3.env,
+      BATCH_MAX_WAIT_MS: "50",
+      BATCH_MAX_RECORDS: "200",
+      RETRY_BASE_MS: "20",
+      RETRY_MAX_MS: "200",
+    });
     const load = postAll(service, collections("outage", 800, 10), 8);
     await waitUntil(async () => (await s3.keys()).length >= 1, "uploads before the outage");
     await s3.stop();
@@ -43,7 +48,15 @@ describe("fault suite", () => {
   it("2. the store answers 500 and 503 SlowDown to a share of PUTs and hangs on some", async () => {
     await using s3 = await startS3();
     const fault = (n: number, req: Request) =>
-      req.method !== "PUT" ? "pass" : n % 7 === 3 ? "hang" : n % 5 === 1 ? { status: 503, code: "SlowDown" } : n % 3 === 2 ? { status: 500, code: "InternalError" } : "pass";
+      req.method !== "PUT"
+        ? "pass"
+        : n % 7 === 3
+          ? "hang"
+          : n % 5 === 1
+            ? { status: 503, code: "SlowDown" }
+            : n % 3 === 2
+              ? { status: 500, code: "InternalError" }
+              : "pass";
     await using proxy = new S3Proxy(() => s3.endpoint, fault);
     await using service = await startService({
       ...s3.env,
@@ -80,9 +93,13 @@ describe("fault suite", () => {
     expect(acknowledged.length).toBeGreaterThan(0);
 
     await using second = await startService(env);
-    await waitUntil(async () => (await fetch(`${second.url}/metrics`).then((r) => r.text())).includes("s3_ingest_spool_segments 0"), "the spool to empty", {
-      timeoutMs: 30_000,
-    });
+    await waitUntil(
+      async () => (await fetch(`${second.url}/metrics`).then((r) => r.text())).includes("s3_ingest_spool_segments 0"),
+      "the spool to empty",
+      {
+        timeoutMs: 30_000,
+      },
+    );
     second.signal("SIGTERM");
     expect(await second.exited()).toBe(0);
     const report = deliveryReport((await s3.lines()).map(idOf), acknowledged);
@@ -109,7 +126,9 @@ describe("fault suite", () => {
 
     await s3.start();
     await using second = await startService(env);
-    await waitUntil(async () => new Set((await s3.lines()).map(idOf)).size >= acknowledged.length, "the saved payloads to land", { timeoutMs: 30_000 });
+    await waitUntil(async () => new Set((await s3.lines()).map(idOf)).size >= acknowledged.length, "the saved payloads to land", {
+      timeoutMs: 30_000,
+    });
     second.signal("SIGTERM");
     expect(await second.exited()).toBe(0);
     const report = deliveryReport((await s3.lines()).map(idOf), acknowledged);
@@ -173,14 +192,24 @@ describe("fault suite", () => {
   /** After the store comes back and the spool drains, posts are accepted again. */
   async function recovers(service: ServiceProcess, prefix: string): Promise<string[]> {
     const batch = ids(prefix, 10);
-    await waitUntil(async () => (await service.post(collection(batch))).status === 200, "posts to be accepted again", { timeoutMs: 30_000, intervalMs: 100 });
+    await waitUntil(async () => (await service.post(collection(batch))).status === 200, "posts to be accepted again", {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     return batch;
   }
 
   it("6a. the spool reaches SPOOL_MAX_BYTES: 503 QUEUE_FULL, nothing acknowledged lost, and it recovers when space frees", async () => {
     await using s3 = await startS3();
     using spool = spoolDir();
-    await using service = await startService({ ...s3.env, DURABILITY: "disk", SPOOL_DIR: spool.path, SPOOL_MAX_BYTES: "65536", BATCH_MAX_WAIT_MS: "100", RETRY_MAX_MS: "100" });
+    await using service = await startService({
+      ...s3.env,
+      DURABILITY: "disk",
+      SPOOL_DIR: spool.path,
+      SPOOL_MAX_BYTES: "65536",
+      BATCH_MAX_WAIT_MS: "100",
+      RETRY_MAX_MS: "100",
+    });
     await s3.stop();
     const { acknowledged, status, body } = await fillUntilRefused(service, "full");
     expect({ status, error: body.error }).toEqual({ status: 503, error: "QUEUE_FULL" });
@@ -202,7 +231,13 @@ describe("fault suite", () => {
     }
     try {
       await using s3 = await startS3();
-      await using service = await startService({ ...s3.env, DURABILITY: "disk", SPOOL_DIR: spool.path, BATCH_MAX_WAIT_MS: "100", RETRY_MAX_MS: "100" });
+      await using service = await startService({
+        ...s3.env,
+        DURABILITY: "disk",
+        SPOOL_DIR: spool.path,
+        BATCH_MAX_WAIT_MS: "100",
+        RETRY_MAX_MS: "100",
+      });
       await s3.stop();
       const { acknowledged, status, body } = await fillUntilRefused(service, "enospc");
       expect({ status, error: body.error }).toEqual({ status: 503, error: "STORAGE_ERROR" });

@@ -5,19 +5,24 @@ import { gzipSync } from "node:zlib";
 import { collection } from "../support/collections.ts";
 import { HaProxy, haveHaproxy } from "../support/haproxy.ts";
 import { postRequest, rawRequest } from "../support/raw-http.ts";
-import { startService, type ServiceProcess } from "../support/service-process.ts";
+import { type ServiceProcess, startService } from "../support/service-process.ts";
 
 // Real processes and sockets: more than bun's 5 s default; every wait has its own deadline.
 setDefaultTimeout(60_000);
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const envelope = (data: string) => `{"version":"1","token":"t","data":${data}}`;
-const concat = (...parts: (string | Uint8Array | number[])[]) =>
-  new Uint8Array(parts.flatMap((p) => [...(typeof p === "string" ? enc(p) : p)]));
+const concat = (...parts: (string | Uint8Array | number[])[]) => new Uint8Array(parts.flatMap((p) => [...(typeof p === "string" ? enc(p) : p)]));
 
 let service: ServiceProcess;
 beforeAll(async () => {
-  service = await startService({ MAX_BODY_BYTES: "1048576", MAX_PAYLOAD_BYTES: "262144", REQUEST_TIMEOUT_MS: "1000", IDLE_TIMEOUT_SECS: "2", BATCH_MAX_WAIT_MS: "50" });
+  service = await startService({
+    MAX_BODY_BYTES: "1048576",
+    MAX_PAYLOAD_BYTES: "262144",
+    REQUEST_TIMEOUT_MS: "1000",
+    IDLE_TIMEOUT_SECS: "2",
+    BATCH_MAX_WAIT_MS: "50",
+  });
 });
 afterAll(async () => {
   await service[Symbol.asyncDispose]();
@@ -40,7 +45,11 @@ describe("bad bytes over a real socket", () => {
     ["payloads that are not objects", envelope('[1,"s",null,[1]]'), 422],
     ["an empty data array", envelope("[]"), 422],
     ["duplicate keys", '{"version":"1","token":"t","data":[{"a":1,"a":2}],"data":[{"b":1,"b":2}]}', 200],
-    ["__proto__ and constructor keys", '{"__proto__":{"x":1},"constructor":{"prototype":{"y":1}},"version":"1","token":"t","data":[{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}]}', 200],
+    [
+      "__proto__ and constructor keys",
+      '{"__proto__":{"x":1},"constructor":{"prototype":{"y":1}},"version":"1","token":"t","data":[{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}]}',
+      200,
+    ],
     ["a payload nested 100,000 levels deep", envelope(`[{"deep":${deep(100_000)}}]`), 200],
     ["a top-level array nested 100,000 levels deep", deep(100_000), 422],
     ["a non-object payload nested 100,000 levels deep", envelope(`[${deep(100_000)}]`), 422],
@@ -49,7 +58,7 @@ describe("bad bytes over a real socket", () => {
     ["invalid UTF-8", concat('{"version":"1","token":"t","data":[{"s":"', [0xc3, 0x28], '"}]}'), 400],
     ["a NUL byte inside a string", concat('{"version":"1","token":"t","data":[{"s":"a', [0], 'b"}]}'), 400],
     ["a NUL byte between tokens", concat('{"version":"1","token":"t","data":[{"s":1}', [0], "]}"), 400],
-    ["a UTF-8 byte order mark", "\uFEFF" + envelope('[{"bom":true}]'), 200],
+    ["a UTF-8 byte order mark", `\uFEFF${envelope('[{"bom":true}]')}`, 200],
   ];
   for (const [what, body, status] of cases) {
     it(`answers ${status} to ${what}, then serves the next request`, async () => {
@@ -117,7 +126,9 @@ describe("slow and odd clients", () => {
   it("keeps serving while hundreds of connections sit silent", async () => {
     // Bun.serve closes none of these (it has no header timeout; see the README's security
     // section): each costs a socket and no request state, and the service keeps answering.
-    const sockets = await Promise.all(Array.from({ length: 300 }, () => Bun.connect({ hostname: "127.0.0.1", port: service.port, socket: { data() {} } })));
+    const sockets = await Promise.all(
+      Array.from({ length: 300 }, () => Bun.connect({ hostname: "127.0.0.1", port: service.port, socket: { data() {} } })),
+    );
     await expectStillServing();
     for (const s of sockets) s.end();
   });

@@ -4,8 +4,8 @@
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { collection, idOf, ids } from "../support/collections.ts";
 import { FakeImds } from "../support/fake-imds.ts";
-import { S3Proxy } from "../support/s3-proxy.ts";
 import { startS3 } from "../support/s3.ts";
+import { S3Proxy } from "../support/s3-proxy.ts";
 import { startService } from "../support/service-process.ts";
 import { targets } from "../support/targets.ts";
 import { waitUntil } from "../support/wait.ts";

@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { gzipSync, zstdDecompressSync } from "node:zlib";
 import { collection, idOf, ids } from "../support/collections.ts";
 import { collections, expectExactly, postAll } from "../support/load.ts";
-import { ServiceProcess, startService } from "../support/service-process.ts";
 import { startS3 } from "../support/s3.ts";
-import { targets, type Target } from "../support/targets.ts";
+import { startService } from "../support/service-process.ts";
+import { targets } from "../support/targets.ts";
 import { waitUntil } from "../support/wait.ts";
 
 // Real processes and a real S3 server: more than bun's 5 s default; every wait has its own deadline.
@@ -19,204 +19,219 @@ for (const target of targets()) {
   const full = (name: string, fn: () => Promise<void>) => target.name !== "deno" && it(name, fn);
   const start = (env: Record<string, string>) => startService(env, target);
 
-describe(`s3-ingest as a process (${target.name})`, () => {
-  it("lands posted payloads in the bucket as zstd NDJSON, numbers with their exact digits", async () => {
-    await using s3 = await startS3();
-    await using service = await start({ ...s3.env, BATCH_MAX_WAIT_MS: "50" });
-    const res = await service.post('{"version":"1","token":"t","data":[{"id": 12345678901234567890},{"v":"é\\n","f":1.10}]}');
-    expect(await res.json()).toEqual({ accepted: 2 });
-    await waitUntil(async () => (await s3.lines()).length === 2, "2 payloads in the bucket");
-    const [obj] = await s3.objects();
-    expect(obj!.key).toMatch(/^events\/dt=\d{4}-\d\d-\d\d\/hr=\d\d\/\d{13}-[0-9a-f]{16}-0\.ndjson\.zst$/);
-    expect(obj!.contentEncoding).toBe("zstd");
-    expect(obj!.lines).toEqual(['{"id": 12345678901234567890}', '{"v":"é\\n","f":1.10}']);
-  });
-
-  it("drains 1,000 collections of 10 payloads on SIGTERM and exits 0 with all 10,000 in the bucket", async () => {
-    await using s3 = await startS3();
-    await using service = await start({ ...s3.env });
-    const sent = collections("burst", 1_000, 10);
-    const { acknowledged, statuses } = await postAll(service, sent);
-    expect(statuses).toEqual({ 200: 1_000 });
-    service.signal("SIGTERM");
-    expect(await service.exited()).toBe(0);
-    const lines = await s3.lines();
-    expectExactly(lines.map(idOf), acknowledged);
-    const sentById = new Map(sent.flatMap((c) => (JSON.parse(c.body).data as { id: string }[]).map((p) => [p.id, p])));
-    for (const line of lines) expect(JSON.parse(line)).toEqual(sentById.get(idOf(line)));
-    expect(service.logs.some((l) => l.msg === "drained; exiting")).toBe(true);
-  });
-
-  full("lands every acknowledged payload when the store goes down during posts and comes back", async () => {
-    await using s3 = await startS3();
-    await using service = await start({
-      ...s3.env,
-      BATCH_MAX_WAIT_MS: "20",
-      BATCH_MAX_RECORDS: "200",
-      RETRY_BASE_MS: "20",
-      RETRY_MAX_MS: "200",
-      S3_REQUEST_TIMEOUT_MS: "2000",
-      STORE_FAILING_AFTER_MS: "100",
-      MAX_QUEUE: "1000",
+  describe(`s3-ingest as a process (${target.name})`, () => {
+    it("lands posted payloads in the bucket as zstd NDJSON, numbers with their exact digits", async () => {
+      await using s3 = await startS3();
+      await using service = await start({ ...s3.env, BATCH_MAX_WAIT_MS: "50" });
+      const res = await service.post('{"version":"1","token":"t","data":[{"id": 12345678901234567890},{"v":"é\\n","f":1.10}]}');
+      expect(await res.json()).toEqual({ accepted: 2 });
+      await waitUntil(async () => (await s3.lines()).length === 2, "2 payloads in the bucket");
+      const [obj] = await s3.objects();
+      expect(obj!.key).toMatch(/^events\/dt=\d{4}-\d\d-\d\d\/hr=\d\d\/\d{13}-[0-9a-f]{16}-0\.ndjson\.zst$/);
+      expect(obj!.contentEncoding).toBe("zstd");
+      expect(obj!.lines).toEqual(['{"id": 12345678901234567890}', '{"v":"é\\n","f":1.10}']);
     });
-    const before = await postAll(service, collections("before", 100, 10));
-    await s3.stop();
-    const during = await postAll(service, collections("during", 400, 10));
-    await waitUntil(async () => (await fetch(`${service.url}/ready`)).status === 503, "/ready to report the failing store");
-    await s3.start();
-    await waitUntil(async () => (await fetch(`${service.url}/ready`)).status === 200, "/ready to recover");
-    const after = await postAll(service, collections("after", 100, 10));
-    service.signal("SIGTERM");
-    expect(await service.exited()).toBe(0);
-    expect(during.statuses[503] ?? 0).toBeGreaterThan(0); // the full queue pushed back on clients
-    const acknowledged = [...before.acknowledged, ...during.acknowledged, ...after.acknowledged];
-    expectExactly((await s3.lines()).map(idOf), acknowledged);
-    expect(service.logs.some((l) => l.msg === "upload failed; retrying")).toBe(true);
-  });
 
-  full("saves unwritten payloads to the spool when the drain deadline passes with the store down, and exits 0", async () => {
-    await using s3 = await startS3();
-    await using service = await start({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "300", RETRY_MAX_MS: "50" });
-    await s3.stop();
-    expect((await service.post(collection(ids("late", 7)))).status).toBe(200);
-    service.signal("SIGTERM");
-    expect(await service.exited()).toBe(0);
-    const line = service.logs.find((l) => l.msg.startsWith("shutdown deadline passed"));
-    expect(line).toMatchObject({ level: "warn", unwritten: 7 });
-    expect(readdirSync(join(service.cwd, "spool")).filter((f) => f.endsWith(".seg"))).toHaveLength(1);
-  });
+    it("drains 1,000 collections of 10 payloads on SIGTERM and exits 0 with all 10,000 in the bucket", async () => {
+      await using s3 = await startS3();
+      await using service = await start({ ...s3.env });
+      const sent = collections("burst", 1_000, 10);
+      const { acknowledged, statuses } = await postAll(service, sent);
+      expect(statuses).toEqual({ 200: 1_000 });
+      service.signal("SIGTERM");
+      expect(await service.exited()).toBe(0);
+      const lines = await s3.lines();
+      expectExactly(lines.map(idOf), acknowledged);
+      const sentById = new Map(sent.flatMap((c) => (JSON.parse(c.body).data as { id: string }[]).map((p) => [p.id, p])));
+      for (const line of lines) expect(JSON.parse(line)).toEqual(sentById.get(idOf(line)));
+      expect(service.logs.some((l) => l.msg === "drained; exiting")).toBe(true);
+    });
 
-  full("in disk mode, leaves what the deadline did not let it upload in the spool, and exits 0", async () => {
-    await using s3 = await startS3();
-    await using service = await start({ ...s3.env, DURABILITY: "disk", SHUTDOWN_TIMEOUT_MS: "300", RETRY_MAX_MS: "50" });
-    await s3.stop();
-    expect((await service.post(collection(ids("kept", 4)))).status).toBe(200);
-    service.signal("SIGTERM");
-    expect(await service.exited()).toBe(0);
-    const line = service.logs.find((l) => l.msg.startsWith("shutdown deadline passed"));
-    expect(line).toMatchObject({ level: "warn" });
-    expect(line?.spool_segments).toBeGreaterThan(0);
-    expect(readdirSync(join(service.cwd, "spool")).some((f) => f.endsWith(".seg"))).toBe(true);
-  });
+    full("lands every acknowledged payload when the store goes down during posts and comes back", async () => {
+      await using s3 = await startS3();
+      await using service = await start({
+        ...s3.env,
+        BATCH_MAX_WAIT_MS: "20",
+        BATCH_MAX_RECORDS: "200",
+        RETRY_BASE_MS: "20",
+        RETRY_MAX_MS: "200",
+        S3_REQUEST_TIMEOUT_MS: "2000",
+        STORE_FAILING_AFTER_MS: "100",
+        MAX_QUEUE: "1000",
+      });
+      const before = await postAll(service, collections("before", 100, 10));
+      await s3.stop();
+      const during = await postAll(service, collections("during", 400, 10));
+      await waitUntil(async () => (await fetch(`${service.url}/ready`)).status === 503, "/ready to report the failing store");
+      await s3.start();
+      await waitUntil(async () => (await fetch(`${service.url}/ready`)).status === 200, "/ready to recover");
+      const after = await postAll(service, collections("after", 100, 10));
+      service.signal("SIGTERM");
+      expect(await service.exited()).toBe(0);
+      expect(during.statuses[503] ?? 0).toBeGreaterThan(0); // the full queue pushed back on clients
+      const acknowledged = [...before.acknowledged, ...during.acknowledged, ...after.acknowledged];
+      expectExactly((await s3.lines()).map(idOf), acknowledged);
+      expect(service.logs.some((l) => l.msg === "upload failed; retrying")).toBe(true);
+    });
 
-  full("exits 0 at the deadline when only a request that was never acknowledged is still arriving", async () => {
-    await using s3 = await startS3();
-    await using service = await start({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "300" });
-    const socket = await Bun.connect({ hostname: "127.0.0.1", port: service.port, socket: { data() {} } });
-    socket.write("POST /v1/collect HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"version\":");
-    await waitUntil(async () => (await (await fetch(`${service.url}/metrics`)).text()).includes('status="200"'), "a scrape to show the server is serving");
-    service.signal("SIGTERM");
-    expect(await service.exited()).toBe(0);
-    socket.end();
-  });
+    full("saves unwritten payloads to the spool when the drain deadline passes with the store down, and exits 0", async () => {
+      await using s3 = await startS3();
+      await using service = await start({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "300", RETRY_MAX_MS: "50" });
+      await s3.stop();
+      expect((await service.post(collection(ids("late", 7)))).status).toBe(200);
+      service.signal("SIGTERM");
+      expect(await service.exited()).toBe(0);
+      const line = service.logs.find((l) => l.msg.startsWith("shutdown deadline passed"));
+      expect(line).toMatchObject({ level: "warn", unwritten: 7 });
+      expect(readdirSync(join(service.cwd, "spool")).filter((f) => f.endsWith(".seg"))).toHaveLength(1);
+    });
 
-  it("answers DRAINING and fails /ready while it drains", async () => {
-    await using s3 = await startS3();
-    await using service = await start({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "5000", RETRY_BASE_MS: "1000", RETRY_MAX_MS: "1000" });
-    await s3.stop(); // keep the drain going long enough to look at it
-    expect((await service.post(collection(["held"]))).status).toBe(200);
-    service.signal("SIGTERM");
-    await waitUntil(() => service.logs.some((l) => l.msg === "draining"), "the drain to start");
-    const res = await service.post(collection(["refused"]));
-    expect(res.status).toBe(503);
-    expect(((await res.json()) as { error: string }).error).toBe("DRAINING");
-    expect((await fetch(`${service.url}/ready`)).status).toBe(503);
-    await s3.start();
-    expect(await service.exited()).toBe(0);
-    expect((await s3.lines()).map(idOf)).toEqual(["held"]);
-  });
+    full("in disk mode, leaves what the deadline did not let it upload in the spool, and exits 0", async () => {
+      await using s3 = await startS3();
+      await using service = await start({ ...s3.env, DURABILITY: "disk", SHUTDOWN_TIMEOUT_MS: "300", RETRY_MAX_MS: "50" });
+      await s3.stop();
+      expect((await service.post(collection(ids("kept", 4)))).status).toBe(200);
+      service.signal("SIGTERM");
+      expect(await service.exited()).toBe(0);
+      const line = service.logs.find((l) => l.msg.startsWith("shutdown deadline passed"));
+      expect(line).toMatchObject({ level: "warn" });
+      expect(line?.spool_segments).toBeGreaterThan(0);
+      expect(readdirSync(join(service.cwd, "spool")).some((f) => f.endsWith(".seg"))).toBe(true);
+    });
 
-  full("writes one plain JSON object per payload in seed mode", async () => {
-    await using s3 = await startS3();
-    await using service = await start({ ...s3.env, BATCH_MAX_RECORDS: "1", COMPRESSION: "none", MAX_WORKERS: "16" });
-    expect((await service.post(collection(ids("seed", 5)))).status).toBe(200);
-    await waitUntil(async () => (await s3.objects()).length === 5, "5 objects");
-    for (const obj of await s3.objects()) {
-      expect(obj.key).toEndWith(".json");
-      expect(obj.contentType).toStartWith("application/json");
-      expect(obj.lines).toHaveLength(1);
-    }
-  });
+    full("exits 0 at the deadline when only a request that was never acknowledged is still arriving", async () => {
+      await using s3 = await startS3();
+      await using service = await start({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "300" });
+      const socket = await Bun.connect({ hostname: "127.0.0.1", port: service.port, socket: { data() {} } });
+      socket.write('POST /v1/collect HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"version":');
+      await waitUntil(
+        async () => (await (await fetch(`${service.url}/metrics`)).text()).includes('status="200"'),
+        "a scrape to show the server is serving",
+      );
+      service.signal("SIGTERM");
+      expect(await service.exited()).toBe(0);
+      socket.end();
+    });
 
-  full("stores to ./data when no bucket is configured", async () => {
-    await using service = await start({ BATCH_MAX_WAIT_MS: "20" });
-    expect((await service.post(collection(ids("local", 3)))).status).toBe(200);
-    const dir = join(service.cwd, "data", "events");
-    const files = () => readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ndjson.zst"));
-    await waitUntil(() => {
-      try {
-        return files().length > 0;
-      } catch {
-        return false;
+    it("answers DRAINING and fails /ready while it drains", async () => {
+      await using s3 = await startS3();
+      await using service = await start({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "5000", RETRY_BASE_MS: "1000", RETRY_MAX_MS: "1000" });
+      await s3.stop(); // keep the drain going long enough to look at it
+      expect((await service.post(collection(["held"]))).status).toBe(200);
+      service.signal("SIGTERM");
+      await waitUntil(() => service.logs.some((l) => l.msg === "draining"), "the drain to start");
+      const res = await service.post(collection(["refused"]));
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: string }).error).toBe("DRAINING");
+      expect((await fetch(`${service.url}/ready`)).status).toBe(503);
+      await s3.start();
+      expect(await service.exited()).toBe(0);
+      expect((await s3.lines()).map(idOf)).toEqual(["held"]);
+    });
+
+    full("writes one plain JSON object per payload in seed mode", async () => {
+      await using s3 = await startS3();
+      await using service = await start({ ...s3.env, BATCH_MAX_RECORDS: "1", COMPRESSION: "none", MAX_WORKERS: "16" });
+      expect((await service.post(collection(ids("seed", 5)))).status).toBe(200);
+      await waitUntil(async () => (await s3.objects()).length === 5, "5 objects");
+      for (const obj of await s3.objects()) {
+        expect(obj.key).toEndWith(".json");
+        expect(obj.contentType).toStartWith("application/json");
+        expect(obj.lines).toHaveLength(1);
       }
-    }, "an object file in ./data");
-    const text = new TextDecoder().decode(zstdDecompressSync(readFileSync(join(dir, files()[0]!))));
-    expect(text.trim().split("\n").map(idOf)).toEqual(ids("local", 3));
-    service.signal("SIGINT");
-    expect(await service.exited()).toBe(0);
-  });
+    });
 
-  it("refuses to start on a bad setting with one line naming it, exit code 2", async () => {
-    const proc = Bun.spawn(await target.command(), { env: { PATH: process.env.PATH ?? "", MAX_WORKERS: "0" }, stdout: "pipe", stderr: "pipe" });
-    expect(await proc.exited).toBe(2);
-    const stderr = await new Response(proc.stderr).text();
-    expect(stderr.trim().split("\n")).toEqual(['s3-ingest: invalid configuration: MAX_WORKERS must be an integer from 1 to 4096, got "0"']);
-  });
+    full("stores to ./data when no bucket is configured", async () => {
+      await using service = await start({ BATCH_MAX_WAIT_MS: "20" });
+      expect((await service.post(collection(ids("local", 3)))).status).toBe(200);
+      const dir = join(service.cwd, "data", "events");
+      const files = () => readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ndjson.zst"));
+      await waitUntil(() => {
+        try {
+          return files().length > 0;
+        } catch {
+          return false;
+        }
+      }, "an object file in ./data");
+      const text = new TextDecoder().decode(zstdDecompressSync(readFileSync(join(dir, files()[0]!))));
+      expect(text.trim().split("\n").map(idOf)).toEqual(ids("local", 3));
+      service.signal("SIGINT");
+      expect(await service.exited()).toBe(0);
+    });
 
-  it("prints its version on --version", async () => {
-    const proc = Bun.spawn([...(await target.command()), "--version"], { stdout: "pipe" });
-    expect(await proc.exited).toBe(0);
-    const text = await new Response(proc.stdout).text();
-    expect(text).toMatch(target.name === "binary" ? /^s3-ingest \d+\.\d+\.\d+ \([0-9a-f]+ \d{4}-\d\d-\d\d\)\n$/ : /^s3-ingest \d+\.\d+\.\d+ \(source\)\n$/);
-  });
+    it("refuses to start on a bad setting with one line naming it, exit code 2", async () => {
+      const proc = Bun.spawn(await target.command(), { env: { PATH: process.env.PATH ?? "", MAX_WORKERS: "0" }, stdout: "pipe", stderr: "pipe" });
+      expect(await proc.exited).toBe(2);
+      const stderr = await new Response(proc.stderr).text();
+      expect(stderr.trim().split("\n")).toEqual(['s3-ingest: invalid configuration: MAX_WORKERS must be an integer from 1 to 4096, got "0"']);
+    });
 
-  it("answers every error status over a real socket with a JSON error body", async () => {
-    await using s3 = await startS3();
-    await using service = await start({ ...s3.env, MAX_BODY_BYTES: "2048", MAX_QUEUE: "5", BATCH_MAX_WAIT_MS: "60000" });
-    const url = `${service.url}/v1/collect`;
-    const json = { "content-type": "application/json" };
-    const cases: [string, () => Promise<Response>, number, string][] = [
-      ["malformed JSON", () => service.post("{nope"), 400, "INVALID_JSON"],
-      ["bad gzip", () => service.post("{}", { "content-encoding": "gzip" }), 400, "INVALID_GZIP"],
-      ["unknown path", () => fetch(`${service.url}/nowhere`), 404, "NOT_FOUND"],
-      ["GET on the path", () => fetch(url), 405, "METHOD_NOT_ALLOWED"],
-      ["large Content-Length", () => service.post(collection(ids("big", 40))), 413, "PAYLOAD_TOO_LARGE"],
-      ["large chunked body", () => fetch(url, { method: "POST", headers: json, body: new Blob([collection(ids("big", 40))]).stream() }), 413, "PAYLOAD_TOO_LARGE"],
-      ["gzip bomb", () => service.post(gzipSync(`{"data":"${" ".repeat(1_000_000)}"}`), { "content-encoding": "gzip" }), 413, "PAYLOAD_TOO_LARGE"],
-      ["text/plain", () => service.post(collection(["x"]), { "content-type": "text/plain" }), 415, "UNSUPPORTED_MEDIA_TYPE"],
-      ["brotli", () => service.post(collection(["x"]), { "content-encoding": "br" }), 415, "UNSUPPORTED_ENCODING"],
-      ["schema", () => service.post(JSON.stringify({ version: "1", token: "secret-token", data: [1] })), 422, "VALIDATION"],
-    ];
-    for (const [what, send, status, code] of cases) {
-      const res = await send();
-      const body = await res.text();
-      expect({ what, status: res.status, type: res.headers.get("content-type"), body: JSON.parse(body).error }).toEqual({ what, status, type: "application/json", body: code });
-      expect(body).not.toContain("secret-token");
-    }
-    expect((await fetch(url)).headers.get("allow")).toBe("POST");
-    expect((await service.post(collection(ids("q", 3)))).status).toBe(200);
-    const full = await service.post(collection(ids("r", 3)));
-    expect(full.status).toBe(503);
-    expect(full.headers.get("retry-after")).toBe("1");
-    expect(((await full.json()) as { error: string }).error).toBe("QUEUE_FULL");
-    expect((await fetch(`${service.url}/health`)).status).toBe(200);
-  });
+    it("prints its version on --version", async () => {
+      const proc = Bun.spawn([...(await target.command()), "--version"], { stdout: "pipe" });
+      expect(await proc.exited).toBe(0);
+      const text = await new Response(proc.stdout).text();
+      expect(text).toMatch(
+        target.name === "binary" ? /^s3-ingest \d+\.\d+\.\d+ \([0-9a-f]+ \d{4}-\d\d-\d\d\)\n$/ : /^s3-ingest \d+\.\d+\.\d+ \(source\)\n$/,
+      );
+    });
 
-  it("answers `healthcheck` with exit 0 while serving and 1 when nothing listens", async () => {
-    await using service = await start({});
-    const command = await target.command();
-    const check = (port: number) => Bun.spawn([...command, "healthcheck"], { env: { PATH: process.env.PATH ?? "", PORT: String(port) } }).exited;
-    expect(await check(service.port)).toBe(0);
-    service.signal("SIGTERM");
-    expect(await service.exited()).toBe(0);
-    expect(await check(service.port)).toBe(1);
-  });
+    it("answers every error status over a real socket with a JSON error body", async () => {
+      await using s3 = await startS3();
+      await using service = await start({ ...s3.env, MAX_BODY_BYTES: "2048", MAX_QUEUE: "5", BATCH_MAX_WAIT_MS: "60000" });
+      const url = `${service.url}/v1/collect`;
+      const json = { "content-type": "application/json" };
+      const cases: [string, () => Promise<Response>, number, string][] = [
+        ["malformed JSON", () => service.post("{nope"), 400, "INVALID_JSON"],
+        ["bad gzip", () => service.post("{}", { "content-encoding": "gzip" }), 400, "INVALID_GZIP"],
+        ["unknown path", () => fetch(`${service.url}/nowhere`), 404, "NOT_FOUND"],
+        ["GET on the path", () => fetch(url), 405, "METHOD_NOT_ALLOWED"],
+        ["large Content-Length", () => service.post(collection(ids("big", 40))), 413, "PAYLOAD_TOO_LARGE"],
+        [
+          "large chunked body",
+          () => fetch(url, { method: "POST", headers: json, body: new Blob([collection(ids("big", 40))]).stream() }),
+          413,
+          "PAYLOAD_TOO_LARGE",
+        ],
+        ["gzip bomb", () => service.post(gzipSync(`{"data":"${" ".repeat(1_000_000)}"}`), { "content-encoding": "gzip" }), 413, "PAYLOAD_TOO_LARGE"],
+        ["text/plain", () => service.post(collection(["x"]), { "content-type": "text/plain" }), 415, "UNSUPPORTED_MEDIA_TYPE"],
+        ["brotli", () => service.post(collection(["x"]), { "content-encoding": "br" }), 415, "UNSUPPORTED_ENCODING"],
+        ["schema", () => service.post(JSON.stringify({ version: "1", token: "secret-token", data: [1] })), 422, "VALIDATION"],
+      ];
+      for (const [what, send, status, code] of cases) {
+        const res = await send();
+        const body = await res.text();
+        expect({ what, status: res.status, type: res.headers.get("content-type"), body: JSON.parse(body).error }).toEqual({
+          what,
+          status,
+          type: "application/json",
+          body: code,
+        });
+        expect(body).not.toContain("secret-token");
+      }
+      expect((await fetch(url)).headers.get("allow")).toBe("POST");
+      expect((await service.post(collection(ids("q", 3)))).status).toBe(200);
+      const full = await service.post(collection(ids("r", 3)));
+      expect(full.status).toBe(503);
+      expect(full.headers.get("retry-after")).toBe("1");
+      expect(((await full.json()) as { error: string }).error).toBe("QUEUE_FULL");
+      expect((await fetch(`${service.url}/health`)).status).toBe(200);
+    });
 
-  it("prints every variable on --help", async () => {
-    const proc = Bun.spawn([...(await target.command()), "--help"], { stdout: "pipe" });
-    expect(await proc.exited).toBe(0);
-    const text = await new Response(proc.stdout).text();
-    for (const name of ["MAX_WORKERS", "MAX_QUEUE", "S3_BUCKET", "SHUTDOWN_TIMEOUT_MS"]) expect(text).toContain(name);
+    it("answers `healthcheck` with exit 0 while serving and 1 when nothing listens", async () => {
+      await using service = await start({});
+      const command = await target.command();
+      const check = (port: number) => Bun.spawn([...command, "healthcheck"], { env: { PATH: process.env.PATH ?? "", PORT: String(port) } }).exited;
+      expect(await check(service.port)).toBe(0);
+      service.signal("SIGTERM");
+      expect(await service.exited()).toBe(0);
+      expect(await check(service.port)).toBe(1);
+    });
+
+    it("prints every variable on --help", async () => {
+      const proc = Bun.spawn([...(await target.command()), "--help"], { stdout: "pipe" });
+      expect(await proc.exited).toBe(0);
+      const text = await new Response(proc.stdout).text();
+      for (const name of ["MAX_WORKERS", "MAX_QUEUE", "S3_BUCKET", "SHUTDOWN_TIMEOUT_MS"]) expect(text).toContain(name);
+    });
   });
-});
 }

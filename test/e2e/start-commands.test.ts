@@ -49,7 +49,12 @@ async function run(start: StartCommand, signal: "SIGTERM to the started process"
   const marker = `s3-ingest-start-${crypto.randomUUID()}`;
   const env = { ...s3.env, START_COMMAND_TEST: marker, SPOOL_DIR: join(tmpdir(), marker) };
   await using service = new ServiceProcess(await start.command(), env, { cwd: start.fromCheckout ? ROOT : undefined, detached: true });
-  await using _ = { [Symbol.asyncDispose]: async () => processesWith(marker).forEach((pid) => process.kill(pid, "SIGKILL")) }; // an orphan, if the test fails
+  // An orphan, if the test fails.
+  await using _ = {
+    [Symbol.asyncDispose]: async () => {
+      for (const pid of processesWith(marker)) process.kill(pid, "SIGKILL");
+    },
+  };
   await service.ready(60_000);
   const sent = ids(`start-${signal.length}`, 20);
   expect((await service.post(collection(sent))).status).toBe(200);

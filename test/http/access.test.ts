@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, redactedConfig } from "../../src/config.ts";
 import { createRateLimiter } from "../../src/http/rate-limit.ts";
-import { createTokenCheck, tokenDigest } from "../../src/http/tokens.ts";
 import { withRoutableUrl } from "../../src/http/routable-url.ts";
+import { createTokenCheck, tokenDigest } from "../../src/http/tokens.ts";
 import { testService } from "../support/app.ts";
 import { collection } from "../support/collections.ts";
 

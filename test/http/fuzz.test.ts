@@ -33,7 +33,11 @@ const collection = fc.record(
   },
   { requiredKeys: [] },
 );
-const mutation = fc.record({ at: fc.nat(), op: fc.constantFrom("insert", "delete", "replace", "truncate"), byte: fc.constantFrom(0x22, 0x5c, 0x2c, 0x3a, 0x7b, 0x7d, 0x5b, 0x5d, 0x30, 0x2d, 0x20, 0x0a, 0x00, 0x80, 0xc3, 0xff) });
+const mutation = fc.record({
+  at: fc.nat(),
+  op: fc.constantFrom("insert", "delete", "replace", "truncate"),
+  byte: fc.constantFrom(0x22, 0x5c, 0x2c, 0x3a, 0x7b, 0x7d, 0x5b, 0x5d, 0x30, 0x2d, 0x20, 0x0a, 0x00, 0x80, 0xc3, 0xff),
+});
 const body = fc.oneof(
   { weight: 3, arbitrary: collection.map((c) => new TextEncoder().encode(JSON.stringify(c))) },
   {

@@ -47,12 +47,17 @@ describe("POST /v1/collect", () => {
 
   it("answers 400 INVALID_JSON to malformed JSON", async () => {
     const t = testService();
-    await expectError(await t.post('{"version":"1","token":"' + SECRET + '","data":[{'), 400, "INVALID_JSON");
+    await expectError(await t.post(`{"version":"1","token":"${SECRET}","data":[{`), 400, "INVALID_JSON");
   });
 
   it("answers 400 INVALID_JSON to invalid UTF-8", async () => {
     const t = testService();
-    const body = new Uint8Array([...new TextEncoder().encode('{"version":"1","token":"t","data":[{"a":"'), 0xff, 0xfe, ...new TextEncoder().encode('"}]}')]);
+    const body = new Uint8Array([
+      ...new TextEncoder().encode('{"version":"1","token":"t","data":[{"a":"'),
+      0xff,
+      0xfe,
+      ...new TextEncoder().encode('"}]}'),
+    ]);
     await expectError(await t.post(body), 400, "INVALID_JSON");
   });
 
@@ -224,7 +229,12 @@ describe("health, readiness and metrics", () => {
     expect(text).toContain("s3_ingest_queue_payloads 4");
     expect(text).toContain("s3_ingest_queue_capacity_payloads 1000");
     expect(text).toContain("# TYPE s3_ingest_upload_duration_seconds histogram");
-    for (const name of ["s3_ingest_objects_written_total", "s3_ingest_bytes_written_total", "s3_ingest_upload_errors_total", "s3_ingest_upload_retries_total"]) {
+    for (const name of [
+      "s3_ingest_objects_written_total",
+      "s3_ingest_bytes_written_total",
+      "s3_ingest_upload_errors_total",
+      "s3_ingest_upload_retries_total",
+    ]) {
       expect(text).toContain(`# TYPE ${name} counter`);
     }
   });

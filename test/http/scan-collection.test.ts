@@ -91,13 +91,17 @@ describe("scanCollection", () => {
 // text accepts, and find the same payloads. Seeded, so a failure reproduces.
 describe("scanCollection agrees with JSON.parse", () => {
   let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x80000000;
+  };
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   const ws = () => pick(["", "", "", " ", "\n", "\t", "\r\n "]);
   const value = (depth: number): string => {
     const r = rand();
     if (depth > 3 || r < 0.4) return pick(['"s"', '"\\u00e9\\n"', "0", "-1.5e3", "12345678901234567890", "true", "false", "null", '"é€😀"', '""']);
-    if (r < 0.7) return `{${Array.from({ length: Math.floor(rand() * 3) }, (_, i) => `${ws()}"k${i}"${ws()}:${ws()}${value(depth + 1)}`).join(",")}${ws()}}`;
+    if (r < 0.7)
+      return `{${Array.from({ length: Math.floor(rand() * 3) }, (_, i) => `${ws()}"k${i}"${ws()}:${ws()}${value(depth + 1)}`).join(",")}${ws()}}`;
     return `[${Array.from({ length: Math.floor(rand() * 3) }, () => ws() + value(depth + 1) + ws()).join(",")}]`;
   };
   const collection = () =>
@@ -134,7 +138,8 @@ describe("scanCollection agrees with JSON.parse", () => {
       } catch (err) {
         if (!(err instanceof SyntaxError)) throw err;
       }
-      if (expected.ok !== (scanned !== null)) throw new Error(`disagree on ${JSON.stringify(dec(body))}: JSON.parse ${expected.ok ? "accepts" : "rejects"}`);
+      if (expected.ok !== (scanned !== null))
+        throw new Error(`disagree on ${JSON.stringify(dec(body))}: JSON.parse ${expected.ok ? "accepts" : "rejects"}`);
       if (!scanned || !expected.ok) continue;
       accepted++;
       const data = (expected.value as { data?: unknown }).data;

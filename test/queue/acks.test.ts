@@ -2,7 +2,11 @@ import { describe, expect, it } from "bun:test";
 import { AckFailed, Acks } from "../../src/queue/acks.ts";
 
 /** A collection of `records` pushed after `before` records: what wait() gets from the ring's push. */
-const settled = (p: Promise<void>) => p.then(() => "ok" as const, (e) => (e instanceof AckFailed ? ("failed" as const) : Promise.reject(e)));
+const settled = (p: Promise<void>) =>
+  p.then(
+    () => "ok" as const,
+    (e) => (e instanceof AckFailed ? ("failed" as const) : Promise.reject(e)),
+  );
 
 describe("Acks", () => {
   it("answers each collection once the writer is done with all of its records, in order", async () => {
@@ -10,7 +14,7 @@ describe("Acks", () => {
     const reader = new Acks(writer.memory);
     const first = settled(reader.wait(3, 3));
     const second = settled(reader.wait(2, 5));
-    let answered: string[] = [];
+    const answered: string[] = [];
     void first.then((r) => answered.push(`first ${r}`));
     void second.then((r) => answered.push(`second ${r}`));
     writer.publish(2); // part of the first collection only

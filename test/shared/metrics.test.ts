@@ -44,7 +44,13 @@ describe("metrics in shared memory", () => {
     const state = new SharedState();
     const now = 5_000_000;
     state.httpTickAt = now - 2_050;
-    const text = renderMetrics(createMetrics(), { queue: new RingBuffer(10, 100), state, config: { DURABILITY: "memory" }, tickMs: 50, now: () => now });
+    const text = renderMetrics(createMetrics(), {
+      queue: new RingBuffer(10, 100),
+      state,
+      config: { DURABILITY: "memory" },
+      tickMs: 50,
+      now: () => now,
+    });
     expect(line(text, "s3_ingest_http_event_loop_delay_seconds")).toBe("s3_ingest_http_event_loop_delay_seconds 2");
   });
 });

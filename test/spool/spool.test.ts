@@ -20,7 +20,10 @@ const options = (dir: string, o: Partial<SpoolOptions> = {}): SpoolOptions => ({
   segmentMaxAgeMs: 60_000,
   ...o,
 });
-const segments = (dir: string) => readdirSync(dir).filter((f) => /\.(seg|open)$/.test(f)).sort();
+const segments = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => /\.(seg|open)$/.test(f))
+    .sort();
 
 describe("spool frames", () => {
   it("round-trips collections and counts their payloads", () => {

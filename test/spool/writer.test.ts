@@ -18,7 +18,13 @@ function setup(segmentMaxBytes = 1 << 16) {
   const writerAcks = new Acks();
   const httpAcks = new Acks(writerAcks.memory); // the HTTP thread's view
   const logs: string[] = [];
-  const writer = new SpoolWriter(queue, spool, writerAcks, createLogger("debug", (l) => logs.push(l)), { maxBytes: 1 << 20, maxRecords: 100_000 });
+  const writer = new SpoolWriter(
+    queue,
+    spool,
+    writerAcks,
+    createLogger("debug", (l) => logs.push(l)),
+    { maxBytes: 1 << 20, maxRecords: 100_000 },
+  );
   /** What the HTTP thread does with a collection in disk mode: push, then wait for the fsync. */
   const admit = (...payloads: string[]) => {
     const body = enc(`[${payloads.join(",")}]`);
@@ -34,7 +40,8 @@ function setup(segmentMaxBytes = 1 << 16) {
   };
   const sealed = async () => {
     const texts: string[] = [];
-    for (let s = await spool.nextSealed(); s; s = spool.sealedWaiting > 0 ? await spool.nextSealed() : null) texts.push(dec((await spool.read(s)).ndjson));
+    for (let s = await spool.nextSealed(); s; s = spool.sealedWaiting > 0 ? await spool.nextSealed() : null)
+      texts.push(dec((await spool.read(s)).ndjson));
     return texts;
   };
   return { dir, spool, queue, writer, admit, sealed, logs, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) };

@@ -3,7 +3,7 @@ import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { createAwsSdkStore, type S3StoreOptions } from "../../src/store/aws-sdk-store.ts";
 import { bunEndpoint, createBunS3Store } from "../../src/store/bun-s3-store.ts";
 import { classifyS3Failure } from "../../src/store/s3-errors.ts";
-import { StoreError, type ObjectStore } from "../../src/store/store.ts";
+import { type ObjectStore, StoreError } from "../../src/store/store.ts";
 import { S3_CREDENTIALS, startS3 } from "../support/s3.ts";
 
 // A real S3 server: more than bun's 5 s default; every wait has its own deadline.
@@ -30,7 +30,9 @@ for (const [name, create] of clients) {
 
     it("reports a missing bucket as non-retryable no_such_bucket", async () => {
       await using s3 = await startS3();
-      const err = await storeFor(s3.endpoint, "no-such-bucket").put("k", new Uint8Array(1), { contentType: "x" }).catch((e: unknown) => e);
+      const err = await storeFor(s3.endpoint, "no-such-bucket")
+        .put("k", new Uint8Array(1), { contentType: "x" })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
       expect(err).toMatchObject({ type: "no_such_bucket", retryable: false });
     });
@@ -39,7 +41,9 @@ for (const [name, create] of clients) {
       await using s3 = await startS3();
       const endpoint = s3.endpoint;
       await s3.stop();
-      const err = await storeFor(endpoint, s3.bucket).put("k", new Uint8Array(1), { contentType: "x" }).catch((e: unknown) => e);
+      const err = await storeFor(endpoint, s3.bucket)
+        .put("k", new Uint8Array(1), { contentType: "x" })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
       expect((err as StoreError).retryable).toBe(true);
     });
@@ -55,7 +59,10 @@ describe("Bun client endpoints", () => {
   });
 
   it("addresses an S3-compatible store path-style when asked, else with the bucket in its host", () => {
-    expect(bunEndpoint({ bucket: "b", region: "r", endpoint: "http://minio:9000", forcePathStyle: true })).toEqual({ endpoint: "http://minio:9000", virtualHostedStyle: false });
+    expect(bunEndpoint({ bucket: "b", region: "r", endpoint: "http://minio:9000", forcePathStyle: true })).toEqual({
+      endpoint: "http://minio:9000",
+      virtualHostedStyle: false,
+    });
     expect(bunEndpoint({ bucket: "b", region: "r", endpoint: "https://store.example:9000", forcePathStyle: false })).toEqual({
       endpoint: "https://b.store.example:9000",
       virtualHostedStyle: true,
@@ -63,10 +70,14 @@ describe("Bun client endpoints", () => {
   });
 
   it("reports credentials that cannot be found as a retryable error", async () => {
-    const store = createBunS3Store({ bucket: "b", region: "r", endpoint: "http://127.0.0.1:9", forcePathStyle: true, requestTimeoutMs: 1_000, maxSockets: 1 }, () =>
-      Promise.reject(new Error("Could not load credentials from any providers")),
+    const store = createBunS3Store(
+      { bucket: "b", region: "r", endpoint: "http://127.0.0.1:9", forcePathStyle: true, requestTimeoutMs: 1_000, maxSockets: 1 },
+      () => Promise.reject(new Error("Could not load credentials from any providers")),
     );
-    expect(await store.put("k", new Uint8Array(1), { contentType: "x" }).catch((e: unknown) => e)).toMatchObject({ type: "credentials", retryable: true });
+    expect(await store.put("k", new Uint8Array(1), { contentType: "x" }).catch((e: unknown) => e)).toMatchObject({
+      type: "credentials",
+      retryable: true,
+    });
   });
 });
 

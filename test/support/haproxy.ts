@@ -33,7 +33,8 @@ export class HaProxy {
     let config = readFileSync(new URL("../../deploy/haproxy.cfg", import.meta.url), "utf8")
       .replace(/^ {2}bind .*$/m, `  bind 127.0.0.1:${this.port}`)
       .replace(/^ {2}server .*\n/m, backendPorts.map((p, i) => `  server s${i} 127.0.0.1:${p} check inter 200ms fall 1 rise 1\n`).join(""));
-    for (const [name, value] of Object.entries(timeouts)) config = config.replace(new RegExp(`^  timeout ${name} .*$`, "m"), `  timeout ${name} ${value}`);
+    for (const [name, value] of Object.entries(timeouts))
+      config = config.replace(new RegExp(`^  timeout ${name} .*$`, "m"), `  timeout ${name} ${value}`);
     const file = join(this.dir, "haproxy.cfg");
     writeFileSync(file, config);
     this.proc = Bun.spawn(["haproxy", "-f", file, "-db"], { stdout: "ignore", stderr: "pipe" });

@@ -1,6 +1,6 @@
 // An in-memory ObjectStore for unit tests of the upload loops (integration tests use s3rver).
 // Failures are scripted: `failNext(n, error)` makes the next n puts throw.
-import { StoreError, type ObjectStore, type PutOptions } from "../../src/store/store.ts";
+import { type ObjectStore, type PutOptions, StoreError } from "../../src/store/store.ts";
 
 export class MemoryStore implements ObjectStore {
   readonly location = "memory";

@@ -8,7 +8,8 @@ export function pushAll(queue: RingBuffer, payloads: readonly (string | Uint8Arr
   let at = 0;
   for (const p of bytes) {
     source.set(p, at);
-    spans.push(at, (at += p.length));
+    spans.push(at, at + p.length);
+    at += p.length;
   }
   return queue.tryPush(source, spans);
 }

@@ -15,14 +15,24 @@ export interface RawResult {
  * Writes `parts` (a number is a pause in ms), then waits up to `waitMs` for an answer or a close;
  * with `untilClosed`, for the close even after a whole answer (a server closes just after it answers).
  */
-export async function rawRequest(port: number, parts: (string | Uint8Array | number)[], waitMs = 5_000, { untilClosed = false } = {}): Promise<RawResult> {
+export async function rawRequest(
+  port: number,
+  parts: (string | Uint8Array | number)[],
+  waitMs = 5_000,
+  { untilClosed = false } = {},
+): Promise<RawResult> {
   const started = performance.now();
   let text = "";
   let closed = false;
   const socket = connect({ host: "127.0.0.1", port });
-  socket.on("data", (d) => void (text += d.toString("latin1")));
-  socket.on("close", () => void (closed = true));
-  socket.on("error", () => void (closed = true));
+  socket.on("data", (d) => {
+    text += d.toString("latin1");
+  });
+  const onClose = () => {
+    closed = true;
+  };
+  socket.on("close", onClose);
+  socket.on("error", onClose);
   await new Promise<void>((resolve) => socket.once("connect", () => resolve()).once("error", () => resolve()));
   for (const part of parts) {
     if (typeof part === "number") await Bun.sleep(part);

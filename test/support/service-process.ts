@@ -51,8 +51,7 @@ export class ServiceProcess {
     let rest = "";
     for await (const chunk of stream) {
       rest += decoder.decode(chunk, { stream: true });
-      let nl;
-      while ((nl = rest.indexOf("\n")) >= 0) {
+      for (let nl = rest.indexOf("\n"); nl >= 0; nl = rest.indexOf("\n")) {
         onLine(rest.slice(0, nl));
         rest = rest.slice(nl + 1);
       }

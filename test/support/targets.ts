@@ -37,7 +37,17 @@ const all: Target[] = [
   { name: "binary", command: async () => [await buildBinary()] },
   {
     name: "deno",
-    command: async () => [DENO, "run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-sys", `--config=${join(ROOT, "deno.json")}`, join(ROOT, "src/main.ts")],
+    command: async () => [
+      DENO,
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-write",
+      "--allow-sys",
+      `--config=${join(ROOT, "deno.json")}`,
+      join(ROOT, "src/main.ts"),
+    ],
   },
 ];
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
-import { backoffMs } from "../../src/upload/retry.ts";
 import { StoreHealth } from "../../src/shared/store-health.ts";
+import { backoffMs } from "../../src/upload/retry.ts";
 
 const policy = { baseMs: 100, maxMs: 5_000 };
 

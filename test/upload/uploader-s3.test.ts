@@ -4,14 +4,14 @@ import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { createLogger } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { RingBuffer } from "../../src/queue/ring-buffer.ts";
-import { pushAll } from "../support/queue.ts";
+import { StoreHealth } from "../../src/shared/store-health.ts";
 import { createAwsSdkStore } from "../../src/store/aws-sdk-store.ts";
 import { createBunS3Store } from "../../src/store/bun-s3-store.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
-import { StoreHealth } from "../../src/shared/store-health.ts";
 import { RingSource } from "../../src/upload/sources.ts";
 import { Uploader } from "../../src/upload/uploader.ts";
 import { ids, payload } from "../support/collections.ts";
+import { pushAll } from "../support/queue.ts";
 import { S3_CREDENTIALS, startS3 } from "../support/s3.ts";
 
 // A real S3 server: more than bun's 5 s default; every wait has its own deadline.
@@ -25,7 +25,14 @@ async function roundTrip(compression: "zstd" | "gzip" | "none", maxRecords: numb
   const store = client === "bun" ? createBunS3Store(options) : createAwsSdkStore(options);
   const uploader = new Uploader(
     { workers: 4, maxBytes: 1 << 20, compression, compressionLevel: 0, retry: { baseMs: 10, maxMs: 100 } },
-    { source: new RingSource(queue, { maxRecords, maxBytes: 1 << 20, maxWaitMs: 10 }), store, keys: createKeyNamer("it", "inst"), health: new StoreHealth(1_000), metrics: createMetrics(), log: createLogger("error", () => {}) },
+    {
+      source: new RingSource(queue, { maxRecords, maxBytes: 1 << 20, maxWaitMs: 10 }),
+      store,
+      keys: createKeyNamer("it", "inst"),
+      health: new StoreHealth(1_000),
+      metrics: createMetrics(),
+      log: createLogger("error", () => {}),
+    },
   );
   uploader.start();
   const sent = ids(`rt-${compression}`, 1_000).map((id) => JSON.stringify(payload(id)));

@@ -3,16 +3,14 @@ import { gunzipSync } from "node:zlib";
 import { createLogger } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { RingBuffer } from "../../src/queue/ring-buffer.ts";
-import { pushAll } from "../support/queue.ts";
+import { StoreHealth } from "../../src/shared/store-health.ts";
 import { StoreError } from "../../src/store/store.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
-import { StoreHealth } from "../../src/shared/store-health.ts";
 import { RingSource, type RingSourceOptions } from "../../src/upload/sources.ts";
 import { Uploader, type UploaderOptions } from "../../src/upload/uploader.ts";
 import { MemoryStore } from "../support/memory-store.ts";
+import { pushAll } from "../support/queue.ts";
 import { waitUntil } from "../support/wait.ts";
-
-const enc = (s: string) => new TextEncoder().encode(s);
 
 interface SetupOptions extends UploaderOptions, RingSourceOptions {}
 
@@ -43,8 +41,7 @@ function setup(options: Partial<SetupOptions> = {}) {
   const push = (...payloads: string[]) => {
     expect(pushAll(queue, payloads)).toBe(true);
   };
-  const lines = () =>
-    [...store.objects.values()].flatMap(({ body }) => new TextDecoder().decode(body).split("\n").filter(Boolean)).sort();
+  const lines = () => [...store.objects.values()].flatMap(({ body }) => new TextDecoder().decode(body).split("\n").filter(Boolean)).sort();
   return { queue, store, metrics, health, uploader, push, lines, logs };
 }
 
