@@ -17,9 +17,9 @@ export function toHttpError(code: string | number, error: unknown, log: Logger):
   if (error instanceof HttpError) return error;
   const cause = (error as { cause?: unknown })?.cause;
   if (cause instanceof HttpError) return cause; // wrapped by Elysia
-  if (code === "NOT_FOUND") return new HttpError(404, "NOT_FOUND", "no such path");
+  if (code === "NOT_FOUND") return new HttpError("NOT_FOUND", "no such path");
   log.limited("error", "http:internal", "unexpected error while handling a request", { error: errorField(error) });
-  return new HttpError(500, "INTERNAL", "internal error");
+  return new HttpError("INTERNAL", "internal error");
 }
 
 /** The public app. With `metrics: false` (ADMIN_PORT set), /metrics is served only by the admin app. */

@@ -61,7 +61,7 @@ describe("helpText", () => {
 });
 
 describe("README", () => {
-  it("holds the configuration table generated from the schema (bun run docs:config)", () => {
+  it("holds the configuration table generated from the schema (bun run docs)", () => {
     const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
     expect(readme).toContain(markdownTable());
   });

@@ -36,19 +36,19 @@ export interface IngestDeps {
 function checkContentType(header: string | null): void {
   const media = header?.split(";", 1)[0]?.trim().toLowerCase();
   if (media !== "application/json") {
-    throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
+    throw new HttpError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
   }
 }
 
 export function ingestRoutes({ config, admission, tokens, limiter, metrics, health, state, inFlight, deadlines }: IngestDeps) {
   const collection = collectionCheck(config.MAX_PAYLOADS_PER_REQUEST);
   const collectAfter = createGarbagePacer();
-  const draining = () => new HttpError(503, "DRAINING", "the service is shutting down; retry on another instance", { "retry-after": "1" });
+  const draining = () => new HttpError("DRAINING", "the service is shutting down; retry on another instance");
   // While the store is failing the queue will not empty soon: ask clients to back off longer.
-  const queueFull = () => new HttpError(503, "QUEUE_FULL", "the queue is full; retry later", { "retry-after": health.healthy ? "1" : "10" });
+  const queueFull = () => new HttpError("QUEUE_FULL", "the queue is full; retry later", health.healthy ? {} : { headers: { "retry-after": "10" } });
   const storageError = (err: unknown): never => {
     if (!(err instanceof AckFailed)) throw err;
-    throw new HttpError(503, "STORAGE_ERROR", "the service could not store the collection; retry later", { "retry-after": "1" });
+    throw new HttpError("STORAGE_ERROR", "the service could not store the collection; retry later");
   };
   const answer = (admitted: Admitted, accepted: number) => {
     if (admitted === "full") throw state.draining ? draining() : queueFull();
@@ -69,19 +69,19 @@ export function ingestRoutes({ config, admission, tokens, limiter, metrics, heal
     try {
       scanned = scanCollection(body);
     } catch (err) {
-      throw new HttpError(400, "INVALID_JSON", "body is not valid UTF-8 JSON", {}, { cause: err });
+      throw new HttpError("INVALID_JSON", "body is not valid UTF-8 JSON", { cause: err });
     }
     const { envelope, spans } = scanned;
-    if (!collection.check(envelope)) throw new HttpError(422, "VALIDATION", collection.problems(envelope));
+    if (!collection.check(envelope)) throw new HttpError("VALIDATION", collection.problems(envelope));
     if (tokens.enabled || limiter) {
       const digest = tokenDigest(envelope.token);
-      if (!tokens.allows(digest)) throw new HttpError(401, "UNAUTHORIZED", "the token is not allowed to post");
+      if (!tokens.allows(digest)) throw new HttpError("UNAUTHORIZED", "the token is not allowed to post");
       const wait = limiter?.take(digest) ?? 0;
-      if (wait > 0) throw new HttpError(429, "RATE_LIMITED", "too many requests for this token", { "retry-after": String(wait) });
+      if (wait > 0) throw new HttpError("RATE_LIMITED", "too many requests for this token", { headers: { "retry-after": String(wait) } });
     }
     for (let i = 0; i < spans.length; i += 2) {
       if (spans[i + 1]! - spans[i]! > config.MAX_PAYLOAD_BYTES) {
-        throw new HttpError(413, "PAYLOAD_TOO_LARGE", `payload ${i / 2} exceeds MAX_PAYLOAD_BYTES (${config.MAX_PAYLOAD_BYTES} bytes)`);
+        throw new HttpError("PAYLOAD_TOO_LARGE", `payload ${i / 2} exceeds MAX_PAYLOAD_BYTES (${config.MAX_PAYLOAD_BYTES} bytes)`);
       }
     }
     const accepted = spans.length / 2;
@@ -94,6 +94,6 @@ export function ingestRoutes({ config, admission, tokens, limiter, metrics, heal
   return new Elysia({ name: "ingest" })
     .post("/v1/collect", ({ request }) => ingest(request))
     .all("/v1/collect", () => {
-      throw new HttpError(405, "METHOD_NOT_ALLOWED", "use POST", { allow: "POST" });
+      throw new HttpError("METHOD_NOT_ALLOWED", "use POST");
     });
 }

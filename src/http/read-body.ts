@@ -6,7 +6,7 @@ import { gunzipSync } from "node:zlib";
 import { HttpError } from "../errors.ts";
 import { Deadlines } from "./deadlines.ts";
 
-const tooLarge = (limit: number) => new HttpError(413, "PAYLOAD_TOO_LARGE", `request body exceeds MAX_BODY_BYTES (${limit} bytes)`);
+const tooLarge = (limit: number) => new HttpError("PAYLOAD_TOO_LARGE", `request body exceeds MAX_BODY_BYTES (${limit} bytes)`);
 
 export type BodyEncoding = "identity" | "gzip";
 
@@ -16,7 +16,7 @@ export function bodyEncoding(header: string | null): BodyEncoding {
   const value = header.trim().toLowerCase();
   if (value === "" || value === "identity") return "identity";
   if (value === "gzip" || value === "x-gzip") return "gzip";
-  throw new HttpError(415, "UNSUPPORTED_ENCODING", "Content-Encoding must be gzip or identity");
+  throw new HttpError("UNSUPPORTED_ENCODING", "Content-Encoding must be gzip or identity");
 }
 
 async function readRaw(request: Request, limit: number, deadlines: Deadlines, startedAt: number): Promise<Uint8Array> {
@@ -57,10 +57,7 @@ async function readChunks(reader: { read(): Promise<{ done: boolean; value?: Uin
 
 /** REQUEST_TIMEOUT_MS's deadlines: a slow client (a trickled or stalled body) gets 408, and its connection is closed. */
 export const requestDeadlines = (timeoutMs: number) =>
-  new Deadlines(
-    timeoutMs,
-    () => new HttpError(408, "REQUEST_TIMEOUT", "the request body did not arrive within REQUEST_TIMEOUT_MS", { connection: "close" }),
-  );
+  new Deadlines(timeoutMs, () => new HttpError("REQUEST_TIMEOUT", "the request body did not arrive within REQUEST_TIMEOUT_MS"));
 
 /** `startedAt` is when the request arrived, on `deadlines`' clock. */
 export async function readBody(
@@ -76,6 +73,6 @@ export async function readBody(
     return gunzipSync(raw, { maxOutputLength: limit });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(limit);
-    throw new HttpError(400, "INVALID_GZIP", "body is declared gzip but is not a complete gzip stream", {}, { cause: err });
+    throw new HttpError("INVALID_GZIP", "body is declared gzip but is not a complete gzip stream", { cause: err });
   }
 }
