@@ -6,10 +6,10 @@ import { healthRoutes } from "./http/health.ts";
 import { type IngestDeps, ingestRoutes } from "./http/ingest.ts";
 import { metricsRoutes } from "./http/metrics.ts";
 import { errorField, type Logger } from "./log.ts";
-import type { GaugeSources } from "./metrics.ts";
 
 export interface AppDeps extends IngestDeps {
-  gauges: GaugeSources;
+  /** What /metrics shows besides the counters. */
+  gauges: readonly { render(): string }[];
   log: Logger;
 }
 

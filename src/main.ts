@@ -38,7 +38,7 @@ try {
 
 if (args[0] === "healthcheck") process.exit(await healthcheck(config));
 
-const [{ createLogger, errorField }, { onSignal, runtimeName }, { startHttpThread }, { createService }, { drain }] = await Promise.all([
+const [{ createLogger, errorField }, { onSignal, runtimeName }, { startHttpThread }, { createService }, { createShutdown }] = await Promise.all([
   import("./log.ts"),
   import("./runtime.ts"),
   import("./server.ts"),
@@ -74,44 +74,7 @@ log.info("listening", {
   config: redactedConfig(config),
 });
 
-let stopping = false;
-let firstSignalAt = 0;
-/** A second SIGINT this soon after the first is the same Ctrl-C delivered twice: npm, for one, forwards the terminal's. */
-const SAME_SIGNAL_MS = 1_000;
-async function shutdown(reason: string) {
-  if (stopping) {
-    // A repeated SIGTERM often comes from a wrapper forwarding it (timeout, a process group kill):
-    // keep draining. A second Ctrl-C, a moment later, is a person who wants out now.
-    if (reason !== "SIGINT" || Date.now() - firstSignalAt < SAME_SIGNAL_MS) return log.info("already draining", { signal: reason });
-    log.error("second signal: exiting without finishing the drain", { signal: reason, unwritten: service.unwritten() });
-    process.exit(1);
-  }
-  firstSignalAt = Date.now();
-  stopping = true;
-  log.info("draining", { signal: reason, timeout_ms: config.SHUTDOWN_TIMEOUT_MS });
-  const result = await drain(service, config.SHUTDOWN_TIMEOUT_MS);
-  await listener.stop();
-  const fields = { objects_written: service.metrics.objectsWritten.get(), requests_cut_off: result.requestsCutOff };
-  if (!result.ok) {
-    log.error("shutdown deadline passed and the unwritten payloads could not be saved to the spool", {
-      ...fields,
-      unwritten: result.unwritten,
-      error: result.error,
-    });
-    process.exit(1);
-  }
-  const leftInSpool = config.DURABILITY === "disk" && result.timedOut ? (service.spool?.segments ?? 0) : 0;
-  if (result.unwritten === 0 && leftInSpool === 0) log.info("drained; exiting", fields);
-  else {
-    log.warn("shutdown deadline passed; unwritten payloads are in the spool for the next start", {
-      ...fields,
-      unwritten: result.unwritten,
-      spool_dir: config.SPOOL_DIR,
-      ...(leftInSpool > 0 && { spool_segments: leftInSpool }),
-    });
-  }
-  process.exit(reason.startsWith("SIG") ? 0 : 1);
-}
+const shutdown = createShutdown({ service, listener, log, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, spoolDir: config.SPOOL_DIR });
 onSignal("SIGHUP", () => service.state.reloadTokens());
 onSignal("SIGTERM", () => void shutdown("SIGTERM"));
 onSignal("SIGINT", () => void shutdown("SIGINT"));

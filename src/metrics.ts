@@ -2,9 +2,6 @@
 // render them: the HTTP thread counts requests, the upload side counts objects. Names follow
 // `s3_ingest_<name>_<unit>[_total]`; labels are low-cardinality and declared up front (a status,
 // an error type), so every series has a fixed slot.
-import type { Config } from "./config.ts";
-import type { RingBuffer } from "./queue/ring-buffer.ts";
-import type { SharedState } from "./shared/state.ts";
 import { SlotAllocator, Words } from "./shared/words.ts";
 import { STORE_ERROR_TYPES } from "./store/store.ts";
 
@@ -51,6 +48,7 @@ export class Counter {
   }
 }
 
+/** A value read when scraped. */
 export class Gauge {
   constructor(
     readonly name: string,
@@ -59,6 +57,21 @@ export class Gauge {
   ) {}
   render(): string {
     return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join("\n");
+  }
+}
+
+/** Values read when scraped, one series per label value (a buffer type, say). */
+export class GaugeFamily {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly label: string,
+    private readonly read: () => [string, number][],
+  ) {}
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    for (const [value, n] of this.read()) lines.push(`${this.name}{${this.label}="${value}"} ${n}`);
+    return lines.join("\n");
   }
 }
 
@@ -150,47 +163,8 @@ export function createMetrics(memory?: SharedArrayBuffer) {
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** What the gauges read: the queue, the shared state and the config's capacities. */
-export interface GaugeSources {
-  queue: Pick<RingBuffer, "length" | "bytes" | "capacity" | "capacityBytes">;
-  state: SharedState;
-  config: Pick<Config, "DURABILITY">;
-  /** The HTTP thread's housekeeping period, which its event-loop delay is measured against. */
-  tickMs: number;
-  now?: () => number;
-}
-
-export function renderMetrics(metrics: Metrics, g: GaugeSources): string {
-  const { queue, state } = g;
-  const now = g.now ?? Date.now;
-  const seconds = (ms: number) => Math.max(0, ms) / 1000;
-  const gauges = [
-    new Gauge("s3_ingest_queue_payloads", "Payloads waiting in the queue (disk mode: waiting for their fsync).", () => queue.length),
-    new Gauge("s3_ingest_queue_bytes", "Payload bytes waiting in the queue.", () => queue.bytes),
-    new Gauge("s3_ingest_queue_capacity_payloads", "MAX_QUEUE.", () => queue.capacity),
-    new Gauge("s3_ingest_queue_capacity_bytes", "MAX_QUEUE_BYTES.", () => queue.capacityBytes),
-    new Gauge(
-      "s3_ingest_upload_in_flight_payloads",
-      "Payloads taken from the queue or spool whose object is not written yet.",
-      () => state.uploadInFlight,
-    ),
-    new Gauge(
-      "s3_ingest_upload_stalled_seconds",
-      "Seconds since the upload side last wrote an object while payloads were waiting; 0 when nothing waits.",
-      () => (queue.length + state.uploadInFlight + state.spoolSealed > 0 ? seconds(now() - state.uploadProgressAt) : 0),
-    ),
-    new Gauge(
-      "s3_ingest_http_event_loop_delay_seconds",
-      "How late the HTTP thread's timers run: the time since its periodic timer last ran, past its period.",
-      () => (state.httpTickAt === 0 ? 0 : seconds(now() - state.httpTickAt - g.tickMs)),
-    ),
-    ...(g.config.DURABILITY === "disk" || state.spoolSegments > 0
-      ? [
-          new Gauge("s3_ingest_spool_bytes", "Bytes of spool segments on disk, not yet uploaded.", () => state.spoolBytes),
-          new Gauge("s3_ingest_spool_segments", "Spool segments on disk, not yet uploaded.", () => state.spoolSegments),
-        ]
-      : []),
-  ];
+/** Prometheus text: the counters, then `gauges` (read now). */
+export function renderMetrics(metrics: Metrics, gauges: readonly { render(): string }[]): string {
   const { memory: _, ...series } = metrics;
   return `${[...Object.values(series), ...gauges].map((m) => m.render()).join("\n")}\n`;
 }

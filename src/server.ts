@@ -2,8 +2,7 @@
 // waits until it listens. Client sockets live on that thread's event loop, never on this one,
 // so this thread's timers, signals and uploads keep their pace however many connections it holds.
 import type { Config } from "./config.ts";
-import type { HttpThreadInit, HttpThreadReply } from "./http/worker.ts";
-import type { SharedMemory } from "./shared/memory.ts";
+import type { HttpThreadInit, HttpThreadMemory, HttpThreadReply } from "./http/worker.ts";
 
 export interface HttpListener {
   readonly port: number;
@@ -22,7 +21,7 @@ export class HttpStartError extends Error {
  * requests any more. The worker's path is relative to this file, which sits beside main.ts, so
  * it resolves the same in the source and in the compiled binary (where it is an entrypoint).
  */
-export function startHttpThread(config: Config, memory: SharedMemory, onCrash: (err: unknown) => void): Promise<HttpListener> {
+export function startHttpThread(config: Config, memory: HttpThreadMemory, onCrash: (err: unknown) => void): Promise<HttpListener> {
   const worker = new Worker(new URL("./http/worker.ts", import.meta.url).href, { type: "module" });
   return new Promise((resolve, reject) => {
     let started = false;

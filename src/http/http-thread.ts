@@ -4,39 +4,40 @@
 // housekeeping (request deadlines, disk acknowledgements, a token reload) also runs from the
 // request path, through `pump()`.
 import { createAdminApp, createApp } from "../app.ts";
+import { createBufferWriter } from "../buffer/writer.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { createMetrics } from "../metrics.ts";
-import { Acks } from "../queue/acks.ts";
-import { RingBuffer } from "../queue/ring-buffer.ts";
-import type { SharedMemory } from "../shared/memory.ts";
 import { SharedState } from "../shared/state.ts";
 import { StoreHealth } from "../shared/store-health.ts";
-import { diskAdmission, memoryAdmission } from "./admission.ts";
+import { serviceGauges } from "./gauges.ts";
 import { RequestsInFlight } from "./in-flight.ts";
 import { createRateLimiter } from "./rate-limit.ts";
 import { requestDeadlines } from "./read-body.ts";
 import { withRoutableUrl } from "./routable-url.ts";
 import { createTokenCheck } from "./tokens.ts";
+import type { HttpThreadMemory } from "./worker.ts";
 
 /** Period of the HTTP thread's housekeeping timer; its lateness is the event-loop delay metric. */
 export const TICK_MS = 50;
 
-export function createHttpThread(config: Config, memory: SharedMemory, log: Logger) {
-  const queue = RingBuffer.attach(memory.queue);
+/**
+ * @example
+ * const http = createHttpThread(config, memory, log); // memory: service.memory, from the main thread
+ * listen(http); http.startHousekeeping();
+ */
+export function createHttpThread(config: Config, memory: HttpThreadMemory, log: Logger) {
   const state = new SharedState(memory.state);
   const health = new StoreHealth(config.STORE_FAILING_AFTER_MS, Date.now, memory.health);
   const metrics = createMetrics(memory.metrics);
-  const acks = new Acks(memory.acks);
-  const admission =
-    config.DURABILITY === "disk" ? diskAdmission(queue, acks, () => state.spoolBytes, config.SPOOL_MAX_BYTES) : memoryAdmission(queue);
+  const buffer = createBufferWriter(memory.buffer);
   const deadlines = requestDeadlines(config.REQUEST_TIMEOUT_MS);
   const tokens = createTokenCheck(config.ALLOWED_TOKENS, config.TOKENS_FILE);
   // Bounded: at most this many tokens' buckets at once, the least recently seen dropped first.
   const limiter = config.TOKEN_RATE_LIMIT_PER_SEC > 0 ? createRateLimiter(config.TOKEN_RATE_LIMIT_PER_SEC, 100_000) : null;
-  const gauges = { queue, state, config, tickMs: TICK_MS };
+  const gauges = serviceGauges(memory.buffer, state, TICK_MS);
   const inFlight = new RequestsInFlight(state);
-  const deps = { config, admission, tokens, limiter, metrics, health, state, inFlight, deadlines, gauges, log };
+  const deps = { config, buffer, tokens, limiter, metrics, health, state, inFlight, deadlines, gauges, log };
   const separateAdmin = config.ADMIN_PORT !== 0;
   const app = createApp(deps, { metrics: !separateAdmin });
   const adminApp = separateAdmin ? createAdminApp(deps) : null;
@@ -45,7 +46,7 @@ export function createHttpThread(config: Config, memory: SharedMemory, log: Logg
   /** The housekeeping: a few loads and compares when there is nothing to do. */
   function pump(): void {
     deadlines.sweep();
-    acks.check();
+    buffer.poll();
     if (state.tokensGeneration !== tokensSeen) {
       tokensSeen = state.tokensGeneration;
       const reloaded = tokens.reload();
@@ -79,6 +80,6 @@ export function createHttpThread(config: Config, memory: SharedMemory, log: Logg
     return () => clearInterval(timer);
   }
 
-  return { config, app, adminApp, metrics, state, health, queue, tokens, pump, handle, startHousekeeping };
+  return { config, app, adminApp, metrics, state, health, tokens, pump, handle, startHousekeeping };
 }
 export type HttpThread = ReturnType<typeof createHttpThread>;

@@ -3,13 +3,12 @@
 // them, and only then answer 200. One straight function: going through Elysia's parse hook and
 // body schema instead cost the HTTP thread measurably more per request (BENCHMARKS.md).
 import { Elysia } from "elysia";
+import type { BufferWriter, Pushed } from "../buffer/buffer.ts";
 import type { Config } from "../config.ts";
 import { HttpError } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
-import { AckFailed } from "../queue/acks.ts";
 import type { SharedState } from "../shared/state.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
-import type { Admission, Admitted } from "./admission.ts";
 import { collectionCheck } from "./collection.ts";
 import type { Deadlines } from "./deadlines.ts";
 import { createGarbagePacer } from "./garbage.ts";
@@ -21,7 +20,7 @@ import { type TokenCheck, tokenDigest } from "./tokens.ts";
 
 export interface IngestDeps {
   config: Config;
-  admission: Admission;
+  buffer: BufferWriter;
   tokens: TokenCheck;
   /** Per-token rate limit, when TOKEN_RATE_LIMIT_PER_SEC is set. */
   limiter: RateLimiter | null;
@@ -40,18 +39,15 @@ function checkContentType(header: string | null): void {
   }
 }
 
-export function ingestRoutes({ config, admission, tokens, limiter, metrics, health, state, inFlight, deadlines }: IngestDeps) {
+export function ingestRoutes({ config, buffer, tokens, limiter, metrics, health, state, inFlight, deadlines }: IngestDeps) {
   const collection = collectionCheck(config.MAX_PAYLOADS_PER_REQUEST);
   const collectAfter = createGarbagePacer();
   const draining = () => new HttpError("DRAINING", "the service is shutting down; retry on another instance");
   // While the store is failing the queue will not empty soon: ask clients to back off longer.
   const queueFull = () => new HttpError("QUEUE_FULL", "the queue is full; retry later", health.healthy ? {} : { headers: { "retry-after": "10" } });
-  const storageError = (err: unknown): never => {
-    if (!(err instanceof AckFailed)) throw err;
-    throw new HttpError("STORAGE_ERROR", "the service could not store the collection; retry later");
-  };
-  const answer = (admitted: Admitted, accepted: number) => {
-    if (admitted === "full") throw state.draining ? draining() : queueFull();
+  const answer = (pushed: Pushed, accepted: number) => {
+    if (pushed === "failed") throw new HttpError("STORAGE_ERROR", "the service could not store the collection; retry later");
+    if (pushed === "full") throw state.draining ? draining() : queueFull();
     metrics.payloadsAccepted.inc(accepted);
     return { accepted };
   };
@@ -62,7 +58,7 @@ export function ingestRoutes({ config, admission, tokens, limiter, metrics, heal
     checkContentType(request.headers.get("content-type"));
     const encoding = bodyEncoding(request.headers.get("content-encoding"));
     // Refuse before reading the body when not even one more payload fits.
-    if (!admission.hasRoom()) throw queueFull();
+    if (!buffer.hasRoom()) throw queueFull();
     const body = await readBody(request, config.MAX_BODY_BYTES, encoding, deadlines, startedAt);
     collectAfter(body.length);
     let scanned: ScannedCollection;
@@ -85,10 +81,10 @@ export function ingestRoutes({ config, admission, tokens, limiter, metrics, heal
       }
     }
     const accepted = spans.length / 2;
-    const admitted = admission.admit(body, spans);
+    const pushed = buffer.push(body, spans);
     // Memory mode answers at once; disk mode once the spool's fsync covers this collection.
-    if (typeof admitted === "string") return answer(admitted, accepted);
-    return admitted.then((a) => answer(a, accepted), storageError);
+    if (typeof pushed === "string") return answer(pushed, accepted);
+    return pushed.then((p) => answer(p, accepted));
   }
 
   return new Elysia({ name: "ingest" })

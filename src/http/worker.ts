@@ -2,15 +2,24 @@
 // shared memory; it builds its apps, listens, and answers with its ports (or why it could not).
 // From then on it only talks to the main thread through shared memory. No top-level await here:
 // the handler must be in place when the main thread's message arrives, or the message is lost.
+
+import type { BufferMemory } from "../buffer/buffer.ts";
 import type { Config } from "../config.ts";
 import { createLogger, errorField } from "../log.ts";
-import type { SharedMemory } from "../shared/memory.ts";
 import { createHttpThread } from "./http-thread.ts";
 import { listen } from "./listen.ts";
 
+/** Everything the HTTP thread shares with the upload side: handed over once, at start. */
+export interface HttpThreadMemory {
+  buffer: BufferMemory;
+  state: SharedArrayBuffer;
+  health: SharedArrayBuffer;
+  metrics: SharedArrayBuffer;
+}
+
 export interface HttpThreadInit {
   config: Config;
-  memory: SharedMemory;
+  memory: HttpThreadMemory;
 }
 
 export type HttpThreadReply = { type: "listening"; port: number; adminPort: number | null } | { type: "error"; message: string };

@@ -9,10 +9,7 @@ const TOKENS_GENERATION = 2;
 const HTTP_TICK_AT = 3;
 const UPLOAD_PROGRESS_AT = 4;
 const UPLOAD_IN_FLIGHT = 5;
-const SPOOL_BYTES = 6;
-const SPOOL_SEGMENTS = 7;
-const SPOOL_SEALED = 8;
-const SLOTS = 9;
+const SLOTS = 6;
 
 export class SharedState {
   private readonly words: Words;
@@ -83,21 +80,5 @@ export class SharedState {
   }
   addUploadInFlight(records: number): void {
     this.words.add(UPLOAD_IN_FLIGHT, records);
-  }
-
-  get spoolBytes(): number {
-    return this.words.get(SPOOL_BYTES);
-  }
-  get spoolSegments(): number {
-    return this.words.get(SPOOL_SEGMENTS);
-  }
-  /** Sealed segments waiting for an upload loop (the open one is still being written). */
-  get spoolSealed(): number {
-    return this.words.get(SPOOL_SEALED);
-  }
-  setSpool(bytes: number, segments: number, sealed: number): void {
-    this.words.set(SPOOL_BYTES, bytes);
-    this.words.set(SPOOL_SEGMENTS, segments);
-    this.words.set(SPOOL_SEALED, sealed);
   }
 }

@@ -3,18 +3,22 @@
 // arrived while the previous one ran). A segment is sealed when it holds a batch's worth or is
 // BATCH_MAX_WAIT_MS old, becomes exactly one object, and is deleted once that object is written.
 // Its key comes from the segment's identity (spool id, sequence, creation time), so uploading it
-// again after a crash overwrites the same object instead of adding a duplicate.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { type FileHandle, open, rename, unlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { newInstanceId } from "../shared/instance-id.ts";
-import { type DecodedSegment, decodeFrames, FRAME_HEADER_BYTES, frameHeader } from "./frame.ts";
+// again after a crash overwrites the same object instead of adding a duplicate. The directory's
+// lock and id are in directory.ts, what an earlier process left in recovery.ts, the on-disk frame
+// format in frame.ts.
+import { open as openFile, rename, stat, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { openSpoolDirectory, syncDir } from "./directory.ts";
+import { FRAME_HEADER_BYTES, frameHeader } from "./frame.ts";
+import { recoverSegments, type Segment, segmentName } from "./recovery.ts";
 
-export interface Segment {
-  seq: number;
-  createdMs: number;
-  path: string;
-  bytes: number;
+export type { Segment } from "./recovery.ts";
+
+/** The open segment's file: what the spool writes through, so tests can make writes fail. */
+export interface SegmentFile {
+  writev(buffers: Uint8Array[]): Promise<{ bytesWritten: number }>;
+  datasync(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface SpoolOptions {
@@ -26,16 +30,20 @@ export interface SpoolOptions {
   /** ...or this long after its first record. */
   segmentMaxAgeMs: number;
   now?: () => number;
-  /** Told the spool's size whenever it changes (the shared state the HTTP thread reads). */
-  onChange?: (stats: SpoolStats) => void;
+  /** Told the spool's size whenever it changes (published for the HTTP thread and /metrics). */
+  onChange?: (size: SpoolSize) => void;
+  /** Creates a new segment file. Default: node:fs, exclusive create. */
+  createFile?: (path: string) => Promise<SegmentFile>;
 }
 
-export interface SpoolStats {
+export interface SpoolSize {
   bytes: number;
   /** Segments on disk whose object is not written yet. */
   segments: number;
   /** Of those, sealed ones no upload loop has taken yet. */
   sealed: number;
+  /** Payloads in those segments (and in frames waiting for their fsync). */
+  payloads: number;
 }
 
 export class SpoolFullError extends Error {
@@ -54,15 +62,22 @@ interface Pending {
 }
 
 interface OpenSegment extends Segment {
-  fh: FileHandle;
-  records: number;
+  file: SegmentFile;
   timer: ReturnType<typeof setTimeout>;
 }
 
-const SEGMENT = /^(\d{12})-(\d+)\.(seg|open)$/;
-const name = (seq: number, createdMs: number, suffix: "seg" | "open") => `${String(seq).padStart(12, "0")}-${createdMs}.${suffix}`;
+const createForAppend = (path: string): Promise<SegmentFile> => openFile(path, "wx");
 const emptyPending = (): Pending => ({ frames: [], bytes: 0, records: 0, waiters: [] });
 
+/**
+ * The segments of one spool directory, oldest first: appends to the open one, with group commit;
+ * seals it by size, payload count or age; hands sealed ones to upload loops; removes each once
+ * its object is written.
+ *
+ * @example
+ * const spool = new Spool({ dir: "./spool", maxBytes: 1 << 30, segmentMaxBytes: 2 << 20, segmentMaxRecords: 20_000, segmentMaxAgeMs: 3_000 });
+ * await spool.append(ndjson, records); // on disk and fsync'd
+ */
 export class Spool {
   /** Persisted: names the objects of this spool's segments, across restarts. */
   readonly instanceId: string;
@@ -73,6 +88,7 @@ export class Spool {
   private sealRequested = false;
   private nextSeq = 0;
   private usedBytes = 0;
+  private payloads = 0;
   private taken = 0;
   private closed = false;
   private consumers: (() => void)[] = [];
@@ -81,41 +97,19 @@ export class Spool {
   /** Opens (or creates) the spool directory; segments an earlier process left are sealed and queued. */
   constructor(private readonly o: SpoolOptions) {
     this.now = o.now ?? Date.now;
-    mkdirSync(o.dir, { recursive: true });
-    takeLock(join(o.dir, "lock"));
-    const idFile = join(o.dir, "instance-id");
-    try {
-      this.instanceId = readFileSync(idFile, "utf8").trim();
-    } catch {
-      this.instanceId = newInstanceId();
-      writeFileSync(idFile, this.instanceId);
-    }
-    const found: Segment[] = [];
-    for (const file of readdirSync(o.dir)) {
-      const m = SEGMENT.exec(file);
-      if (!m) continue;
-      const seq = Number(m[1]);
-      const createdMs = Number(m[2]);
-      let path = join(o.dir, file);
-      if (m[3] === "open") {
-        const sealedPath = join(o.dir, name(seq, createdMs, "seg"));
-        renameSync(path, sealedPath);
-        path = sealedPath;
-      }
-      found.push({ seq, createdMs, path, bytes: statSync(path).size });
-      this.nextSeq = Math.max(this.nextSeq, seq + 1);
-    }
-    found.sort((a, b) => a.seq - b.seq);
-    for (const s of found) {
+    this.instanceId = openSpoolDirectory(o.dir).instanceId;
+    const { segments, nextSeq } = recoverSegments(o.dir);
+    this.nextSeq = nextSeq;
+    for (const s of segments) {
       this.sealed.push(s);
       this.usedBytes += s.bytes;
+      this.payloads += s.records;
     }
-    syncDir(o.dir);
     this.changed();
   }
 
   private changed(): void {
-    this.o.onChange?.({ bytes: this.usedBytes, segments: this.segments, sealed: this.sealed.length });
+    this.o.onChange?.({ bytes: this.usedBytes, segments: this.segments, sealed: this.sealed.length, payloads: this.payloads });
   }
 
   /** Bytes of every segment on disk, plus frames waiting for their fsync. */
@@ -151,6 +145,7 @@ export class Spool {
     }
     const frameBytes = FRAME_HEADER_BYTES + ndjson.length;
     this.usedBytes += frameBytes;
+    this.payloads += records;
     this.changed();
     const p = this.pending;
     p.frames.push(frameHeader(ndjson, records), ndjson);
@@ -170,9 +165,9 @@ export class Spool {
           const segment = this.current ?? (await this.openSegment());
           // A full disk can end a write short without an error: that is a failure too, and the
           // frame it tore is dropped by the reader's checksum.
-          const { bytesWritten } = await segment.fh.writev(group.frames);
+          const { bytesWritten } = await segment.file.writev(group.frames);
           if (bytesWritten !== group.bytes) throw new Error(`short write: ${bytesWritten} of ${group.bytes} bytes (disk full?)`);
-          await segment.fh.datasync();
+          await segment.file.datasync();
           segment.bytes += group.bytes;
           segment.records += group.records;
           for (const w of group.waiters) w.resolve();
@@ -183,6 +178,7 @@ export class Spool {
           const error = new SpoolWriteError(`writing the spool failed: ${(err as Error).message}`, { cause: err });
           for (const w of group.waiters) w.reject(error);
           this.usedBytes -= group.bytes;
+          this.payloads -= group.records;
           this.changed();
           await this.sealCurrent().catch(() => {});
           continue;
@@ -199,12 +195,12 @@ export class Spool {
   private async openSegment(): Promise<OpenSegment> {
     const seq = this.nextSeq++;
     const createdMs = this.now();
-    const path = join(this.o.dir, name(seq, createdMs, "open"));
-    const fh = await open(path, "wx");
+    const path = join(this.o.dir, segmentName(seq, createdMs, "open"));
+    const file = await (this.o.createFile ?? createForAppend)(path);
     syncDir(this.o.dir); // the new file's name must survive a power loss as well as its data
     const timer = setTimeout(() => this.requestSeal(), this.o.segmentMaxAgeMs);
     timer.unref?.();
-    this.current = { seq, createdMs, path, bytes: 0, fh, records: 0, timer };
+    this.current = { seq, createdMs, path, bytes: 0, file, records: 0, timer };
     this.changed();
     return this.current;
   }
@@ -220,18 +216,18 @@ export class Spool {
     if (!segment) return;
     this.current = null;
     clearTimeout(segment.timer);
-    await segment.fh.close().catch(() => {});
-    const size = statSync(segment.path).size;
+    await segment.file.close().catch(() => {});
+    const { size } = await stat(segment.path);
     this.usedBytes += size - segment.bytes; // a failed write may have left part of a frame
     if (size === 0) {
       await unlink(segment.path).catch(() => {});
       this.changed();
       return;
     }
-    const path = join(this.o.dir, name(segment.seq, segment.createdMs, "seg"));
+    const path = join(this.o.dir, segmentName(segment.seq, segment.createdMs, "seg"));
     await rename(segment.path, path);
     syncDir(this.o.dir);
-    this.sealed.push({ seq: segment.seq, createdMs: segment.createdMs, path, bytes: size });
+    this.sealed.push({ seq: segment.seq, createdMs: segment.createdMs, path, bytes: size, records: segment.records });
     this.changed();
     this.wakeConsumer();
   }
@@ -267,24 +263,6 @@ export class Spool {
     for (const c of this.consumers.splice(0)) c();
   }
 
-  /** The segment's records; read into `into` when it is large enough, so upload loops can reuse one buffer. */
-  async read(segment: Segment, into?: Uint8Array): Promise<DecodedSegment> {
-    const fh = await open(segment.path, "r");
-    try {
-      const { size } = await fh.stat();
-      const buffer = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
-      let at = 0;
-      while (at < size) {
-        const { bytesRead } = await fh.read(buffer, at, size - at, at);
-        if (bytesRead === 0) break;
-        at += bytesRead;
-      }
-      return decodeFrames(buffer.subarray(0, at));
-    } finally {
-      await fh.close();
-    }
-  }
-
   /**
    * NDJSON bytes one more frame can bring to the open segment before it is full (a whole
    * segment's when none is open): so segment files stay within segmentMaxBytes, and fit the
@@ -305,41 +283,8 @@ export class Spool {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     });
     this.usedBytes -= segment.bytes;
+    this.payloads -= segment.records;
     this.taken--;
     this.changed();
-  }
-}
-
-/** Makes a rename durable: fsync the directory that holds it. */
-function syncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** One process per spool: a second one would append to and delete the same segments. */
-function takeLock(path: string): void {
-  try {
-    writeFileSync(path, String(process.pid), { flag: "wx" });
-    return;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  }
-  const holder = Number(readFileSync(path, "utf8").trim());
-  if (holder && holder !== process.pid && isAlive(holder)) {
-    throw new SpoolWriteError(`SPOOL_DIR ${dirname(path)} is in use by process ${holder}: give each process its own`);
-  }
-  writeFileSync(path, String(process.pid)); // left by a process that is gone
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,15 +1,17 @@
-// The fixed pool of async upload loops that turns batches from a source (the ring buffer, or
-// spool segments) into objects. A batch is retried, under the same key, until it is written:
-// loops never drop and never throw.
+// A fixed pool of async upload loops that turns the batches a buffer's reader hands out (out of
+// the ring, or spool segments) into objects. A batch is retried, under the same key, until it is
+// written: loops never drop and never throw.
+
+import type { BatchReader, ReadBatch } from "../buffer/buffer.ts";
 import type { Logger } from "../log.ts";
 import { errorField } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Batch } from "../queue/batch.ts";
+import type { StoreHealth } from "../shared/store-health.ts";
 import { type ObjectStore, StoreError } from "../store/store.ts";
 import { type Compression, type EncodedBatch, encodeBatch } from "./encode.ts";
-import type { KeyNamer } from "./object-key.ts";
+import { type KeyNamer, objectKey } from "./object-key.ts";
 import { backoffMs, type RetryPolicy } from "./retry.ts";
-import type { BatchSource, SourceBatch } from "./sources.ts";
 
 /** What the upload side reports of its progress (the shared state, for /metrics). */
 export interface UploadProgress {
@@ -17,10 +19,11 @@ export interface UploadProgress {
   uploadProgressAt: number;
 }
 
-import type { StoreHealth } from "../shared/store-health.ts";
-
 export interface UploaderOptions {
-  workers: number;
+  /** How many loops: MAX_WORKERS, the most PUTs in flight at once. */
+  loops: number;
+  /** S3_PREFIX, for objects whose name the buffer fixes. */
+  prefix: string;
   /** Size of the reusable batch buffers (BATCH_MAX_BYTES). */
   maxBytes: number;
   compression: Compression;
@@ -30,7 +33,7 @@ export interface UploaderOptions {
 }
 
 export interface UploaderDeps {
-  source: BatchSource;
+  reader: BatchReader;
   store: ObjectStore;
   keys: KeyNamer;
   health: StoreHealth;
@@ -39,8 +42,15 @@ export interface UploaderDeps {
   progress?: UploadProgress;
 }
 
+/**
+ * @example
+ * const uploader = new Uploader({ loops: 4, prefix: "events", maxBytes: 2 << 20, compression: "zstd", compressionLevel: 0, retry },
+ *   { reader, store, keys: createKeyNamer("events", instanceId), health, metrics, log });
+ * uploader.start();
+ * await buffer.close(); await uploader.done(); // everything written
+ */
 export class Uploader {
-  /** Batches taken from the source whose object is not written yet. */
+  /** Batches taken from the reader whose object is not written yet. */
   private readonly pending = new Set<Batch>();
   private loops: Promise<void>[] = [];
   private idleWaiters: (() => void)[] = [];
@@ -52,12 +62,17 @@ export class Uploader {
   private buffers: Uint8Array[] = [];
 
   constructor(
-    private readonly o: UploaderOptions,
-    private readonly d: UploaderDeps,
+    private readonly options: UploaderOptions,
+    private readonly deps: UploaderDeps,
   ) {}
 
   start(): void {
-    for (let i = 0; i < this.o.workers; i++) this.loops.push(this.loop());
+    for (let i = 0; i < this.options.loops; i++) this.loops.push(this.loop());
+  }
+
+  /** Resolves once every loop has ended: the reader said its buffer is closed and empty. */
+  done(): Promise<void> {
+    return Promise.all(this.loops).then(() => {});
   }
 
   /** Payloads taken from the queue whose object is not written yet. */
@@ -67,22 +82,6 @@ export class Uploader {
     return records;
   }
 
-  /** The batches being written right now, for a shutdown that must keep them elsewhere. */
-  get inFlightBatches(): Batch[] {
-    return [...this.pending];
-  }
-
-  /** Stop waiting for batches to fill: write whatever is queued now (shutdown). */
-  flush(): void {
-    this.d.source.flush();
-  }
-
-  /** No more input is coming: resolves once every queued payload is written and the loops ended. */
-  close(): Promise<void> {
-    this.d.source.close();
-    return Promise.all(this.loops).then(() => {});
-  }
-
   /** Resolves when the queue is empty and no upload is in flight. */
   whenIdle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
@@ -90,20 +89,20 @@ export class Uploader {
   }
 
   private isIdle(): boolean {
-    return this.d.source.length === 0 && this.pending.size === 0;
+    return this.deps.reader.length === 0 && this.pending.size === 0;
   }
 
   private async loop(): Promise<void> {
     for (;;) {
-      const scratch = this.buffers.pop() ?? new Uint8Array(this.o.maxBytes);
-      const item = await this.d.source.next(scratch);
+      const scratch = this.buffers.pop() ?? new Uint8Array(this.options.maxBytes);
+      const item = await this.deps.reader.next(scratch);
       if (item === null) return;
       const { batch } = item;
       this.pending.add(batch);
-      this.d.progress?.addUploadInFlight(batch.records);
+      this.deps.progress?.addUploadInFlight(batch.records);
       await this.deliver(item);
       this.pending.delete(batch);
-      this.d.progress?.addUploadInFlight(-batch.records);
+      this.deps.progress?.addUploadInFlight(-batch.records);
       this.buffers.push(scratch);
       if (this.idleWaiters.length && this.isIdle()) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -111,17 +110,18 @@ export class Uploader {
     }
   }
 
-  private async deliver({ batch, key: keyFor, written }: SourceBatch): Promise<void> {
-    const { store, metrics, health, log } = this.d;
+  private async deliver({ batch, name, written }: ReadBatch): Promise<void> {
+    const { store, metrics, health, log } = this.deps;
     let encoded: EncodedBatch;
     try {
-      encoded = await encodeBatch(batch, this.o.compression, this.o.compressionLevel);
+      encoded = await encodeBatch(batch, this.options.compression, this.options.compressionLevel);
     } catch (err) {
       // Cannot happen with valid input; if it does, keep the batch as plain NDJSON rather than lose it.
       log.error("encoding a batch failed; writing it uncompressed", { error: errorField(err) });
       encoded = await encodeBatch(batch, "none");
     }
-    const key = (keyFor ?? this.d.keys)(encoded.extension);
+    const { extension } = encoded;
+    const key = name ? objectKey({ prefix: this.options.prefix, ...name, extension }) : this.deps.keys(extension);
     const options = { contentType: encoded.contentType, contentEncoding: encoded.contentEncoding };
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) metrics.uploadRetries.inc();
@@ -133,16 +133,18 @@ export class Uploader {
         metrics.bytesWritten.inc(encoded.body.length);
         metrics.payloadsWritten.inc(batch.records);
         health.success();
-        if (this.d.progress) this.d.progress.uploadProgressAt = Date.now();
-        await written?.().catch((err) =>
-          log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) }),
-        );
+        if (this.deps.progress) this.deps.progress.uploadProgressAt = Date.now();
+        try {
+          await written();
+        } catch (err) {
+          log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) });
+        }
         return;
       } catch (err) {
         const e = err instanceof StoreError ? err : new StoreError("unknown", true, errorField(err), { cause: err });
         metrics.uploadErrors.inc(1, { error_type: e.type });
         health.failure(e.retryable);
-        const delay = backoffMs(attempt, e.retryable, this.o.retry);
+        const delay = backoffMs(attempt, e.retryable, this.options.retry);
         log.limited(e.retryable ? "warn" : "error", `upload:${e.type}`, "upload failed; retrying", {
           error_type: e.type,
           error: e.message,

@@ -94,7 +94,7 @@ describe("fault suite", () => {
 
     await using second = await startService(env);
     await waitUntil(
-      async () => (await fetch(`${second.url}/metrics`).then((r) => r.text())).includes("s3_ingest_spool_segments 0"),
+      async () => (await fetch(`${second.url}/metrics`).then((r) => r.text())).includes('s3_ingest_buffer_segments{buffer_type="disk"} 0'),
       "the spool to empty",
       {
         timeoutMs: 30_000,

@@ -73,7 +73,7 @@ describe("POST /v1/collect under generated input", () => {
           accepted += valid;
         }
         // accepted = stored + queued (no upload loop runs here, so all are queued)
-        expect(t.service.queue.length).toBe(accepted);
+        expect(t.ring.length).toBe(accepted);
         expect(t.service.metrics.payloadsAccepted.get()).toBe(accepted);
       }),
       { numRuns: RUNS, seed: SEED },

@@ -218,7 +218,7 @@ describe("health, readiness and metrics", () => {
     expect(await res.json()).toEqual({ ready: false, reason: "store_failing" });
   });
 
-  it("serves Prometheus metrics with queue depth and capacity", async () => {
+  it("serves Prometheus metrics with the buffer's depth and capacity", async () => {
     const t = testService({ MAX_QUEUE: "1000" });
     await t.post(collection(ids("m", 4)));
     const res = await t.request("/metrics");
@@ -226,8 +226,8 @@ describe("health, readiness and metrics", () => {
     expect(res.headers.get("content-type")).toStartWith("text/plain");
     const text = await res.text();
     expect(text).toContain("s3_ingest_payloads_accepted_total 4");
-    expect(text).toContain("s3_ingest_queue_payloads 4");
-    expect(text).toContain("s3_ingest_queue_capacity_payloads 1000");
+    expect(text).toContain('s3_ingest_buffer_payloads{buffer_type="memory"} 4');
+    expect(text).toContain('s3_ingest_buffer_capacity_payloads{buffer_type="memory"} 1000');
     expect(text).toContain("# TYPE s3_ingest_upload_duration_seconds histogram");
     for (const name of [
       "s3_ingest_objects_written_total",

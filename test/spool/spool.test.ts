@@ -3,7 +3,9 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeFrames, encodeFrame } from "../../src/spool/frame.ts";
+import { readSegment } from "../../src/spool/read-segment.ts";
 import { Spool, SpoolFullError, type SpoolOptions } from "../../src/spool/spool.ts";
+import { faultyFiles } from "../support/faulty-files.ts";
 import { waitUntil } from "../support/wait.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -56,7 +58,7 @@ describe("Spool", () => {
     await Promise.all([spool.append(enc('{"a":1}\n'), 1), spool.append(enc('{"b":2}\n{"c":3}\n'), 2)]);
     const segment = await spool.nextSealed();
     expect(segment).not.toBeNull();
-    const read = await spool.read(segment!);
+    const read = await readSegment(segment!.path);
     expect(dec(read.ndjson)).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
     expect(read.records).toBe(3);
     await spool.remove(segment!);
@@ -69,7 +71,7 @@ describe("Spool", () => {
     const spool = new Spool(options(dir.path, { segmentMaxAgeMs: 20 }));
     await spool.append(enc('{"a":1}\n'), 1);
     const segment = await spool.nextSealed();
-    expect((await spool.read(segment!)).records).toBe(1);
+    expect((await readSegment(segment!.path)).records).toBe(1);
   });
 
   it("refuses appends past SPOOL_MAX_BYTES with SpoolFullError", async () => {
@@ -88,7 +90,7 @@ describe("Spool", () => {
     expect(second.instanceId).toBe(first.instanceId);
     expect(segments(dir.path)[0]).toEndWith(".seg");
     const segment = await second.nextSealed();
-    expect(dec((await second.read(segment!)).ndjson)).toBe('{"left":1}\n');
+    expect(dec((await readSegment(segment!.path)).ndjson)).toBe('{"left":1}\n');
     await second.append(enc('{"new":1}\n'), 1);
     await second.sealNow();
     const next = await second.nextSealed();
@@ -101,7 +103,7 @@ describe("Spool", () => {
     await first.append(enc('{"kept":1}\n'), 1);
     appendFileSync(join(dir.path, segments(dir.path)[0]!), encodeFrame(enc('{"torn":1}\n'), 1).subarray(0, 9));
     const second = new Spool(options(dir.path));
-    const read = await second.read((await second.nextSealed())!);
+    const read = await readSegment((await second.nextSealed())!.path);
     expect(dec(read.ndjson)).toBe('{"kept":1}\n');
     expect(read.badTailBytes).toBe(9);
   });
@@ -119,30 +121,30 @@ describe("Spool", () => {
 
   it("answers a failed write with an error and carries on in a new segment", async () => {
     using dir = tempDir();
-    const spool = new Spool(options(dir.path));
+    const files = faultyFiles();
+    const spool = new Spool(options(dir.path, { createFile: files.createFile }));
     await spool.append(enc('{"a":1}\n'), 1);
-    const open = (spool as unknown as { current: { fh: { writev: () => Promise<never> } } }).current;
-    open.fh.writev = () => Promise.reject(Object.assign(new Error("no space left on device"), { code: "ENOSPC" }));
+    files.failWrites(Object.assign(new Error("no space left on device"), { code: "ENOSPC" }));
     await expect(spool.append(enc('{"b":2}\n'), 1)).rejects.toThrow("no space left on device");
     await waitUntil(() => segments(dir.path).length === 1 && segments(dir.path)[0]!.endsWith(".seg"), "the broken segment to be sealed");
+    files.heal();
     await spool.append(enc('{"c":3}\n'), 1);
     await spool.sealNow();
     const texts = [];
-    for (let n = 0; n < 2; n++) texts.push(dec((await spool.read((await spool.nextSealed())!)).ndjson));
+    for (let n = 0; n < 2; n++) texts.push(dec((await readSegment((await spool.nextSealed())!.path)).ndjson));
     expect(texts).toEqual(['{"a":1}\n', '{"c":3}\n']);
     expect(spool.segments).toBe(2); // taken, not yet removed: still on disk
   });
 
   it("treats a short write, as a full disk can give without an error, as a failed append", async () => {
     using dir = tempDir();
-    const spool = new Spool(options(dir.path));
+    const files = faultyFiles();
+    const spool = new Spool(options(dir.path, { createFile: files.createFile }));
     await spool.append(enc('{"a":1}\n'), 1);
-    const open = (spool as unknown as { current: { fh: { writev: (b: Uint8Array[]) => Promise<{ bytesWritten: number }> } } }).current;
-    const real = open.fh.writev.bind(open.fh);
-    open.fh.writev = async (buffers) => real([buffers[0]!.subarray(0, 5)]);
+    files.shortWrites(5);
     await expect(spool.append(enc('{"b":2}\n'), 1)).rejects.toThrow("short write");
     await waitUntil(() => segments(dir.path)[0]!.endsWith(".seg"), "the segment to be sealed");
-    const read = await spool.read((await spool.nextSealed())!);
+    const read = await readSegment((await spool.nextSealed())!.path);
     expect(dec(read.ndjson)).toBe('{"a":1}\n');
     expect(read.badTailBytes).toBe(5);
   });

@@ -3,6 +3,7 @@
 import { loadConfig } from "../../src/config.ts";
 import { createHttpThread } from "../../src/http/http-thread.ts";
 import { createLogger } from "../../src/log.ts";
+import { RingBuffer } from "../../src/queue/ring-buffer.ts";
 import { createService } from "../../src/service.ts";
 import { MemoryStore } from "./memory-store.ts";
 
@@ -16,10 +17,12 @@ export function testService(env: Record<string, string> = {}) {
   const request = (path: string, init: RequestInit = {}) => http.handle(new Request(`http://localhost${path}`, init));
   const post = (body: NonNullable<RequestInit["body"]>, headers: Record<string, string> = {}) =>
     request("/v1/collect", { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
+  // The service is not started here: nothing else reads the ring, so this view can.
+  const ring = RingBuffer.attach(service.memory.buffer.ring);
   const queued = () =>
     new TextDecoder()
-      .decode(service.queue.drain(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).ndjson)
+      .decode(ring.drain(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).ndjson)
       .split("\n")
       .filter((line) => line !== "");
-  return { service, http, store, logs, request, post, queued };
+  return { service, http, ring, store, logs, request, post, queued };
 }

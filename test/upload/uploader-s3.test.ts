@@ -1,6 +1,7 @@
 // The upload loops and the S3 store together against s3rver: objects hold exactly the payloads
 // queued, compressed or not.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
+import { RingReader } from "../../src/buffer/ring-reader.ts";
 import { createLogger } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { RingBuffer } from "../../src/queue/ring-buffer.ts";
@@ -8,7 +9,6 @@ import { StoreHealth } from "../../src/shared/store-health.ts";
 import { createAwsSdkStore } from "../../src/store/aws-sdk-store.ts";
 import { createBunS3Store } from "../../src/store/bun-s3-store.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
-import { RingSource } from "../../src/upload/sources.ts";
 import { Uploader } from "../../src/upload/uploader.ts";
 import { ids, payload } from "../support/collections.ts";
 import { pushAll } from "../support/queue.ts";
@@ -23,10 +23,11 @@ async function roundTrip(compression: "zstd" | "gzip" | "none", maxRecords: numb
   const queue = new RingBuffer(10_000, 1 << 24);
   const options = { bucket: s3.bucket, region: "us-east-1", endpoint: s3.endpoint, forcePathStyle: true, requestTimeoutMs: 5_000, maxSockets: 4 };
   const store = client === "bun" ? createBunS3Store(options) : createAwsSdkStore(options);
+  const reader = new RingReader(queue, { maxRecords, maxBytes: 1 << 20, maxWaitMs: 10 });
   const uploader = new Uploader(
-    { workers: 4, maxBytes: 1 << 20, compression, compressionLevel: 0, retry: { baseMs: 10, maxMs: 100 } },
+    { loops: 4, prefix: "it", maxBytes: 1 << 20, compression, compressionLevel: 0, retry: { baseMs: 10, maxMs: 100 } },
     {
-      source: new RingSource(queue, { maxRecords, maxBytes: 1 << 20, maxWaitMs: 10 }),
+      reader,
       store,
       keys: createKeyNamer("it", "inst"),
       health: new StoreHealth(1_000),
@@ -39,7 +40,8 @@ async function roundTrip(compression: "zstd" | "gzip" | "none", maxRecords: numb
   for (let i = 0; i < sent.length; i += 10) {
     expect(pushAll(queue, sent.slice(i, i + 10))).toBe(true);
   }
-  await uploader.close();
+  reader.close();
+  await uploader.done();
   const objects = await s3.objects();
   return { sent, objects, lines: objects.flatMap((o) => o.lines) };
 }

@@ -1,22 +1,23 @@
 import { describe, expect, it } from "bun:test";
 import { gunzipSync } from "node:zlib";
+import { RingReader, type RingReaderOptions } from "../../src/buffer/ring-reader.ts";
 import { createLogger } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { RingBuffer } from "../../src/queue/ring-buffer.ts";
 import { StoreHealth } from "../../src/shared/store-health.ts";
 import { StoreError } from "../../src/store/store.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
-import { RingSource, type RingSourceOptions } from "../../src/upload/sources.ts";
 import { Uploader, type UploaderOptions } from "../../src/upload/uploader.ts";
 import { MemoryStore } from "../support/memory-store.ts";
 import { pushAll } from "../support/queue.ts";
 import { waitUntil } from "../support/wait.ts";
 
-interface SetupOptions extends UploaderOptions, RingSourceOptions {}
+interface SetupOptions extends UploaderOptions, RingReaderOptions {}
 
 function setup(options: Partial<SetupOptions> = {}) {
   const o: SetupOptions = {
-    workers: 2,
+    loops: 2,
+    prefix: "t",
     maxRecords: 3,
     maxBytes: 1 << 20,
     maxWaitMs: 60_000,
@@ -30,8 +31,9 @@ function setup(options: Partial<SetupOptions> = {}) {
   const metrics = createMetrics();
   const health = new StoreHealth(60_000);
   const logs: string[] = [];
+  const reader = new RingReader(queue, o);
   const uploader = new Uploader(o, {
-    source: new RingSource(queue, o),
+    reader,
     store,
     keys: createKeyNamer("t", "inst"),
     health,
@@ -42,7 +44,12 @@ function setup(options: Partial<SetupOptions> = {}) {
     expect(pushAll(queue, payloads)).toBe(true);
   };
   const lines = () => [...store.objects.values()].flatMap(({ body }) => new TextDecoder().decode(body).split("\n").filter(Boolean)).sort();
-  return { queue, store, metrics, health, uploader, push, lines, logs };
+  /** What the buffer's close does: no more input; resolves once every batch is written. */
+  const close = async () => {
+    reader.close();
+    await uploader.done();
+  };
+  return { queue, reader, store, metrics, health, uploader, push, lines, logs, close };
 }
 
 describe("Uploader", () => {
@@ -55,7 +62,7 @@ describe("Uploader", () => {
     const [key, obj] = [...t.store.objects][0]!;
     expect(key).toEndWith(".ndjson");
     expect(new TextDecoder().decode(obj.body)).toBe('{"a":1}\n{"a":2}\n{"a":3}\n');
-    await t.uploader.close();
+    await t.close();
   });
 
   it("writes a batch once it holds BATCH_MAX_BYTES", async () => {
@@ -65,7 +72,7 @@ describe("Uploader", () => {
     await t.uploader.whenIdle();
     expect(t.store.objects.size).toBe(1);
     expect(t.lines()).toEqual(['{"a":1}', '{"b":2}']);
-    await t.uploader.close();
+    await t.close();
   });
 
   it("writes a partial batch when BATCH_MAX_WAIT_MS passes", async () => {
@@ -74,14 +81,26 @@ describe("Uploader", () => {
     t.push('{"only":1}');
     await waitUntil(() => t.store.objects.size === 1, "the partial batch to be written");
     expect(t.lines()).toEqual(['{"only":1}']);
-    await t.uploader.close();
+    await t.close();
   });
 
-  it("writes partial batches at once after flush(), and close() resolves when all is written", async () => {
+  it("writes a partial batch at once after flush(), without waiting for BATCH_MAX_WAIT_MS", async () => {
+    const t = setup({ maxRecords: 100 }); // and BATCH_MAX_WAIT_MS a minute
+    t.uploader.start();
+    t.push('{"a":1}', '{"a":2}');
+    await Bun.sleep(20); // a loop is waiting for the batch to fill: nothing is written
+    expect(t.store.objects.size).toBe(0);
+    t.reader.flush();
+    await waitUntil(() => t.store.objects.size === 1, "the partial batch to be written", { timeoutMs: 5_000 });
+    expect(t.lines()).toEqual(['{"a":1}', '{"a":2}']);
+    await t.close();
+  });
+
+  it("ends its loops once the reader is closed and everything it held is written", async () => {
     const t = setup({ maxRecords: 100 });
     t.uploader.start();
     t.push('{"a":1}', '{"a":2}');
-    await t.uploader.close();
+    await t.close();
     expect(t.lines()).toEqual(['{"a":1}', '{"a":2}']);
     expect(t.queue.length).toBe(0);
   });
@@ -99,7 +118,7 @@ describe("Uploader", () => {
     expect(t.metrics.uploadRetries.get()).toBe(3);
     expect(t.metrics.payloadsWritten.get()).toBe(3);
     expect(t.health.healthy).toBe(true);
-    await t.uploader.close();
+    await t.close();
   });
 
   it("keeps retrying a non-retryable failure instead of dropping, and marks the store unhealthy", async () => {
@@ -117,7 +136,7 @@ describe("Uploader", () => {
     const errors = t.logs.map((l) => JSON.parse(l)).filter((l) => l.level === "error");
     expect(errors[0]).toMatchObject({ msg: "upload failed; retrying", error_type: "access_denied", retryable: false });
     expect(errors.length).toBe(1); // repeated failures are rate-limited
-    await t.uploader.close();
+    await t.close();
   });
 
   it("compresses batches with the configured codec and level", async () => {
@@ -129,11 +148,11 @@ describe("Uploader", () => {
     expect(key).toEndWith(".ndjson.gz");
     expect(new TextDecoder().decode(gunzipSync(obj!.body))).toBe('{"a":1}\n{"a":2}\n{"a":3}\n');
     expect(obj!.body[8]).toBe(2); // gzip's XFL byte: 2 means the slowest, best compression (level 9)
-    await t.uploader.close();
+    await t.close();
   });
 
   it("writes one object per payload in seed mode", async () => {
-    const t = setup({ maxRecords: 1, workers: 4 });
+    const t = setup({ maxRecords: 1, loops: 4 });
     t.uploader.start();
     t.push('{"a":1}', '{"a":2}', '{"a":3}', '{"a":4}', '{"a":5}');
     await t.uploader.whenIdle();
@@ -142,6 +161,6 @@ describe("Uploader", () => {
       expect(key).toEndWith(".json");
       expect(new TextDecoder().decode(obj.body)).toMatch(/^\{"a":\d\}$/);
     }
-    await t.uploader.close();
+    await t.close();
   });
 });

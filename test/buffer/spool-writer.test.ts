@@ -2,18 +2,28 @@ import { describe, expect, it } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SpoolWriter } from "../../src/buffer/spool-writer.ts";
 import { createLogger } from "../../src/log.ts";
 import { AckFailed, Acks } from "../../src/queue/acks.ts";
 import { RingBuffer } from "../../src/queue/ring-buffer.ts";
+import { readSegment } from "../../src/spool/read-segment.ts";
 import { Spool } from "../../src/spool/spool.ts";
-import { SpoolWriter } from "../../src/spool/writer.ts";
+import { faultyFiles } from "../support/faulty-files.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
 function setup(segmentMaxBytes = 1 << 16) {
   const dir = mkdtempSync(join(tmpdir(), "spool-writer-"));
-  const spool = new Spool({ dir, maxBytes: 1 << 24, segmentMaxBytes, segmentMaxRecords: 100_000, segmentMaxAgeMs: 60_000 });
+  const files = faultyFiles();
+  const spool = new Spool({
+    dir,
+    maxBytes: 1 << 24,
+    segmentMaxBytes,
+    segmentMaxRecords: 100_000,
+    segmentMaxAgeMs: 60_000,
+    createFile: files.createFile,
+  });
   const queue = new RingBuffer(10_000, 1 << 20);
   const writerAcks = new Acks();
   const httpAcks = new Acks(writerAcks.memory); // the HTTP thread's view
@@ -41,10 +51,10 @@ function setup(segmentMaxBytes = 1 << 16) {
   const sealed = async () => {
     const texts: string[] = [];
     for (let s = await spool.nextSealed(); s; s = spool.sealedWaiting > 0 ? await spool.nextSealed() : null)
-      texts.push(dec((await spool.read(s)).ndjson));
+      texts.push(dec((await readSegment(s.path)).ndjson));
     return texts;
   };
-  return { dir, spool, queue, writer, admit, sealed, logs, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, files, spool, queue, writer, admit, sealed, logs, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 describe("SpoolWriter", () => {
@@ -77,9 +87,9 @@ describe("SpoolWriter", () => {
     using t = setup();
     t.writer.start();
     await t.admit('{"a":1}');
-    const open = (t.spool as unknown as { current: { fh: { writev: () => Promise<never> } } }).current;
-    open.fh.writev = () => Promise.reject(Object.assign(new Error("no space left on device"), { code: "ENOSPC" }));
+    t.files.failWrites(Object.assign(new Error("no space left on device"), { code: "ENOSPC" }));
     await expect(t.admit('{"b":2}')).rejects.toBeInstanceOf(AckFailed);
+    t.files.heal();
     expect(t.logs.some((l) => l.includes("writing to the spool failed"))).toBe(true);
     await t.admit('{"c":3}');
     await t.writer.close();

@@ -6,7 +6,7 @@
 import { errorField, type Logger } from "../log.ts";
 import type { Acks } from "../queue/acks.ts";
 import type { RingBuffer } from "../queue/ring-buffer.ts";
-import type { Spool } from "./spool.ts";
+import type { Spool } from "../spool/spool.ts";
 
 export interface SpoolWriterOptions {
   /** Most bytes and records in one frame (one fsync group): a segment's worth. */

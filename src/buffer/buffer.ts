@@ -1,0 +1,84 @@
+// The buffer between the HTTP thread and the upload loops, in one of two kinds chosen once at
+// start-up, as Vector's buffers are. Memory: the shared ring; a 200 means the collection is in
+// it. Disk: the same ring in front of a spool; a 200 means the collection is fsync'd there. The
+// HTTP thread writes into it (BufferWriter), the upload loops read batches out of it (Buffer).
+// No code outside src/buffer/ asks which kind it is.
+import type { Batch } from "../queue/batch.ts";
+import type { RingMemory } from "../queue/ring-buffer.ts";
+
+export type BufferType = "memory" | "disk";
+
+/** What the HTTP thread is handed to write into the buffer: shared memory only. */
+export interface BufferMemory {
+  type: BufferType;
+  ring: RingMemory;
+  /** Disk mode's acknowledgements (queue/acks.ts). */
+  acks: SharedArrayBuffer;
+  /** The spool's size, as the upload side publishes it (BufferStats). */
+  stats: SharedArrayBuffer;
+  /** SPOOL_MAX_BYTES: disk mode refuses collections past it. */
+  spoolMaxBytes: number;
+}
+
+/** "full": nothing was queued, there is no room. "failed": disk mode could not store it. */
+export type Pushed = "ok" | "full" | "failed";
+
+/** The HTTP thread's side. */
+export interface BufferWriter {
+  /** Whether one more payload could fit: checked before a body is read. */
+  hasRoom(): boolean;
+  /** Queues the payloads at `spans` of `body`, all or none; disk mode answers once they are fsync'd. */
+  push(body: Uint8Array, spans: readonly number[]): Pushed | Promise<Pushed>;
+  /** Answers what can be answered: the HTTP thread calls it from the request path. Cheap when idle. */
+  poll(): void;
+}
+
+/** The name an object must have, when the buffer fixes it: a spool segment's, so that an upload repeated after a crash overwrites it. */
+export interface ObjectName {
+  timeMs: number;
+  instanceId: string;
+  sequence: number;
+}
+
+/** A batch for an upload loop. */
+export interface ReadBatch {
+  batch: Batch;
+  name?: ObjectName;
+  /** The batch's object is written: the buffer may forget it. */
+  written(): Promise<void> | void;
+}
+
+/** Where upload loops take batches from. */
+export interface BatchReader {
+  /** Payloads (memory) or segments (disk) waiting to be read. */
+  readonly length: number;
+  /** The next batch, read into `scratch` when it fits; null once the buffer is closed and empty. */
+  next(scratch: Uint8Array): Promise<ReadBatch | null>;
+}
+
+/** What the shutdown deadline kept for the next start. */
+export interface Kept {
+  /** Acknowledged payloads that were only in memory, now saved to SPOOL_DIR. */
+  saved: number;
+  /** Spool segments left in SPOOL_DIR for the next start to upload. */
+  segments: number;
+}
+
+/** The upload side's view. */
+export interface Buffer {
+  readonly type: BufferType;
+  readonly memory: BufferMemory;
+  /** The readers the upload loops take batches from, and how many loops read each. */
+  readonly readers: readonly { reader: BatchReader; loops: number }[];
+  start(): void;
+  /** Write what is queued now instead of waiting for batches to fill (shutdown). */
+  flush(): void;
+  /** No more input: every reader ends (null) once it has handed out what the buffer holds. */
+  close(): Promise<void>;
+  /** Acknowledged payloads not in the store yet, in memory or in the spool (being uploaded included). */
+  readonly unwritten: number;
+  /** Of those, the ones held only in memory: what a crash would lose. */
+  readonly unsaved: number;
+  /** At the shutdown deadline: keeps what is not written for the next start; refuses writes from then on. */
+  keepRemaining(): Promise<Kept>;
+}

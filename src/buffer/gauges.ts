@@ -1,0 +1,44 @@
+// What the buffers hold, for /metrics: one series per buffer type, as Vector reports its
+// buffers. The memory buffer is the ring. The disk buffer is its spool plus the ring in front
+// of it (collections waiting for their fsync); in memory mode it shows while a spool an earlier
+// process left is uploaded.
+import { RingBuffer } from "../queue/ring-buffer.ts";
+import type { BufferMemory, BufferType } from "./buffer.ts";
+import { SpoolStats } from "./spool-stats.ts";
+
+export interface BufferSeries {
+  type: BufferType;
+  payloads: number;
+  bytes: number;
+  capacityBytes: number;
+  /** Memory only: MAX_QUEUE. */
+  capacityPayloads?: number;
+  /** Disk only: segment files not uploaded yet. */
+  segments?: number;
+  /** Disk only: sealed segments no upload loop has taken yet. */
+  sealed?: number;
+}
+
+/** Reads the buffer's shared memory from any thread. */
+export function bufferView(memory: BufferMemory): () => BufferSeries[] {
+  const ring = RingBuffer.attach(memory.ring);
+  const spool = new SpoolStats(memory.stats);
+  return () => {
+    const series: BufferSeries[] = [];
+    const disk = {
+      type: "disk" as const,
+      payloads: spool.payloads,
+      bytes: spool.bytes,
+      capacityBytes: memory.spoolMaxBytes,
+      segments: spool.segments,
+      sealed: spool.sealed,
+    };
+    if (memory.type === "memory") {
+      series.push({ type: "memory", payloads: ring.length, bytes: ring.bytes, capacityBytes: ring.capacityBytes, capacityPayloads: ring.capacity });
+      if (spool.segments > 0) series.push(disk);
+    } else {
+      series.push({ ...disk, payloads: disk.payloads + ring.length, bytes: disk.bytes + ring.bytes });
+    }
+    return series;
+  };
+}

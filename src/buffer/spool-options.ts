@@ -1,0 +1,12 @@
+// The spool's settings from the config: a segment holds a batch's worth, or BATCH_MAX_WAIT_MS of
+// traffic, and becomes one object.
+import type { Config } from "../config.ts";
+import type { SpoolOptions } from "../spool/spool.ts";
+
+export const spoolOptions = (config: Config): SpoolOptions => ({
+  dir: config.SPOOL_DIR,
+  maxBytes: config.SPOOL_MAX_BYTES,
+  segmentMaxBytes: config.BATCH_MAX_BYTES,
+  segmentMaxRecords: config.BATCH_MAX_RECORDS,
+  segmentMaxAgeMs: config.BATCH_MAX_WAIT_MS,
+});

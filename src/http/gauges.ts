@@ -1,0 +1,40 @@
+// The gauges /metrics shows, read from memory both threads share, so they tell the truth
+// whichever thread renders them and however busy the HTTP thread is.
+import type { BufferMemory } from "../buffer/buffer.ts";
+import { bufferView } from "../buffer/gauges.ts";
+import { Gauge, GaugeFamily } from "../metrics.ts";
+import type { SharedState } from "../shared/state.ts";
+
+/** `tickMs`: the HTTP thread's housekeeping period, which its event-loop delay is measured against. */
+export function serviceGauges(buffer: BufferMemory, state: SharedState, tickMs: number, now: () => number = Date.now) {
+  const view = bufferView(buffer);
+  const seconds = (ms: number) => Math.max(0, ms) / 1000;
+  const family = (name: string, help: string, pick: (s: ReturnType<typeof view>[number]) => number | undefined) =>
+    new GaugeFamily(name, help, "buffer_type", () =>
+      view().flatMap((s) => {
+        const v = pick(s);
+        return v === undefined ? [] : [[s.type, v] as [string, number]];
+      }),
+    );
+  return [
+    family("s3_ingest_buffer_payloads", "Payloads in the buffer (disk: in the spool, or waiting for their fsync).", (s) => s.payloads),
+    family("s3_ingest_buffer_bytes", "Bytes the buffer holds.", (s) => s.bytes),
+    family("s3_ingest_buffer_capacity_bytes", "MAX_QUEUE_BYTES (memory) or SPOOL_MAX_BYTES (disk).", (s) => s.capacityBytes),
+    family("s3_ingest_buffer_capacity_payloads", "MAX_QUEUE (memory).", (s) => s.capacityPayloads),
+    family("s3_ingest_buffer_segments", "Spool segments not uploaded yet (disk).", (s) => s.segments),
+    new Gauge("s3_ingest_upload_in_flight_payloads", "Payloads taken from the buffer whose object is not written yet.", () => state.uploadInFlight),
+    new Gauge(
+      "s3_ingest_upload_stalled_seconds",
+      "Seconds since the upload side last wrote an object while payloads were waiting; 0 when nothing waits.",
+      () => {
+        const waiting = view().reduce((n, s) => n + (s.type === "memory" ? s.payloads : (s.sealed ?? 0)), 0) + state.uploadInFlight;
+        return waiting > 0 ? seconds(now() - state.uploadProgressAt) : 0;
+      },
+    ),
+    new Gauge(
+      "s3_ingest_http_event_loop_delay_seconds",
+      "How late the HTTP thread's timers run: the time since its periodic timer last ran, past its period.",
+      () => (state.httpTickAt === 0 ? 0 : seconds(now() - state.httpTickAt - tickMs)),
+    ),
+  ];
+}

@@ -1,0 +1,60 @@
+// The spool directory's identity and ownership: one process per directory (a PID lock, since a
+// second process would append to and delete the same segments), and the instance id that names
+// the objects of its segments, persisted so that a segment uploaded again after a restart gets
+// the same key.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { newInstanceId } from "../shared/instance-id.ts";
+
+/** Thrown when another live process holds the directory, or it cannot be set up. */
+export class SpoolDirectoryError extends Error {
+  override name = "SpoolDirectoryError";
+}
+
+/** Creates the directory if needed, takes its lock, and returns its instance id. */
+export function openSpoolDirectory(dir: string): { instanceId: string } {
+  mkdirSync(dir, { recursive: true });
+  takeLock(dir);
+  const idFile = join(dir, "instance-id");
+  try {
+    return { instanceId: readFileSync(idFile, "utf8").trim() };
+  } catch {
+    const instanceId = newInstanceId();
+    writeFileSync(idFile, instanceId);
+    return { instanceId };
+  }
+}
+
+/** Makes a file's creation, rename or removal durable: fsync the directory that holds it. */
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function takeLock(dir: string): void {
+  const path = join(dir, "lock");
+  try {
+    writeFileSync(path, String(process.pid), { flag: "wx" });
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  const holder = Number(readFileSync(path, "utf8").trim());
+  if (holder && holder !== process.pid && isAlive(holder)) {
+    throw new SpoolDirectoryError(`SPOOL_DIR ${dir} is in use by process ${holder}: give each process its own`);
+  }
+  writeFileSync(path, String(process.pid)); // left by a process that is gone
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
