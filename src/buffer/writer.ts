@@ -3,6 +3,7 @@
 // side has fsync'd them to the spool (queue/acks.ts). Built once, from the buffer's memory.
 import { AckFailed, Acks } from "../queue/acks.ts";
 import { RingBuffer } from "../queue/ring-buffer.ts";
+import { ndjsonBytes } from "../queue/spans.ts";
 import { FRAME_HEADER_BYTES } from "../spool/frame.ts";
 import type { BufferMemory, BufferWriter, Pushed } from "./buffer.ts";
 import { SpoolStats } from "./spool-stats.ts";
@@ -29,9 +30,7 @@ export function createBufferWriter(memory: BufferMemory): BufferWriter {
   return {
     hasRoom: () => ring.fits(1, 0) && spoolRoom(0),
     push(body, spans) {
-      let bytes = spans.length / 2;
-      for (let i = 0; i < spans.length; i += 2) bytes += spans[i + 1]! - spans[i]!;
-      if (!spoolRoom(bytes)) return "full";
+      if (!spoolRoom(ndjsonBytes(spans))) return "full";
       const end = ring.push(body, spans);
       if (end === -1) return "full";
       return acks.wait(spans.length / 2, end).then(fsynced, notStored);

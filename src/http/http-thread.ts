@@ -3,13 +3,14 @@
 // this thread. Its timers starve while thousands of sockets keep its event loop busy, so that
 // housekeeping (request deadlines, disk acknowledgements, a token reload) also runs from the
 // request path, through `pump()`.
-import { createAdminApp, createApp } from "../app.ts";
+
 import { createBufferWriter } from "../buffer/writer.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { createMetrics } from "../metrics.ts";
 import { SharedState } from "../shared/state.ts";
 import { StoreHealth } from "../shared/store-health.ts";
+import { createAdminApp, createApp } from "./app.ts";
 import { serviceGauges } from "./gauges.ts";
 import { RequestsInFlight } from "./in-flight.ts";
 import { createRateLimiter } from "./rate-limit.ts";

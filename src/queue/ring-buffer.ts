@@ -9,6 +9,7 @@
 // adding to the shared counts; the consumer copies them out, then frees them by subtracting. The
 // consumer sleeps on a futex word that the producer bumps only once a waiter's threshold is met.
 import type { Batch } from "./batch.ts";
+import { ndjsonBytes } from "./spans.ts";
 
 const NEWLINE = 0x0a;
 
@@ -103,13 +104,10 @@ export class RingBuffer {
    */
   push(source: Uint8Array, spans: readonly number[]): number {
     const records = spans.length / 2;
-    let bytes = records;
+    const bytes = ndjsonBytes(spans);
     // Payloads one comma apart (a compact JSON array) are copied in one go, commas becoming newlines.
     let compact = true;
-    for (let i = 0; i < spans.length; i += 2) {
-      bytes += spans[i + 1]! - spans[i]!;
-      if (i > 0 && spans[i]! !== spans[i - 1]! + 1) compact = false;
-    }
+    for (let i = 2; i < spans.length && compact; i += 2) compact = spans[i]! === spans[i - 1]! + 1;
     // Counted in before CLOSED is read: a close() that has seen no push in progress after
     // setting CLOSED knows that none will publish records after it.
     Atomics.add(this.control, PUSHING, 1);

@@ -4,16 +4,8 @@
 // every attempt shows in the metrics.
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { classifyS3Failure } from "./s3-errors.ts";
+import type { S3StoreOptions } from "./s3-options.ts";
 import type { ObjectStore, StoreError } from "./store.ts";
-
-export interface S3StoreOptions {
-  bucket: string;
-  region: string;
-  endpoint?: string;
-  forcePathStyle: boolean;
-  requestTimeoutMs: number;
-  maxSockets: number;
-}
 
 /** Maps an SDK failure (its `name` is the S3 error code) to a StoreError. */
 export function classifySdkError(err: unknown): StoreError {

@@ -3,8 +3,8 @@
 // they come from the AWS SDK's default chain (env, profile, ECS, web identity, EC2 instance
 // profile), whose provider caches them and fetches new ones five minutes before they expire.
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
-import type { S3StoreOptions } from "./aws-sdk-store.ts";
 import { classifyS3Failure } from "./s3-errors.ts";
+import type { S3StoreOptions } from "./s3-options.ts";
 import { type ObjectStore, StoreError } from "./store.ts";
 
 /** Where Bun.S3Client must send requests: virtual-hosted on AWS, path-style when asked. */

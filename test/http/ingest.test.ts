@@ -239,3 +239,44 @@ describe("health, readiness and metrics", () => {
     }
   });
 });
+
+describe("access over HTTP", () => {
+  it("answers 401 UNAUTHORIZED to a token not allowed, without echoing it", async () => {
+    const t = testService({ ALLOWED_TOKENS: "good" });
+    const res = await t.post(collection(["x"], "bad-secret-token"));
+    expect(res.status).toBe(401);
+    const text = await res.text();
+    expect(JSON.parse(text).error).toBe("UNAUTHORIZED");
+    expect(text).not.toContain("bad-secret-token");
+    expect((await t.post(collection(["y"], "good"))).status).toBe(200);
+    expect(t.queued().map((l) => JSON.parse(l).id)).toEqual(["y"]);
+  });
+
+  it("answers 429 RATE_LIMITED with Retry-After past TOKEN_RATE_LIMIT_PER_SEC, per token", async () => {
+    const t = testService({ TOKEN_RATE_LIMIT_PER_SEC: "2" });
+    expect((await t.post(collection(["1"], "a"))).status).toBe(200);
+    expect((await t.post(collection(["2"], "a"))).status).toBe(200);
+    const limited = await t.post(collection(["3"], "a"));
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await limited.json()) as { error: string }).error).toBe("RATE_LIMITED");
+    expect((await t.post(collection(["4"], "b"))).status).toBe(200);
+  });
+
+  it("keeps tokens out of the queued payloads and the metrics", async () => {
+    const t = testService({ ALLOWED_TOKENS: "tok-abc" });
+    await t.post(collection(["p"], "tok-abc"));
+    await t.post(collection(["q"], "tok-xyz"));
+    expect(t.queued().join("\n")).not.toContain("tok-");
+    expect(await (await t.request("/metrics")).text()).not.toContain("tok-");
+  });
+
+  it("serves /metrics only on the admin app when ADMIN_PORT is set", async () => {
+    const t = testService({ ADMIN_PORT: "9100" });
+    expect((await t.request("/metrics")).status).toBe(404);
+    expect((await t.request("/ready")).status).toBe(200);
+    const admin = await t.http.adminApp!.handle(new Request("http://localhost/metrics"));
+    expect(admin.status).toBe(200);
+    expect(await admin.text()).toContain("s3_ingest_payloads_accepted_total");
+  });
+});

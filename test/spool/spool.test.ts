@@ -1,8 +1,8 @@
 import { describe, expect, it } from "bun:test";
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeFrames, encodeFrame } from "../../src/spool/frame.ts";
+import { encodeFrame } from "../../src/spool/frame.ts";
 import { readSegment } from "../../src/spool/read-segment.ts";
 import { Spool, SpoolFullError, type SpoolOptions } from "../../src/spool/spool.ts";
 import { faultyFiles } from "../support/faulty-files.ts";
@@ -26,30 +26,6 @@ const segments = (dir: string) =>
   readdirSync(dir)
     .filter((f) => /\.(seg|open)$/.test(f))
     .sort();
-
-describe("spool frames", () => {
-  it("round-trips collections and counts their payloads", () => {
-    const data = new Uint8Array([...encodeFrame(enc('{"a":1}\n{"b":2}\n'), 2), ...encodeFrame(enc('{"c":3}\n'), 1)]);
-    const decoded = decodeFrames(data);
-    expect(decoded).toMatchObject({ records: 3, frames: 2, badTailBytes: 0 });
-    expect(dec(decoded.ndjson)).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
-    expect(decoded.ndjson.buffer).toBe(data.buffer); // decoded in place: no copy
-  });
-
-  it("stops at a torn frame and reports its bytes", () => {
-    const whole = encodeFrame(enc('{"a":1}\n'), 1);
-    const torn = encodeFrame(enc('{"b":2}\n'), 1).subarray(0, 15);
-    const out = decodeFrames(new Uint8Array([...whole, ...torn]));
-    expect(out).toMatchObject({ records: 1, frames: 1, badTailBytes: 15 });
-  });
-
-  it("stops at a frame whose checksum does not match", () => {
-    const bad = encodeFrame(enc('{"b":2}\n'), 1);
-    bad[14] = bad[14]! ^ 0xff;
-    const out = decodeFrames(new Uint8Array([...encodeFrame(enc('{"a":1}\n'), 1), ...bad]));
-    expect(out).toMatchObject({ records: 1, badTailBytes: bad.length });
-  });
-});
 
 describe("Spool", () => {
   it("acknowledges appends once on disk, and seals a segment when it holds a batch's worth", async () => {
@@ -147,18 +123,5 @@ describe("Spool", () => {
     const read = await readSegment((await spool.nextSealed())!.path);
     expect(dec(read.ndjson)).toBe('{"a":1}\n');
     expect(read.badTailBytes).toBe(5);
-  });
-
-  it("refuses a spool directory another live process holds, and takes over one whose holder is gone", () => {
-    using dir = tempDir();
-    const other = Bun.spawn(["sleep", "30"]);
-    try {
-      writeFileSync(join(dir.path, "lock"), String(other.pid));
-      expect(() => new Spool(options(dir.path))).toThrow(`is in use by process ${other.pid}`);
-    } finally {
-      other.kill();
-    }
-    writeFileSync(join(dir.path, "lock"), "999999999");
-    expect(() => new Spool(options(dir.path))).not.toThrow();
   });
 });

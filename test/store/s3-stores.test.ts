@@ -1,8 +1,9 @@
 // Both S3 clients against a real S3 API server (s3rver), and the one classification of failures.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { createAwsSdkStore, type S3StoreOptions } from "../../src/store/aws-sdk-store.ts";
+import { createAwsSdkStore } from "../../src/store/aws-sdk-store.ts";
 import { bunEndpoint, createBunS3Store } from "../../src/store/bun-s3-store.ts";
 import { classifyS3Failure } from "../../src/store/s3-errors.ts";
+import type { S3StoreOptions } from "../../src/store/s3-options.ts";
 import { type ObjectStore, StoreError } from "../../src/store/store.ts";
 import { S3_CREDENTIALS, startS3 } from "../support/s3.ts";
 

@@ -1,11 +1,11 @@
 // createApp(deps): the Elysia app, its routes and the one onError that turns every failure into
-// `{"error": CODE, "message": ...}`. It never listens; server.ts does.
+// `{"error": CODE, "message": ...}`. It never listens; listen.ts does.
 import { Elysia } from "elysia";
-import { errorResponse, HttpError } from "./errors.ts";
-import { healthRoutes } from "./http/health.ts";
-import { type IngestDeps, ingestRoutes } from "./http/ingest.ts";
-import { metricsRoutes } from "./http/metrics.ts";
-import { errorField, type Logger } from "./log.ts";
+import { errorResponse, HttpError } from "../errors.ts";
+import { errorField, type Logger } from "../log.ts";
+import { healthRoutes } from "./health.ts";
+import { type IngestDeps, ingestRoutes } from "./ingest.ts";
+import { metricsRoutes } from "./metrics.ts";
 
 export interface AppDeps extends IngestDeps {
   /** What /metrics shows besides the counters. */
