@@ -125,7 +125,13 @@ function convert(schema: TSchema, raw: string): unknown {
   return text;
 }
 
-/** Validates the environment once and returns a frozen config; throws ConfigError on the first bad value. */
+/**
+ * Validates the environment once and returns a frozen config; throws ConfigError on the first
+ * bad value. Every variable left unset takes its schema default (see the README's table).
+ *
+ * @example
+ * const config = loadConfig(process.env); // config.PORT === 8080 when PORT is unset
+ */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const out: Record<string, unknown> = {};
   for (const [name, schema] of entries()) {

@@ -12,6 +12,13 @@ export interface Logger {
   limited(level: Level, key: string, msg: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * @param write where lines go. @default process.stdout.write
+ * @param intervalMs `limited`'s interval per key. @default 10_000
+ * @example
+ * const log = createLogger("info");
+ * log.limited("warn", "upload:throttled", "upload failed; retrying", { error_type: "throttled" });
+ */
 export function createLogger(
   level: Level,
   write: (line: string) => void = (line) => process.stdout.write(line),

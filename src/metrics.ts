@@ -135,7 +135,13 @@ export class StatusCounter {
   }
 }
 
-/** The counters; pass `memory` to count into another thread's. */
+/**
+ * The counters; pass `memory` to count into another thread's.
+ *
+ * @example
+ * const metrics = createMetrics();                       // the main thread
+ * const same = createMetrics(metrics.memory);            // the HTTP thread, counting into it
+ */
 export function createMetrics(memory?: SharedArrayBuffer) {
   const words = new Words(SLOTS, memory);
   const slots = new SlotAllocator(words);

@@ -21,6 +21,11 @@ export class HttpStartError extends Error {
  * requests any more. The worker's path is relative to this file, which sits beside main.ts, so
  * it resolves the same in the source and in the compiled binary (where it is an entrypoint).
  */
+/**
+ * @example
+ * const listener = await startHttpThread(config, service.memory, (err) => log.error("the HTTP thread stopped", { error: String(err) }));
+ * listener.port; // the public port
+ */
 export function startHttpThread(config: Config, memory: HttpThreadMemory, onCrash: (err: unknown) => void): Promise<HttpListener> {
   const worker = new Worker(new URL("./http/worker.ts", import.meta.url).href, { type: "module" });
   return new Promise((resolve, reject) => {

@@ -19,8 +19,9 @@ import { Uploader } from "./upload/uploader.ts";
 
 export interface ServiceOptions {
   log: Logger;
-  /** Defaults to the store the config names (S3 or the local directory). */
+  /** Where objects go. @default createStore(config): S3, or the local directory */
   store?: ObjectStore;
+  /** Names this process's objects. @default newInstanceId(): 64 random bits */
   instanceId?: string;
 }
 

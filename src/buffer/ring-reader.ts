@@ -13,10 +13,16 @@ export interface RingReaderOptions {
   maxBytes: number;
   /** BATCH_MAX_WAIT_MS; 0: write whatever is there at once. */
   maxWaitMs: number;
-  /** Called when work arrives after the ring was empty (the upload side was idle until now). */
+  /** Called when work arrives after the ring was empty (the upload side was idle until now). @default none */
   onWork?: () => void;
 }
 
+/**
+ * @example
+ * const reader = new RingReader(ring, { maxRecords: 20_000, maxBytes: 2 << 20, maxWaitMs: 3_000 });
+ * const read = await reader.next(scratch); // null once closed and empty
+ * await read.written();                    // after its object is stored
+ */
 export class RingReader implements BatchReader {
   /** Batches handed out whose object is not written yet. */
   readonly outstanding = new Set<Batch>();

@@ -5,6 +5,11 @@ import { readSegment } from "../spool/read-segment.ts";
 import type { Spool } from "../spool/spool.ts";
 import type { BatchReader, ReadBatch } from "./buffer.ts";
 
+/**
+ * @example
+ * const reader = new SpoolReader(spool, log);
+ * const read = await reader.next(scratch); // a sealed segment, named by its identity
+ */
 export class SpoolReader implements BatchReader {
   constructor(
     private readonly spool: Spool,

@@ -14,6 +14,12 @@ export interface SpoolWriterOptions {
   maxRecords: number;
 }
 
+/**
+ * @example
+ * const writer = new SpoolWriter(ring, spool, acks, log, { maxBytes: 2 << 20, maxRecords: 20_000 });
+ * writer.start(); // ...
+ * await writer.close(); // everything queued is written, or answered as failed
+ */
 export class SpoolWriter {
   private closed = false;
   private running: Promise<void> | null = null;

@@ -8,7 +8,13 @@ import { FRAME_HEADER_BYTES } from "../spool/frame.ts";
 import type { BufferMemory, BufferWriter, Pushed } from "./buffer.ts";
 import { SpoolStats } from "./spool-stats.ts";
 
-/** The writer for the buffer whose memory this is (the HTTP thread's own views of it). */
+/**
+ * The writer for the buffer whose memory this is (the HTTP thread's own views of it).
+ *
+ * @example
+ * const writer = createBufferWriter(memory.buffer);
+ * const pushed = await writer.push(body, spans); // "ok", "full" or "failed"
+ */
 export function createBufferWriter(memory: BufferMemory): BufferWriter {
   const ring = RingBuffer.attach(memory.ring);
   if (memory.type === "memory") {

@@ -10,6 +10,13 @@ interface Entry {
   reject: (err: Error) => void;
 }
 
+/**
+ * @param now @default performance.now
+ * @example
+ * const deadlines = new Deadlines(10_000, () => new HttpError("REQUEST_TIMEOUT", "too slow"));
+ * const body = await deadlines.race(request.arrayBuffer(), startedAt);
+ * deadlines.sweep(); // from the request path and a timer
+ */
 export class Deadlines {
   private readonly pending = new Set<Entry>();
   private last = 0;

@@ -8,7 +8,14 @@ import { collectYoungGarbage } from "../runtime.ts";
 /** Bytes of request bodies between two young-generation collections. */
 export const BODY_BYTES_PER_COLLECTION = 8 * 1024 * 1024;
 
-/** Returns the function to call with each body's size. */
+/**
+ * Returns the function to call with each body's size.
+ *
+ * @param everyBytes @default BODY_BYTES_PER_COLLECTION (8 MiB)
+ * @example
+ * const collectAfter = createGarbagePacer();
+ * collectAfter(body.length);
+ */
 export function createGarbagePacer(everyBytes = BODY_BYTES_PER_COLLECTION, collect = collectYoungGarbage): (bodyBytes: number) => void {
   let since = 0;
   return (bodyBytes) => {

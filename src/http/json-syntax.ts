@@ -179,8 +179,8 @@ export function skipValue(s: Uint8Array, i: number, oneLine: boolean): number {
   let empty = false;
   for (;;) {
     // at a value position (or a key position in an object); whitespace bytes are all <= SPACE
-    let b = s[i]!;
-    if (b <= SPACE) b = s[(i = skipSpace(s, i, oneLine))]!;
+    if (s[i]! <= SPACE) i = skipSpace(s, i, oneLine);
+    let b = s[i];
     if (expectKey) {
       if (b === CLOSE_BRACE && empty) {
         i++;
@@ -214,8 +214,8 @@ export function skipValue(s: Uint8Array, i: number, oneLine: boolean): number {
     // after a value: a comma, or the end of one or more containers
     for (;;) {
       if (stack.length === 0) return i;
-      b = s[i]!;
-      if (b <= SPACE) b = s[(i = skipSpace(s, i, oneLine))]!;
+      if (s[i]! <= SPACE) i = skipSpace(s, i, oneLine);
+      b = s[i];
       const open = stack[stack.length - 1];
       if (b === COMMA) {
         i++;

@@ -7,6 +7,14 @@ export interface RateLimiter {
   readonly size: number;
 }
 
+/**
+ * @param perSecond TOKEN_RATE_LIMIT_PER_SEC, and the burst.
+ * @param maxKeys most tokens tracked at once.
+ * @param now @default Date.now
+ * @example
+ * const limiter = createRateLimiter(10, 100_000);
+ * limiter.take(digest); // 0: go ahead; n: retry after n seconds
+ */
 export function createRateLimiter(perSecond: number, maxKeys: number, now: () => number = Date.now): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
   return {

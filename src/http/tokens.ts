@@ -22,6 +22,13 @@ const parse = (text: string, separator: RegExp) =>
     .map((t) => t.trim())
     .filter((t) => t !== "" && !t.startsWith("#"));
 
+/**
+ * @param allowedTokens ALLOWED_TOKENS, comma-separated. @default "" (none listed)
+ * @param tokensFile TOKENS_FILE, re-read by `reload()`. @default "" (none)
+ * @example
+ * const tokens = createTokenCheck("alpha,beta", "");
+ * tokens.allows(tokenDigest("alpha")); // true
+ */
 export function createTokenCheck(allowedTokens: string, tokensFile: string): TokenCheck {
   const fromEnv = parse(allowedTokens, /,/);
   let digests = new Set<string>();

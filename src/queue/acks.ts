@@ -26,6 +26,12 @@ interface Waiting {
   reject: (err: Error) => void;
 }
 
+/**
+ * @example
+ * const acks = new Acks();                     // the spool writer's side
+ * const http = new Acks(acks.memory);          // the HTTP thread's
+ * await http.wait(records, ring.push(body, spans)); // resolves once acks.publish(...) covers them
+ */
 export class Acks {
   readonly memory: SharedArrayBuffer;
   private readonly words: Int32Array;

@@ -32,6 +32,13 @@ export interface RingMemory {
   control: SharedArrayBuffer;
 }
 
+/**
+ * @example
+ * const ring = new RingBuffer(100_000, 16 << 20);   // MAX_QUEUE, MAX_QUEUE_BYTES: the consumer's side
+ * const producer = RingBuffer.attach(ring.memory);  // on the HTTP thread
+ * producer.push(body, spans);                       // -1 when it does not all fit
+ * const batch = ring.drain(20_000, 2 << 20);         // NDJSON, oldest first
+ */
 export class RingBuffer {
   readonly memory: RingMemory;
   readonly capacity: number;

@@ -29,10 +29,11 @@ export interface SpoolOptions {
   segmentMaxRecords: number;
   /** ...or this long after its first record. */
   segmentMaxAgeMs: number;
+  /** @default Date.now */
   now?: () => number;
-  /** Told the spool's size whenever it changes (published for the HTTP thread and /metrics). */
+  /** Told the spool's size whenever it changes (published for the HTTP thread and /metrics). @default none */
   onChange?: (size: SpoolSize) => void;
-  /** Creates a new segment file. Default: node:fs, exclusive create. */
+  /** Creates a new segment file. @default node:fs, exclusive create */
   createFile?: (path: string) => Promise<SegmentFile>;
 }
 
@@ -95,10 +96,10 @@ export class Spool {
   private readonly now: () => number;
 
   /** Opens (or creates) the spool directory; segments an earlier process left are sealed and queued. */
-  constructor(private readonly o: SpoolOptions) {
-    this.now = o.now ?? Date.now;
-    this.instanceId = openSpoolDirectory(o.dir).instanceId;
-    const { segments, nextSeq } = recoverSegments(o.dir);
+  constructor(private readonly options: SpoolOptions) {
+    this.now = options.now ?? Date.now;
+    this.instanceId = openSpoolDirectory(options.dir).instanceId;
+    const { segments, nextSeq } = recoverSegments(options.dir);
     this.nextSeq = nextSeq;
     for (const s of segments) {
       this.sealed.push(s);
@@ -109,7 +110,7 @@ export class Spool {
   }
 
   private changed(): void {
-    this.o.onChange?.({ bytes: this.usedBytes, segments: this.segments, sealed: this.sealed.length, payloads: this.payloads });
+    this.options.onChange?.({ bytes: this.usedBytes, segments: this.segments, sealed: this.sealed.length, payloads: this.payloads });
   }
 
   /** Bytes of every segment on disk, plus frames waiting for their fsync. */
@@ -129,7 +130,7 @@ export class Spool {
 
   /** Whether a collection of `ndjsonBytes` would fit under SPOOL_MAX_BYTES now. */
   fits(ndjsonBytes: number): boolean {
-    return this.usedBytes + ndjsonBytes + FRAME_HEADER_BYTES <= this.o.maxBytes;
+    return this.usedBytes + ndjsonBytes + FRAME_HEADER_BYTES <= this.options.maxBytes;
   }
 
   /**
@@ -141,7 +142,7 @@ export class Spool {
   append(ndjson: Uint8Array, records: number, enforceLimit = true): Promise<void> {
     if (this.closed) return Promise.reject(new SpoolWriteError("the spool is closed"));
     if (enforceLimit && !this.fits(ndjson.length)) {
-      return Promise.reject(new SpoolFullError(`the spool holds ${this.usedBytes} bytes of SPOOL_MAX_BYTES ${this.o.maxBytes}`));
+      return Promise.reject(new SpoolFullError(`the spool holds ${this.usedBytes} bytes of SPOOL_MAX_BYTES ${this.options.maxBytes}`));
     }
     const frameBytes = FRAME_HEADER_BYTES + ndjson.length;
     this.usedBytes += frameBytes;
@@ -171,7 +172,7 @@ export class Spool {
           segment.bytes += group.bytes;
           segment.records += group.records;
           for (const w of group.waiters) w.resolve();
-          if (this.openSegmentRoom === 0 || segment.records >= this.o.segmentMaxRecords) this.sealRequested = true;
+          if (this.openSegmentRoom === 0 || segment.records >= this.options.segmentMaxRecords) this.sealRequested = true;
         } catch (err) {
           // After a failed write or fsync the file's tail is unknown: seal it as it is (the reader's
           // checksums drop a torn tail) and start a new segment for the next collections.
@@ -195,10 +196,10 @@ export class Spool {
   private async openSegment(): Promise<OpenSegment> {
     const seq = this.nextSeq++;
     const createdMs = this.now();
-    const path = join(this.o.dir, segmentName(seq, createdMs, "open"));
-    const file = await (this.o.createFile ?? createForAppend)(path);
-    syncDir(this.o.dir); // the new file's name must survive a power loss as well as its data
-    const timer = setTimeout(() => this.requestSeal(), this.o.segmentMaxAgeMs);
+    const path = join(this.options.dir, segmentName(seq, createdMs, "open"));
+    const file = await (this.options.createFile ?? createForAppend)(path);
+    syncDir(this.options.dir); // the new file's name must survive a power loss as well as its data
+    const timer = setTimeout(() => this.requestSeal(), this.options.segmentMaxAgeMs);
     timer.unref?.();
     this.current = { seq, createdMs, path, bytes: 0, file, records: 0, timer };
     this.changed();
@@ -224,9 +225,9 @@ export class Spool {
       this.changed();
       return;
     }
-    const path = join(this.o.dir, segmentName(segment.seq, segment.createdMs, "seg"));
+    const path = join(this.options.dir, segmentName(segment.seq, segment.createdMs, "seg"));
     await rename(segment.path, path);
-    syncDir(this.o.dir);
+    syncDir(this.options.dir);
     this.sealed.push({ seq: segment.seq, createdMs: segment.createdMs, path, bytes: size, records: segment.records });
     this.changed();
     this.wakeConsumer();
@@ -274,7 +275,7 @@ export class Spool {
 
   /** NDJSON bytes one frame can bring to an empty segment. */
   get segmentRoom(): number {
-    return this.o.segmentMaxBytes - FRAME_HEADER_BYTES;
+    return this.options.segmentMaxBytes - FRAME_HEADER_BYTES;
   }
 
   /** The segment's object is written: free its disk space. */

@@ -13,36 +13,36 @@ export function classifySdkError(err: unknown): StoreError {
   return classifyS3Failure(e?.name, e?.$metadata?.httpStatusCode, e?.message ?? String(err), err);
 }
 
-export function createAwsSdkStore(o: S3StoreOptions): ObjectStore {
+export function createAwsSdkStore(options: S3StoreOptions): ObjectStore {
   const client = new S3Client({
-    region: o.region,
-    endpoint: o.endpoint || undefined,
-    forcePathStyle: o.forcePathStyle,
+    region: options.region,
+    endpoint: options.endpoint || undefined,
+    forcePathStyle: options.forcePathStyle,
     maxAttempts: 1,
     // CRC32 checksums by default (SDK >= 3.729) are rejected by many S3-compatible stores.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     requestHandler: {
-      connectionTimeout: Math.min(o.requestTimeoutMs, 5_000),
-      requestTimeout: o.requestTimeoutMs,
-      httpAgent: { keepAlive: true, maxSockets: o.maxSockets },
-      httpsAgent: { keepAlive: true, maxSockets: o.maxSockets },
+      connectionTimeout: Math.min(options.requestTimeoutMs, 5_000),
+      requestTimeout: options.requestTimeoutMs,
+      httpAgent: { keepAlive: true, maxSockets: options.maxSockets },
+      httpsAgent: { keepAlive: true, maxSockets: options.maxSockets },
     },
   });
   return {
-    location: `s3://${o.bucket}`,
-    async put(key, body, options) {
+    location: `s3://${options.bucket}`,
+    async put(key, body, object) {
       try {
         await client.send(
           new PutObjectCommand({
-            Bucket: o.bucket,
+            Bucket: options.bucket,
             Key: key,
             Body: body,
             ContentLength: body.length,
-            ContentType: options.contentType,
-            ContentEncoding: options.contentEncoding,
+            ContentType: object.contentType,
+            ContentEncoding: object.contentEncoding,
           }),
-          { abortSignal: AbortSignal.timeout(o.requestTimeoutMs) },
+          { abortSignal: AbortSignal.timeout(options.requestTimeoutMs) },
         );
       } catch (err) {
         throw classifySdkError(err);

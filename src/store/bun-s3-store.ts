@@ -8,11 +8,11 @@ import type { S3StoreOptions } from "./s3-options.ts";
 import { type ObjectStore, StoreError } from "./store.ts";
 
 /** Where Bun.S3Client must send requests: virtual-hosted on AWS, path-style when asked. */
-export function bunEndpoint(o: Pick<S3StoreOptions, "bucket" | "region" | "endpoint" | "forcePathStyle">) {
-  if (!o.endpoint) return { endpoint: `https://${o.bucket}.s3.${o.region}.amazonaws.com`, virtualHostedStyle: true };
-  if (o.forcePathStyle) return { endpoint: o.endpoint, virtualHostedStyle: false };
-  const url = new URL(o.endpoint);
-  url.hostname = `${o.bucket}.${url.hostname}`;
+export function bunEndpoint(options: Pick<S3StoreOptions, "bucket" | "region" | "endpoint" | "forcePathStyle">) {
+  if (!options.endpoint) return { endpoint: `https://${options.bucket}.s3.${options.region}.amazonaws.com`, virtualHostedStyle: true };
+  if (options.forcePathStyle) return { endpoint: options.endpoint, virtualHostedStyle: false };
+  const url = new URL(options.endpoint);
+  url.hostname = `${options.bucket}.${url.hostname}`;
   return { endpoint: url.origin, virtualHostedStyle: true };
 }
 
@@ -20,10 +20,10 @@ type CredentialProvider = ReturnType<typeof fromNodeProviderChain>;
 type Credentials = Awaited<ReturnType<CredentialProvider>>;
 
 export function createBunS3Store(
-  o: S3StoreOptions,
-  credentials: CredentialProvider = fromNodeProviderChain({ clientConfig: { region: o.region } }),
+  options: S3StoreOptions,
+  credentials: CredentialProvider = fromNodeProviderChain({ clientConfig: { region: options.region } }),
 ): ObjectStore {
-  const { endpoint, virtualHostedStyle } = bunEndpoint(o);
+  const { endpoint, virtualHostedStyle } = bunEndpoint(options);
   let client: Bun.S3Client | null = null;
   let signedWith: Credentials | null = null;
   const clientFor = (c: Credentials) => {
@@ -33,8 +33,8 @@ export function createBunS3Store(
       accessKeyId: c.accessKeyId,
       secretAccessKey: c.secretAccessKey,
       sessionToken: c.sessionToken,
-      region: o.region,
-      bucket: o.bucket,
+      region: options.region,
+      bucket: options.bucket,
       endpoint,
       virtualHostedStyle,
       retry: 0, // the upload loops retry
@@ -43,8 +43,8 @@ export function createBunS3Store(
   };
 
   return {
-    location: `s3://${o.bucket}`,
-    async put(key, body, options) {
+    location: `s3://${options.bucket}`,
+    async put(key, body, object) {
       let creds: Credentials;
       try {
         creds = await credentials();
@@ -54,12 +54,12 @@ export function createBunS3Store(
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(Object.assign(new Error(`no answer within ${o.requestTimeoutMs} ms`), { code: "Timeout" })),
-          o.requestTimeoutMs,
+          () => reject(Object.assign(new Error(`no answer within ${options.requestTimeoutMs} ms`), { code: "Timeout" })),
+          options.requestTimeoutMs,
         );
       });
       try {
-        await Promise.race([clientFor(creds).write(key, body, { type: options.contentType, contentEncoding: options.contentEncoding }), timeout]);
+        await Promise.race([clientFor(creds).write(key, body, { type: object.contentType, contentEncoding: object.contentEncoding }), timeout]);
       } catch (err) {
         const e = err as { code?: string; name?: string; message?: string };
         throw classifyS3Failure(e?.code ?? e?.name, undefined, e?.message ?? String(err), err);

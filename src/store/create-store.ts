@@ -10,6 +10,11 @@ import type { ObjectStore } from "./store.ts";
 /** The S3 client actually used: Bun's native client exists only on Bun. */
 const s3ClientFor = (config: Config) => (runtimeName === "bun" ? config.S3_CLIENT : "aws-sdk");
 
+/**
+ * @example
+ * const store = createStore(config); // S3 when S3_BUCKET is set, else DATA_DIR
+ * await store.put(key, body, { contentType: "application/x-ndjson", contentEncoding: "zstd" });
+ */
 export function createStore(config: Config): ObjectStore {
   if (!config.S3_BUCKET) return createLocalDirStore(config.DATA_DIR);
   const create = s3ClientFor(config) === "bun" ? createBunS3Store : createAwsSdkStore;

@@ -21,6 +21,11 @@ export interface EncodedBatch {
   contentEncoding?: string;
 }
 
+/**
+ * @param level COMPRESSION_LEVEL; 0 picks the codec's default. @default 0
+ * @example
+ * const { body, extension } = await encodeBatch(batch, "zstd"); // extension ".ndjson.zst"
+ */
 export async function encodeBatch(batch: Batch, compression: Compression, level = 0): Promise<EncodedBatch> {
   const lines = batch.ndjson;
   // Uncompressed bodies are copied: `lines` is the upload loop's reusable buffer, and a put that

@@ -15,7 +15,14 @@ export function objectKey(p: KeyParts): string {
   return p.prefix ? `${p.prefix}/${path}` : path;
 }
 
-/** Names successive objects of one process; clock and id are injected for exact tests. */
+/**
+ * Names successive objects of one process; clock and id are injected for exact tests.
+ *
+ * @param now @default Date.now
+ * @example
+ * const next = createKeyNamer("events", "3f2a9c1d00e1b2c4");
+ * next(".ndjson.zst"); // "events/dt=2026-11-27/hr=02/1795746000000-3f2a9c1d00e1b2c4-0.ndjson.zst"
+ */
 export function createKeyNamer(prefix: string, instanceId: string, now: () => number = Date.now) {
   let sequence = 0;
   return (extension: string) => objectKey({ prefix, timeMs: now(), instanceId, sequence: sequence++, extension });
