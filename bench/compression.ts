@@ -8,7 +8,7 @@ const RUNS = 5;
 console.log("| codec | level | batch | ms per batch (median of 5) | MiB/s | ratio |\n| --- | ---: | ---: | ---: | ---: | ---: |");
 for (const size of [2 * MiB, 8 * MiB]) {
   const ndjson = telemetryNdjson(size);
-  const records = ndjson.reduce((n, b) => n + (b === 0x0a ? 1 : 0), 0);
+  const payloads = ndjson.reduce((n, b) => n + (b === 0x0a ? 1 : 0), 0);
   for (const [codec, level] of [
     ["zstd", 1],
     ["zstd", 3],
@@ -19,7 +19,7 @@ for (const size of [2 * MiB, 8 * MiB]) {
     let out = 0;
     for (let i = 0; i < RUNS; i++) {
       const started = performance.now();
-      out = (await encodeBatch({ ndjson, records }, codec, level)).body.length;
+      out = (await encodeBatch({ ndjson, payloads }, codec, level)).body.length;
       times.push(performance.now() - started);
     }
     const ms = times.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;

@@ -131,12 +131,12 @@ async function runService(
       rss = peakRssMiB(pid);
     }
     const acked = (wrk.requests - wrk.non2xx) * PAYLOADS_PER_REQUEST;
-    const stats = async () => (await (await fetch(`${sinkUrl}/stats`)).json()) as { records: number };
+    const stats = async () => (await (await fetch(`${sinkUrl}/stats`)).json()) as { payloads: number };
     const ended = performance.now();
     let landed = 0;
     let landSecs = NaN;
     while (performance.now() - ended < LAND_WAIT_MS) {
-      landed = (await stats()).records;
+      landed = (await stats()).payloads;
       if (landed >= acked) {
         landSecs = (performance.now() - ended) / 1000;
         break;
@@ -198,7 +198,7 @@ if (GROUPS.includes("main")) {
       before = after;
     }
   }
-  const seed = await runService("seed mode (binary)", "binary", load, { BATCH_MAX_RECORDS: "1", COMPRESSION: "none", MAX_WORKERS: "256" });
+  const seed = await runService("seed mode (binary)", "binary", load, { BATCH_MAX_PAYLOADS: "1", COMPRESSION: "none", MAX_WORKERS: "256" });
   rows.push(seed);
   table(
     `64 connections, ${DURATION} s each, ${ROUNDS} rounds; each service run against the better of the ceilings just before and after it`,

@@ -1,7 +1,7 @@
 // A local S3-compatible sink for benchmarks (s3rver is far too slow): accepts path-style
 // `PUT /{bucket}/{key}` (plain or aws-chunked bodies), answers like S3 (200 and a quoted ETag)
-// after LATENCY_MS without blocking other requests, and counts objects, bytes and records.
-// Records (newline-terminated lines, after gunzip or zstd) are counted on GET /stats, not
+// after LATENCY_MS without blocking other requests, and counts objects, bytes and payloads.
+// Payloads (newline-terminated lines, after gunzip or zstd) are counted on GET /stats, not
 // during the load, so the sink's own CPU does not compete with the service under test.
 import { gunzipSync } from "node:zlib";
 
@@ -10,7 +10,7 @@ const NEWLINE = 0x0a;
 
 let objects = 0;
 let bytes = 0;
-let records = 0;
+let payloads = 0;
 let pending: { body: Uint8Array; encoding: string }[] = [];
 
 /** Decodes `aws-chunked` framing: `<hex size>[;chunk-signature=...]\r\n<data>\r\n` ... `0...`. */
@@ -38,7 +38,7 @@ function settle(): void {
   for (const { body, encoding } of pending) {
     const plain: Uint8Array = encoding.includes("gzip") ? gunzipSync(body) : encoding.includes("zstd") ? Bun.zstdDecompressSync(body) : body;
     // A lone uncompressed payload (seed mode) is one record without a trailing newline.
-    records += Math.max(countLines(plain), plain.length > 0 && plain[plain.length - 1] !== NEWLINE ? 1 : 0);
+    payloads += Math.max(countLines(plain), plain.length > 0 && plain[plain.length - 1] !== NEWLINE ? 1 : 0);
   }
   pending = [];
 }
@@ -51,7 +51,7 @@ const server = Bun.serve({
     const url = new URL(req.url);
     if (req.method === "GET" && url.pathname === "/stats") {
       settle();
-      return Response.json({ objects, bytes, records });
+      return Response.json({ objects, bytes, payloads });
     }
     if (req.method !== "PUT") return new Response("<Error><Code>NotImplemented</Code></Error>", { status: 501 });
     let body: Uint8Array = new Uint8Array(await req.arrayBuffer());

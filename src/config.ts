@@ -32,7 +32,7 @@ export const ConfigSchema = Type.Object({
   ),
   ADMIN_PORT: Int(0, 0, 65535, "Serve /metrics on this separate port (on ADMIN_HOST) instead of the main one. 0: on the main port."),
   ADMIN_HOST: Str("127.0.0.1", "Address of the admin listener (ADMIN_PORT)."),
-  MAX_QUEUE: Int(100_000, 1, 100_000_000, "Capacity of the in-memory queue, in payloads."),
+  MAX_QUEUE_PAYLOADS: Int(100_000, 1, 100_000_000, "Capacity of the in-memory queue, in payloads."),
   MAX_QUEUE_BYTES: Int(
     16 * MiB,
     1024,
@@ -40,7 +40,7 @@ export const ConfigSchema = Type.Object({
     "Capacity of the in-memory queue, in payload bytes (one newline each included); preallocated, shared by the HTTP thread and the upload side. At least MAX_BODY_BYTES.",
   ),
   MAX_WORKERS: Int(4, 1, 4096, "Number of upload loops, i.e. the most S3 PUTs in flight at once."),
-  BATCH_MAX_RECORDS: Int(20_000, 1, 10_000_000, "Most payloads in one object (clamped to MAX_QUEUE)."),
+  BATCH_MAX_PAYLOADS: Int(20_000, 1, 10_000_000, "Most payloads in one object (clamped to MAX_QUEUE_PAYLOADS)."),
   BATCH_MAX_BYTES: Int(
     2 * MiB,
     1,
@@ -102,6 +102,33 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/**
+ * Variables renamed since 0.x, old name -> new name. The old name is still read, with a warning at
+ * startup (see `renamedInUse`); setting both to different values is an error.
+ */
+export const RENAMED: Readonly<Record<string, keyof Config>> = {
+  MAX_QUEUE: "MAX_QUEUE_PAYLOADS",
+  BATCH_MAX_RECORDS: "BATCH_MAX_PAYLOADS",
+};
+
+const isSet = (raw: string | undefined): raw is string => raw !== undefined && raw !== "";
+
+/** The renamed variables `env` still sets, as [old, new] pairs, for a startup warning each. */
+export function renamedInUse(env: Record<string, string | undefined>): [string, keyof Config][] {
+  return Object.entries(RENAMED).filter(([old]) => isSet(env[old]));
+}
+
+function withNewNames(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out = { ...env };
+  for (const [old, name] of renamedInUse(env)) {
+    if (isSet(env[name]) && env[name] !== env[old]) {
+      throw new ConfigError(`${old} is the old name of ${name}; set only ${name}, got ${JSON.stringify(env[old])} and ${JSON.stringify(env[name])}`);
+    }
+    out[name] = env[old];
+  }
+  return out;
+}
+
 const entries = () => Object.entries(ConfigSchema.properties) as [keyof Config, TSchema][];
 
 function expectation(schema: TSchema): string {
@@ -127,12 +154,14 @@ function convert(schema: TSchema, raw: string): unknown {
 
 /**
  * Validates the environment once and returns a frozen config; throws ConfigError on the first
- * bad value. Every variable left unset takes its schema default (see the README's table).
+ * bad value. Every variable left unset takes its schema default (see the README's table). The
+ * old names in RENAMED are read too.
  *
  * @example
  * const config = loadConfig(process.env); // config.PORT === 8080 when PORT is unset
  */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(given: Record<string, string | undefined>): Config {
+  const env = withNewNames(given);
   const out: Record<string, unknown> = {};
   for (const [name, schema] of entries()) {
     const raw = env[name];
@@ -151,7 +180,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`MAX_QUEUE_BYTES must be at least MAX_BODY_BYTES (${config.MAX_BODY_BYTES}), got "${config.MAX_QUEUE_BYTES}"`);
   }
   // A batch fills from the queue, so it can never be larger than the queue: clamp rather than wait forever.
-  config.BATCH_MAX_RECORDS = Math.min(config.BATCH_MAX_RECORDS, config.MAX_QUEUE);
+  config.BATCH_MAX_PAYLOADS = Math.min(config.BATCH_MAX_PAYLOADS, config.MAX_QUEUE_PAYLOADS);
   config.BATCH_MAX_BYTES = Math.min(config.BATCH_MAX_BYTES, config.MAX_QUEUE_BYTES);
   return Object.freeze(config);
 }

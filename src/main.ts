@@ -12,7 +12,7 @@ const args = process.argv.slice(2);
 const oneShot = args.includes("--help") || args.includes("-h") || args.includes("--version") || args[0] === "healthcheck";
 if (!oneShot) applyAllocatorSettings();
 
-const [{ ConfigError, helpText, loadConfig, redactedConfig }, { healthcheck }, { BUILD, VERSION }] = await Promise.all([
+const [{ ConfigError, helpText, loadConfig, redactedConfig, renamedInUse }, { healthcheck }, { BUILD, VERSION }] = await Promise.all([
   import("./config.ts"),
   import("./healthcheck.ts"),
   import("./version.ts"),
@@ -46,6 +46,7 @@ const [{ createLogger, errorField }, { onSignal, runtimeName }, { startHttpThrea
   import("./shutdown.ts"),
 ]);
 const log = createLogger(config.LOG_LEVEL);
+for (const [old, name] of renamedInUse(process.env)) log.warn(`${old} is deprecated: it was renamed ${name}`, { variable: old, use: name });
 process.on("unhandledRejection", (err) => log.limited("error", "unhandled", "unhandled rejection", { error: errorField(err) }));
 
 let service: Service;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
-import { ConfigError, ConfigSchema, helpText, loadConfig, markdownTable } from "../src/config.ts";
+import { ConfigError, ConfigSchema, helpText, loadConfig, markdownTable, RENAMED, renamedInUse } from "../src/config.ts";
 
 describe("loadConfig", () => {
   it("uses every default when the environment is empty", () => {
@@ -16,8 +16,14 @@ describe("loadConfig", () => {
   });
 
   it("converts numbers, booleans and enums from their text", () => {
-    const c = loadConfig({ MAX_QUEUE: "500", S3_FORCE_PATH_STYLE: "true", COMPRESSION: "none", LOG_LEVEL: "debug", BATCH_MAX_RECORDS: "1" });
-    expect(c).toMatchObject({ MAX_QUEUE: 500, S3_FORCE_PATH_STYLE: true, COMPRESSION: "none", LOG_LEVEL: "debug", BATCH_MAX_RECORDS: 1 });
+    const c = loadConfig({
+      MAX_QUEUE_PAYLOADS: "500",
+      S3_FORCE_PATH_STYLE: "true",
+      COMPRESSION: "none",
+      LOG_LEVEL: "debug",
+      BATCH_MAX_PAYLOADS: "1",
+    });
+    expect(c).toMatchObject({ MAX_QUEUE_PAYLOADS: 500, S3_FORCE_PATH_STYLE: true, COMPRESSION: "none", LOG_LEVEL: "debug", BATCH_MAX_PAYLOADS: 1 });
   });
 
   it("trims slashes from S3_PREFIX", () => {
@@ -25,20 +31,40 @@ describe("loadConfig", () => {
   });
 
   it("names the variable and the value received when a value is bad", () => {
-    expect(() => loadConfig({ MAX_QUEUE: "0" })).toThrow(new ConfigError('MAX_QUEUE must be an integer from 1 to 100000000, got "0"'));
+    expect(() => loadConfig({ MAX_QUEUE_PAYLOADS: "0" })).toThrow(
+      new ConfigError('MAX_QUEUE_PAYLOADS must be an integer from 1 to 100000000, got "0"'),
+    );
     expect(() => loadConfig({ PORT: "80a" })).toThrow(new ConfigError('PORT must be an integer from 0 to 65535, got "80a"'));
     expect(() => loadConfig({ COMPRESSION: "brotli" })).toThrow(new ConfigError('COMPRESSION must be one of zstd, gzip, none, got "brotli"'));
     expect(() => loadConfig({ S3_FORCE_PATH_STYLE: "maybe" })).toThrow(new ConfigError('S3_FORCE_PATH_STYLE must be true or false, got "maybe"'));
   });
 
   it("clamps batches to the queue that feeds them, so a batch can always fill", () => {
-    expect(loadConfig({ MAX_QUEUE: "10" }).BATCH_MAX_RECORDS).toBe(10);
+    expect(loadConfig({ MAX_QUEUE_PAYLOADS: "10" }).BATCH_MAX_PAYLOADS).toBe(10);
     expect(loadConfig({ MAX_BODY_BYTES: "1024", MAX_QUEUE_BYTES: "2048", BATCH_MAX_BYTES: "4096" }).BATCH_MAX_BYTES).toBe(2048);
   });
 
   it("refuses a queue too small to take one request of MAX_BODY_BYTES", () => {
     expect(() => loadConfig({ MAX_BODY_BYTES: "4096", MAX_QUEUE_BYTES: "2048" })).toThrow(
       new ConfigError('MAX_QUEUE_BYTES must be at least MAX_BODY_BYTES (4096), got "2048"'),
+    );
+  });
+
+  it("still reads the old names of renamed variables, and says which are in use", () => {
+    const env = { MAX_QUEUE: "500", BATCH_MAX_RECORDS: "7" };
+    expect(loadConfig(env)).toMatchObject({ MAX_QUEUE_PAYLOADS: 500, BATCH_MAX_PAYLOADS: 7 });
+    expect(renamedInUse(env)).toEqual([
+      ["MAX_QUEUE", "MAX_QUEUE_PAYLOADS"],
+      ["BATCH_MAX_RECORDS", "BATCH_MAX_PAYLOADS"],
+    ]);
+    expect(renamedInUse({ MAX_QUEUE_PAYLOADS: "500", MAX_QUEUE: "" })).toEqual([]);
+    expect(loadConfig({ MAX_QUEUE: "500", MAX_QUEUE_PAYLOADS: "500" }).MAX_QUEUE_PAYLOADS).toBe(500);
+    for (const name of Object.values(RENAMED)) expect(ConfigSchema.properties).toHaveProperty(name);
+  });
+
+  it("refuses an old and a new name set to different values", () => {
+    expect(() => loadConfig({ MAX_QUEUE: "500", MAX_QUEUE_PAYLOADS: "600" })).toThrow(
+      new ConfigError('MAX_QUEUE is the old name of MAX_QUEUE_PAYLOADS; set only MAX_QUEUE_PAYLOADS, got "500" and "600"'),
     );
   });
 

@@ -15,11 +15,11 @@ import { SpoolStats } from "./spool-stats.ts";
 import { SpoolWriter } from "./spool-writer.ts";
 
 export function createDiskBuffer(config: Config, log: Logger, onWork: () => void): Buffer {
-  const ring = new RingBuffer(config.MAX_QUEUE, config.MAX_QUEUE_BYTES);
+  const ring = new RingBuffer(config.MAX_QUEUE_PAYLOADS, config.MAX_QUEUE_BYTES);
   const acks = new Acks();
   const stats = new SpoolStats();
   const spool = new Spool({ ...spoolOptions(config), onChange: (size) => stats.publish(size) });
-  const writer = new SpoolWriter(ring, spool, acks, log, { maxBytes: config.BATCH_MAX_BYTES, maxRecords: config.BATCH_MAX_RECORDS });
+  const writer = new SpoolWriter(ring, spool, acks, log, { maxBytes: config.BATCH_MAX_BYTES, maxPayloads: config.BATCH_MAX_PAYLOADS });
   return {
     type: "disk",
     memory: { type: "disk", ring: ring.memory, acks: acks.memory, stats: stats.memory, spoolMaxBytes: config.SPOOL_MAX_BYTES },

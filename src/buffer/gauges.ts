@@ -11,7 +11,7 @@ export interface BufferSeries {
   payloads: number;
   bytes: number;
   capacityBytes: number;
-  /** Memory only: MAX_QUEUE. */
+  /** Memory only: MAX_QUEUE_PAYLOADS. */
   capacityPayloads?: number;
   /** Disk only: segment files not uploaded yet. */
   segments?: number;

@@ -20,10 +20,10 @@ const LEFTOVER_LOOPS = 2;
 const hasSegments = (dir: string) => existsSync(dir) && readdirSync(dir).some((f) => /\.(seg|open)$/.test(f));
 
 export function createMemoryBuffer(config: Config, log: Logger, onWork: () => void): Buffer {
-  const ring = new RingBuffer(config.MAX_QUEUE, config.MAX_QUEUE_BYTES);
+  const ring = new RingBuffer(config.MAX_QUEUE_PAYLOADS, config.MAX_QUEUE_BYTES);
   const stats = new SpoolStats();
   const reader = new RingReader(ring, {
-    maxRecords: config.BATCH_MAX_RECORDS,
+    maxPayloads: config.BATCH_MAX_PAYLOADS,
     maxBytes: config.BATCH_MAX_BYTES,
     maxWaitMs: config.BATCH_MAX_WAIT_MS,
     onWork,
@@ -43,22 +43,22 @@ export function createMemoryBuffer(config: Config, log: Logger, onWork: () => vo
     flush: () => reader.flush(),
     close: async () => reader.close(),
     get unsaved() {
-      let records = ring.length;
-      for (const batch of reader.outstanding) records += batch.records;
-      return records;
+      let payloads = ring.length;
+      for (const batch of reader.outstanding) payloads += batch.payloads;
+      return payloads;
     },
     get unwritten() {
       return this.unsaved + stats.payloads; // what an earlier process left is in the spool
     },
     async keepRemaining(): Promise<Kept> {
       ring.close(); // no collection is queued, and acknowledged, after what is saved here
-      const batches = [...reader.outstanding, ring.drain(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)].filter((b) => b.records > 0);
+      const batches = [...reader.outstanding, ring.drain(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)].filter((b) => b.payloads > 0);
       if (batches.length === 0) return { saved: 0, segments: 0 };
       const target = new Spool(spoolOptions(config));
       // Copies: an outstanding batch lives in its upload loop's reusable buffer.
-      await Promise.all(batches.map((b) => target.append(b.ndjson.slice(), b.records)));
+      await Promise.all(batches.map((b) => target.append(b.ndjson.slice(), b.payloads)));
       await target.sealNow();
-      return { saved: batches.reduce((n, b) => n + b.records, 0), segments: target.segments };
+      return { saved: batches.reduce((n, b) => n + b.payloads, 0), segments: target.segments };
     },
   };
 }

@@ -1,5 +1,5 @@
 // Batches out of the shared ring for the upload loops: one loop at a time collects a batch,
-// until it holds BATCH_MAX_RECORDS payloads or BATCH_MAX_BYTES, or BATCH_MAX_WAIT_MS passes; the
+// until it holds BATCH_MAX_PAYLOADS payloads or BATCH_MAX_BYTES, or BATCH_MAX_WAIT_MS passes; the
 // other loops upload meanwhile. It keeps the batches it handed out until they are written, so
 // that a shutdown deadline can save them with what the ring still holds.
 import type { Batch } from "../queue/batch.ts";
@@ -7,8 +7,8 @@ import type { RingBuffer } from "../queue/ring-buffer.ts";
 import type { BatchReader, ReadBatch } from "./buffer.ts";
 
 export interface RingReaderOptions {
-  /** BATCH_MAX_RECORDS. */
-  maxRecords: number;
+  /** BATCH_MAX_PAYLOADS. */
+  maxPayloads: number;
   /** BATCH_MAX_BYTES. */
   maxBytes: number;
   /** BATCH_MAX_WAIT_MS; 0: write whatever is there at once. */
@@ -19,7 +19,7 @@ export interface RingReaderOptions {
 
 /**
  * @example
- * const reader = new RingReader(ring, { maxRecords: 20_000, maxBytes: 2 << 20, maxWaitMs: 3_000 });
+ * const reader = new RingReader(ring, { maxPayloads: 20_000, maxBytes: 2 << 20, maxWaitMs: 3_000 });
  * const read = await reader.next(scratch); // null once closed and empty
  * await read.written();                    // after its object is stored
  */
@@ -69,8 +69,8 @@ export class RingReader implements BatchReader {
         }
         options.onWork?.();
       }
-      if (!this.flushing && options.maxWaitMs > 0) await ring.waitFor(options.maxRecords, options.maxBytes, options.maxWaitMs);
-      const batch = ring.drain(options.maxRecords, options.maxBytes, scratch);
+      if (!this.flushing && options.maxWaitMs > 0) await ring.waitFor(options.maxPayloads, options.maxBytes, options.maxWaitMs);
+      const batch = ring.drain(options.maxPayloads, options.maxBytes, scratch);
       this.outstanding.add(batch);
       return { batch, written: () => void this.outstanding.delete(batch) };
     } finally {

@@ -7,6 +7,6 @@ export const spoolOptions = (config: Config): SpoolOptions => ({
   dir: config.SPOOL_DIR,
   maxBytes: config.SPOOL_MAX_BYTES,
   segmentMaxBytes: config.BATCH_MAX_BYTES,
-  segmentMaxRecords: config.BATCH_MAX_RECORDS,
+  segmentMaxPayloads: config.BATCH_MAX_PAYLOADS,
   segmentMaxAgeMs: config.BATCH_MAX_WAIT_MS,
 });

@@ -38,12 +38,12 @@ export class SpoolReader implements BatchReader {
           skipped_bytes: decoded.badTailBytes,
         });
       }
-      if (decoded.records === 0) {
+      if (decoded.payloads === 0) {
         await this.spool.remove(segment);
         continue;
       }
       return {
-        batch: { ndjson: decoded.ndjson, records: decoded.records },
+        batch: { ndjson: decoded.ndjson, payloads: decoded.payloads },
         name: { timeMs: segment.createdMs, instanceId: this.spool.instanceId, sequence: segment.seq },
         written: () => this.spool.remove(segment),
       };

@@ -9,14 +9,14 @@ import type { RingBuffer } from "../queue/ring-buffer.ts";
 import type { Spool } from "../spool/spool.ts";
 
 export interface SpoolWriterOptions {
-  /** Most bytes and records in one frame (one fsync group): a segment's worth. */
+  /** Most bytes and payloads in one frame (one fsync group): a segment's worth. */
   maxBytes: number;
-  maxRecords: number;
+  maxPayloads: number;
 }
 
 /**
  * @example
- * const writer = new SpoolWriter(ring, spool, acks, log, { maxBytes: 2 << 20, maxRecords: 20_000 });
+ * const writer = new SpoolWriter(ring, spool, acks, log, { maxBytes: 2 << 20, maxPayloads: 20_000 });
  * writer.start(); // ...
  * await writer.close(); // everything queued is written, or answered as failed
  */
@@ -57,18 +57,18 @@ export class SpoolWriter {
       // segment; one larger than a whole segment still moves, alone.
       const room = this.spool.openSegmentRoom;
       const partlyFull = room < this.spool.segmentRoom;
-      const batch = this.queue.drain(this.options.maxRecords, Math.min(this.options.maxBytes, room), this.scratch, partlyFull);
-      if (batch.records === 0) {
+      const batch = this.queue.drain(this.options.maxPayloads, Math.min(this.options.maxBytes, room), this.scratch, partlyFull);
+      if (batch.payloads === 0) {
         await this.spool.sealNow();
         continue;
       }
       try {
         // The limit was checked when the collections were queued (SPOOL_MAX_BYTES).
-        await this.spool.append(batch.ndjson, batch.records, false);
-        this.acks.publish(batch.records);
+        await this.spool.append(batch.ndjson, batch.payloads, false);
+        this.acks.publish(batch.payloads);
       } catch (err) {
         this.log.limited("error", "spool:write", "writing to the spool failed; answering 503", { error: errorField(err) });
-        this.acks.publish(batch.records, true);
+        this.acks.publish(batch.payloads, true);
       }
     }
   }

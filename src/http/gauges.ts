@@ -20,7 +20,7 @@ export function serviceGauges(buffer: BufferMemory, state: SharedState, tickMs: 
     family("s3_ingest_buffer_payloads", "Payloads in the buffer (disk: in the spool, or waiting for their fsync).", (s) => s.payloads),
     family("s3_ingest_buffer_bytes", "Bytes the buffer holds.", (s) => s.bytes),
     family("s3_ingest_buffer_capacity_bytes", "MAX_QUEUE_BYTES (memory) or SPOOL_MAX_BYTES (disk).", (s) => s.capacityBytes),
-    family("s3_ingest_buffer_capacity_payloads", "MAX_QUEUE (memory).", (s) => s.capacityPayloads),
+    family("s3_ingest_buffer_capacity_payloads", "MAX_QUEUE_PAYLOADS (memory).", (s) => s.capacityPayloads),
     family("s3_ingest_buffer_segments", "Spool segments not uploaded yet (disk).", (s) => s.segments),
     new Gauge("s3_ingest_upload_in_flight_payloads", "Payloads taken from the buffer whose object is not written yet.", () => state.uploadInFlight),
     new Gauge(

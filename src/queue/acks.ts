@@ -1,7 +1,7 @@
-// Disk mode's acknowledgements, in shared memory. The spool writer takes records out of the ring
+// Disk mode's acknowledgements, in shared memory. The spool writer takes payloads out of the ring
 // in order, appends and fsyncs them, then publishes how many it is done with (a wrapping count
 // that matches the ring's `pushed`), and which ranges of them failed to write. The HTTP thread
-// answers each collection once that count passes it: 200 if none of its records failed, else 503.
+// answers each collection once that count passes it: 200 if none of its payloads failed, else 503.
 //
 // The HTTP thread's timers and wake-ups can starve while thousands of sockets keep its loop
 // busy, so it checks from the request path too (`check()`, a few loads): under load, requests
@@ -30,7 +30,7 @@ interface Waiting {
  * @example
  * const acks = new Acks();                     // the spool writer's side
  * const http = new Acks(acks.memory);          // the HTTP thread's
- * await http.wait(records, ring.push(body, spans)); // resolves once acks.publish(...) covers them
+ * await http.wait(payloads, ring.push(body, spans)); // resolves once acks.publish(...) covers them
  */
 export class Acks {
   readonly memory: SharedArrayBuffer;
@@ -50,10 +50,10 @@ export class Acks {
     this.words = new Int32Array(this.memory);
   }
 
-  /** Writer: the next `records` records of the ring are on disk (or, with `failed`, are not). */
-  publish(records: number, failed = false): void {
+  /** Writer: the next `payloads` payloads of the ring are on disk (or, with `failed`, are not). */
+  publish(payloads: number, failed = false): void {
     const start = this.written;
-    this.written = (this.written + records) | 0;
+    this.written = (this.written + payloads) | 0;
     if (failed) {
       const n = Atomics.load(this.words, FAILURES);
       const at = LOG + 2 * (n % LOG_SIZE);
@@ -65,10 +65,10 @@ export class Acks {
     Atomics.notify(this.words, DONE);
   }
 
-  /** Reader: resolves once the records up to the wrapping count `end` are on disk; rejects with AckFailed. */
-  wait(records: number, end: number): Promise<void> {
+  /** Reader: resolves once the payloads up to the wrapping count `end` are on disk; rejects with AckFailed. */
+  wait(payloads: number, end: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ start: (end - records) | 0, end, resolve, reject });
+      this.waiting.push({ start: (end - payloads) | 0, end, resolve, reject });
       this.check();
     });
   }

@@ -14,12 +14,12 @@ import { ndjsonBytes } from "./spans.ts";
 const NEWLINE = 0x0a;
 
 /** Slots of the control words (Int32). */
-const RECORDS = 0; // records queued
+const PAYLOADS = 0; // payloads queued
 const BYTES = 1; // bytes queued, newlines included (stored as u32 bits)
-const WANT_RECORDS = 2; // the consumer's wake threshold; 0: nobody waits
+const WANT_PAYLOADS = 2; // the consumer's wake threshold; 0: nobody waits
 const WANT_BYTES = 3;
 const WAKE = 4; // futex word the consumer sleeps on
-const PUSHED = 5; // records ever pushed, wrapping: disk mode acknowledges by this count
+const PUSHED = 5; // payloads ever pushed, wrapping: disk mode acknowledges by this count
 const CAPACITY = 6;
 const CLOSED = 7; // set by close(): pushes are refused from then on
 const PUSHING = 8; // a push in progress (the producer counts itself in before it reads CLOSED)
@@ -34,7 +34,7 @@ export interface RingMemory {
 
 /**
  * @example
- * const ring = new RingBuffer(100_000, 16 << 20);   // MAX_QUEUE, MAX_QUEUE_BYTES: the consumer's side
+ * const ring = new RingBuffer(100_000, 16 << 20);   // MAX_QUEUE_PAYLOADS, MAX_QUEUE_BYTES: the consumer's side
  * const producer = RingBuffer.attach(ring.memory);  // on the HTTP thread
  * producer.push(body, spans);                       // -1 when it does not all fit
  * const batch = ring.drain(20_000, 2 << 20);         // NDJSON, oldest first
@@ -87,46 +87,46 @@ export class RingBuffer {
   }
 
   get length(): number {
-    return Atomics.load(this.control, RECORDS);
+    return Atomics.load(this.control, PAYLOADS);
   }
 
   get bytes(): number {
     return Atomics.load(this.control, BYTES) >>> 0;
   }
 
-  /** Records ever pushed, as a wrapping 32-bit count. */
+  /** Payloads ever pushed, as a wrapping 32-bit count. */
   get pushed(): number {
     return Atomics.load(this.control, PUSHED);
   }
 
-  /** Whether `records` payloads taking `bytes` (newlines included) would fit right now. */
-  fits(records: number, bytes: number): boolean {
-    return this.length + records <= this.capacity && this.bytes + bytes <= this.capacityBytes;
+  /** Whether `payloads` payloads taking `bytes` (newlines included) would fit right now. */
+  fits(payloads: number, bytes: number): boolean {
+    return this.length + payloads <= this.capacity && this.bytes + bytes <= this.capacityBytes;
   }
 
   /**
    * Producer: appends the payloads at `spans` ([start0, end0, start1, end1, ...]) of `source`,
    * copying their bytes, or none of them when they do not all fit. Returns the wrapping count of
-   * records ever pushed once these are in (disk mode waits for the spool to reach it), or -1.
+   * payloads ever pushed once these are in (disk mode waits for the spool to reach it), or -1.
    */
   push(source: Uint8Array, spans: readonly number[]): number {
-    const records = spans.length / 2;
+    const payloads = spans.length / 2;
     const bytes = ndjsonBytes(spans);
     // Payloads one comma apart (a compact JSON array) are copied in one go, commas becoming newlines.
     let compact = true;
     for (let i = 2; i < spans.length && compact; i += 2) compact = spans[i]! === spans[i - 1]! + 1;
     // Counted in before CLOSED is read: a close() that has seen no push in progress after
-    // setting CLOSED knows that none will publish records after it.
+    // setting CLOSED knows that none will publish payloads after it.
     Atomics.add(this.control, PUSHING, 1);
     try {
-      if (Atomics.load(this.control, CLOSED) === 1 || !this.fits(records, bytes)) return -1;
-      return this.copyAndPublish(source, spans, records, bytes, compact);
+      if (Atomics.load(this.control, CLOSED) === 1 || !this.fits(payloads, bytes)) return -1;
+      return this.copyAndPublish(source, spans, payloads, bytes, compact);
     } finally {
       Atomics.sub(this.control, PUSHING, 1);
     }
   }
 
-  private copyAndPublish(source: Uint8Array, spans: readonly number[], records: number, bytes: number, compact: boolean): number {
+  private copyAndPublish(source: Uint8Array, spans: readonly number[], payloads: number, bytes: number, compact: boolean): number {
     const { data, capacityBytes } = this;
     let at = this.tailOffset;
     let slot = this.tailSlot;
@@ -156,13 +156,13 @@ export class RingBuffer {
     }
     this.tailOffset = at;
     this.tailSlot = slot;
-    // Bytes before records: a consumer that sees the records sees their bytes counted.
+    // Bytes before payloads: a consumer that sees the payloads sees their bytes counted.
     const usedBytes = (Atomics.add(this.control, BYTES, bytes) >>> 0) + bytes;
-    const usedRecords = Atomics.add(this.control, RECORDS, records) + records;
-    const pushed = (Atomics.add(this.control, PUSHED, records) + records) | 0;
-    const want = Atomics.load(this.control, WANT_RECORDS);
-    if (want !== 0 && (usedRecords >= want || usedBytes >= Atomics.load(this.control, WANT_BYTES) >>> 0)) {
-      Atomics.store(this.control, WANT_RECORDS, 0);
+    const usedPayloads = Atomics.add(this.control, PAYLOADS, payloads) + payloads;
+    const pushed = (Atomics.add(this.control, PUSHED, payloads) + payloads) | 0;
+    const want = Atomics.load(this.control, WANT_PAYLOADS);
+    if (want !== 0 && (usedPayloads >= want || usedBytes >= Atomics.load(this.control, WANT_BYTES) >>> 0)) {
+      Atomics.store(this.control, WANT_PAYLOADS, 0);
       this.bump();
     }
     return pushed;
@@ -194,21 +194,21 @@ export class RingBuffer {
   }
 
   /**
-   * Consumer: takes the oldest records, up to `maxRecords` and `maxBytes`, as one NDJSON buffer: a
+   * Consumer: takes the oldest payloads, up to `maxPayloads` and `maxBytes`, as one NDJSON buffer: a
    * view into `into` when they fit there (so callers can reuse one buffer), else a new one. It
    * takes at least one record when not empty, so a record larger than `maxBytes` still moves;
    * with `strict`, it takes none instead.
    */
-  drain(maxRecords: number, maxBytes: number, into?: Uint8Array, strict = false): Batch {
+  drain(maxPayloads: number, maxBytes: number, into?: Uint8Array, strict = false): Batch {
     const available = this.length;
-    let records = 0;
+    let payloads = 0;
     let bytes = 0;
     let slot = this.headSlot;
-    while (records < available && records < maxRecords) {
+    while (payloads < available && payloads < maxPayloads) {
       const size = this.lengths[slot]!;
-      if ((records > 0 || strict) && bytes + size > maxBytes) break;
+      if ((payloads > 0 || strict) && bytes + size > maxBytes) break;
       bytes += size;
-      records++;
+      payloads++;
       slot = (slot + 1) & this.mask;
     }
     const ndjson = into && into.length >= bytes ? into.subarray(0, bytes) : new Uint8Array(bytes);
@@ -218,28 +218,28 @@ export class RingBuffer {
     this.headSlot = slot;
     this.headOffset = (this.headOffset + bytes) % this.capacityBytes;
     // Freed only after the copy: the producer may write over these bytes from now on.
-    Atomics.sub(this.control, RECORDS, records);
+    Atomics.sub(this.control, PAYLOADS, payloads);
     Atomics.sub(this.control, BYTES, bytes);
-    return { ndjson, records };
+    return { ndjson, payloads };
   }
 
   /**
-   * Consumer: resolves once the queue holds at least `records` records or `bytes` bytes, after
+   * Consumer: resolves once the queue holds at least `payloads` payloads or `bytes` bytes, after
    * `timeoutMs`, or on `wake()`. One waiter at a time: the consumer, which serialises its callers.
    */
-  async waitFor(records: number, bytes: number, timeoutMs = Infinity): Promise<void> {
+  async waitFor(payloads: number, bytes: number, timeoutMs = Infinity): Promise<void> {
     const wakeCalls = this.wakeCalls;
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       Atomics.store(this.control, WANT_BYTES, Math.min(bytes, 0xffffffff)); // read back as u32
-      Atomics.store(this.control, WANT_RECORDS, Math.max(1, Math.min(records, 0x7fffffff)));
+      Atomics.store(this.control, WANT_PAYLOADS, Math.max(1, Math.min(payloads, 0x7fffffff)));
       const seen = Atomics.load(this.control, WAKE);
       const left = deadline - performance.now();
-      if (this.length >= records || this.bytes >= bytes || this.wakeCalls !== wakeCalls || left <= 0) break;
+      if (this.length >= payloads || this.bytes >= bytes || this.wakeCalls !== wakeCalls || left <= 0) break;
       const wait = Atomics.waitAsync(this.control, WAKE, seen, left === Infinity ? undefined : left);
       if (wait.async) await wait.value;
     }
-    Atomics.store(this.control, WANT_RECORDS, 0);
+    Atomics.store(this.control, WANT_PAYLOADS, 0);
   }
 
   /** Consumer: releases the waiter, if any, whatever the queue holds. */

@@ -78,7 +78,7 @@ export class SharedState {
   get uploadInFlight(): number {
     return this.words.get(UPLOAD_IN_FLIGHT);
   }
-  addUploadInFlight(records: number): void {
-    this.words.add(UPLOAD_IN_FLIGHT, records);
+  addUploadInFlight(payloads: number): void {
+    this.words.add(UPLOAD_IN_FLIGHT, payloads);
   }
 }

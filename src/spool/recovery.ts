@@ -13,7 +13,7 @@ export interface Segment {
   path: string;
   bytes: number;
   /** Payloads in its whole frames. */
-  records: number;
+  payloads: number;
 }
 
 const SEGMENT = /^(\d{12})-(\d+)\.(seg|open)$/;
@@ -37,7 +37,7 @@ export function recoverSegments(dir: string): { segments: Segment[]; nextSeq: nu
       path = sealedPath;
     }
     const bytes = statSync(path).size;
-    segments.push({ seq, createdMs, path, bytes, records: countRecords(path, bytes) });
+    segments.push({ seq, createdMs, path, bytes, payloads: countPayloads(path, bytes) });
     nextSeq = Math.max(nextSeq, seq + 1);
   }
   segments.sort((a, b) => a.seq - b.seq);
@@ -46,20 +46,20 @@ export function recoverSegments(dir: string): { segments: Segment[]; nextSeq: nu
 }
 
 /** The payload counts of the frames whose header and length fit in the file: one small read per frame. */
-function countRecords(path: string, size: number): number {
+function countPayloads(path: string, size: number): number {
   const header = new Uint8Array(FRAME_HEADER_BYTES);
   const view = new DataView(header.buffer);
   const fd = openSync(path, "r");
   try {
-    let records = 0;
+    let payloads = 0;
     for (let at = 0; at + FRAME_HEADER_BYTES <= size; ) {
       if (readSync(fd, header, 0, FRAME_HEADER_BYTES, at) < FRAME_HEADER_BYTES) break;
       const end = at + FRAME_HEADER_BYTES + view.getUint32(0, true);
       if (end > size) break;
-      records += view.getUint32(8, true);
+      payloads += view.getUint32(8, true);
       at = end;
     }
-    return records;
+    return payloads;
   } finally {
     closeSync(fd);
   }

@@ -24,9 +24,9 @@ export interface SegmentFile {
 export interface SpoolOptions {
   dir: string;
   maxBytes: number;
-  /** A segment is sealed once its file reaches this many bytes (frame headers included) or records... */
+  /** A segment is sealed once its file reaches this many bytes (frame headers included) or payloads... */
   segmentMaxBytes: number;
-  segmentMaxRecords: number;
+  segmentMaxPayloads: number;
   /** ...or this long after its first record. */
   segmentMaxAgeMs: number;
   /** @default Date.now */
@@ -58,7 +58,7 @@ interface Pending {
   /** Each frame as two parts: its header, then its NDJSON. */
   frames: Uint8Array[];
   bytes: number;
-  records: number;
+  payloads: number;
   waiters: { resolve: () => void; reject: (err: Error) => void }[];
 }
 
@@ -68,7 +68,7 @@ interface OpenSegment extends Segment {
 }
 
 const createForAppend = (path: string): Promise<SegmentFile> => openFile(path, "wx");
-const emptyPending = (): Pending => ({ frames: [], bytes: 0, records: 0, waiters: [] });
+const emptyPending = (): Pending => ({ frames: [], bytes: 0, payloads: 0, waiters: [] });
 
 /**
  * The segments of one spool directory, oldest first: appends to the open one, with group commit;
@@ -76,8 +76,8 @@ const emptyPending = (): Pending => ({ frames: [], bytes: 0, records: 0, waiters
  * its object is written.
  *
  * @example
- * const spool = new Spool({ dir: "./spool", maxBytes: 1 << 30, segmentMaxBytes: 2 << 20, segmentMaxRecords: 20_000, segmentMaxAgeMs: 3_000 });
- * await spool.append(ndjson, records); // on disk and fsync'd
+ * const spool = new Spool({ dir: "./spool", maxBytes: 1 << 30, segmentMaxBytes: 2 << 20, segmentMaxPayloads: 20_000, segmentMaxAgeMs: 3_000 });
+ * await spool.append(ndjson, payloads); // on disk and fsync'd
  */
 export class Spool {
   /** Persisted: names the objects of this spool's segments, across restarts. */
@@ -104,7 +104,7 @@ export class Spool {
     for (const s of segments) {
       this.sealed.push(s);
       this.usedBytes += s.bytes;
-      this.payloads += s.records;
+      this.payloads += s.payloads;
     }
     this.changed();
   }
@@ -134,24 +134,24 @@ export class Spool {
   }
 
   /**
-   * Resolves once the records are on disk and fsync'd; rejects with SpoolFullError or
+   * Resolves once the payloads are on disk and fsync'd; rejects with SpoolFullError or
    * SpoolWriteError. `ndjson` is written as it is, not copied: leave it unchanged until this
    * settles. With `enforceLimit` false the caller has checked SPOOL_MAX_BYTES already (disk mode
    * checks it before a collection is queued).
    */
-  append(ndjson: Uint8Array, records: number, enforceLimit = true): Promise<void> {
+  append(ndjson: Uint8Array, payloads: number, enforceLimit = true): Promise<void> {
     if (this.closed) return Promise.reject(new SpoolWriteError("the spool is closed"));
     if (enforceLimit && !this.fits(ndjson.length)) {
       return Promise.reject(new SpoolFullError(`the spool holds ${this.usedBytes} bytes of SPOOL_MAX_BYTES ${this.options.maxBytes}`));
     }
     const frameBytes = FRAME_HEADER_BYTES + ndjson.length;
     this.usedBytes += frameBytes;
-    this.payloads += records;
+    this.payloads += payloads;
     this.changed();
     const p = this.pending;
-    p.frames.push(frameHeader(ndjson, records), ndjson);
+    p.frames.push(frameHeader(ndjson, payloads), ndjson);
     p.bytes += frameBytes;
-    p.records += records;
+    p.payloads += payloads;
     const done = new Promise<void>((resolve, reject) => p.waiters.push({ resolve, reject }));
     this.flushing ??= this.flushLoop();
     return done;
@@ -170,16 +170,16 @@ export class Spool {
           if (bytesWritten !== group.bytes) throw new Error(`short write: ${bytesWritten} of ${group.bytes} bytes (disk full?)`);
           await segment.file.datasync();
           segment.bytes += group.bytes;
-          segment.records += group.records;
+          segment.payloads += group.payloads;
           for (const w of group.waiters) w.resolve();
-          if (this.openSegmentRoom === 0 || segment.records >= this.options.segmentMaxRecords) this.sealRequested = true;
+          if (this.openSegmentRoom === 0 || segment.payloads >= this.options.segmentMaxPayloads) this.sealRequested = true;
         } catch (err) {
           // After a failed write or fsync the file's tail is unknown: seal it as it is (the reader's
           // checksums drop a torn tail) and start a new segment for the next collections.
           const error = new SpoolWriteError(`writing the spool failed: ${(err as Error).message}`, { cause: err });
           for (const w of group.waiters) w.reject(error);
           this.usedBytes -= group.bytes;
-          this.payloads -= group.records;
+          this.payloads -= group.payloads;
           this.changed();
           await this.sealCurrent().catch(() => {});
           continue;
@@ -201,7 +201,7 @@ export class Spool {
     syncDir(this.options.dir); // the new file's name must survive a power loss as well as its data
     const timer = setTimeout(() => this.requestSeal(), this.options.segmentMaxAgeMs);
     timer.unref?.();
-    this.current = { seq, createdMs, path, bytes: 0, file, records: 0, timer };
+    this.current = { seq, createdMs, path, bytes: 0, file, payloads: 0, timer };
     this.changed();
     return this.current;
   }
@@ -228,7 +228,7 @@ export class Spool {
     const path = join(this.options.dir, segmentName(segment.seq, segment.createdMs, "seg"));
     await rename(segment.path, path);
     syncDir(this.options.dir);
-    this.sealed.push({ seq: segment.seq, createdMs: segment.createdMs, path, bytes: size, records: segment.records });
+    this.sealed.push({ seq: segment.seq, createdMs: segment.createdMs, path, bytes: size, payloads: segment.payloads });
     this.changed();
     this.wakeConsumer();
   }
@@ -284,7 +284,7 @@ export class Spool {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     });
     this.usedBytes -= segment.bytes;
-    this.payloads -= segment.records;
+    this.payloads -= segment.payloads;
     this.taken--;
     this.changed();
   }

@@ -30,7 +30,7 @@ export async function encodeBatch(batch: Batch, compression: Compression, level 
   const lines = batch.ndjson;
   // Uncompressed bodies are copied: `lines` is the upload loop's reusable buffer, and a put that
   // timed out may still be reading its body when the loop moves on.
-  if (compression === "none" && batch.records === 1) {
+  if (compression === "none" && batch.payloads === 1) {
     return { body: lines.slice(0, lines.length - 1), extension: ".json", contentType: "application/json" };
   }
   const type = "application/x-ndjson";

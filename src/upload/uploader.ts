@@ -15,7 +15,7 @@ import { backoffMs, type RetryPolicy } from "./retry.ts";
 
 /** What the upload side reports of its progress (the shared state, for /metrics). */
 export interface UploadProgress {
-  addUploadInFlight(records: number): void;
+  addUploadInFlight(payloads: number): void;
   uploadProgressAt: number;
 }
 
@@ -76,10 +76,10 @@ export class Uploader {
   }
 
   /** Payloads taken from the queue whose object is not written yet. */
-  get inFlightRecords(): number {
-    let records = 0;
-    for (const batch of this.pending) records += batch.records;
-    return records;
+  get inFlightPayloads(): number {
+    let payloads = 0;
+    for (const batch of this.pending) payloads += batch.payloads;
+    return payloads;
   }
 
   /** Resolves when the queue is empty and no upload is in flight. */
@@ -99,10 +99,10 @@ export class Uploader {
       if (item === null) return;
       const { batch } = item;
       this.pending.add(batch);
-      this.deps.progress?.addUploadInFlight(batch.records);
+      this.deps.progress?.addUploadInFlight(batch.payloads);
       await this.deliver(item);
       this.pending.delete(batch);
-      this.deps.progress?.addUploadInFlight(-batch.records);
+      this.deps.progress?.addUploadInFlight(-batch.payloads);
       this.buffers.push(scratch);
       if (this.idleWaiters.length && this.isIdle()) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -131,7 +131,7 @@ export class Uploader {
         metrics.uploadSeconds.observe((performance.now() - started) / 1000);
         metrics.objectsWritten.inc();
         metrics.bytesWritten.inc(encoded.body.length);
-        metrics.payloadsWritten.inc(batch.records);
+        metrics.payloadsWritten.inc(batch.payloads);
         health.success();
         if (this.deps.progress) this.deps.progress.uploadProgressAt = Date.now();
         try {
@@ -150,7 +150,7 @@ export class Uploader {
           error: e.message,
           retryable: e.retryable,
           retry_in_ms: delay,
-          records: batch.records,
+          payloads: batch.payloads,
         });
         await new Promise((resolve) => setTimeout(resolve, delay));
       }

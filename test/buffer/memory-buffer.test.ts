@@ -13,7 +13,7 @@ const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
 function setup() {
   const spoolDir = mkdtempSync(join(tmpdir(), "memory-buffer-"));
-  const config = loadConfig({ SPOOL_DIR: spoolDir, BATCH_MAX_RECORDS: "2", BATCH_MAX_WAIT_MS: "0" });
+  const config = loadConfig({ SPOOL_DIR: spoolDir, BATCH_MAX_PAYLOADS: "2", BATCH_MAX_WAIT_MS: "0" });
   const buffer = createMemoryBuffer(
     config,
     createLogger("error", () => {}),
@@ -39,7 +39,7 @@ describe("the memory buffer", () => {
     expect(t.push('{"a":1}', '{"a":2}', '{"a":3}')).toBe("ok");
     expect(t.buffer.unsaved).toBe(3);
     const read = (await t.buffer.readers[0]!.reader.next(new Uint8Array(1024)))!;
-    expect(read.batch.records).toBe(2);
+    expect(read.batch.payloads).toBe(2);
     expect(t.buffer.unsaved).toBe(3); // one in the ring, two in a batch being uploaded
     await read.written();
     expect(t.buffer.unsaved).toBe(1);

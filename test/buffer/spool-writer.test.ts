@@ -20,7 +20,7 @@ function setup(segmentMaxBytes = 1 << 16) {
     dir,
     maxBytes: 1 << 24,
     segmentMaxBytes,
-    segmentMaxRecords: 100_000,
+    segmentMaxPayloads: 100_000,
     segmentMaxAgeMs: 60_000,
     createFile: files.createFile,
   });
@@ -33,7 +33,7 @@ function setup(segmentMaxBytes = 1 << 16) {
     spool,
     writerAcks,
     createLogger("debug", (l) => logs.push(l)),
-    { maxBytes: 1 << 20, maxRecords: 100_000 },
+    { maxBytes: 1 << 20, maxPayloads: 100_000 },
   );
   /** What the HTTP thread does with a collection in disk mode: push, then wait for the fsync. */
   const admit = (...payloads: string[]) => {

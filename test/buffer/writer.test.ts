@@ -16,7 +16,7 @@ function disk(spoolMaxBytes = 1 << 20) {
 }
 
 describe("createBufferWriter", () => {
-  it("in disk mode, answers ok once the spool writer says the records are fsync'd, and failed when it says they are not", async () => {
+  it("in disk mode, answers ok once the spool writer says the payloads are fsync'd, and failed when it says they are not", async () => {
     const t = disk();
     const first = t.writer.push(enc('[{"a":1}]'), [1, 8]);
     const second = t.writer.push(enc('[{"b":2}]'), [1, 8]);

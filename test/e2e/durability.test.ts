@@ -40,7 +40,7 @@ describe("fault suite", () => {
     await using service = await startService({
       ...s3.env,
       BATCH_MAX_WAIT_MS: "50",
-      BATCH_MAX_RECORDS: "200",
+      BATCH_MAX_PAYLOADS: "200",
       RETRY_BASE_MS: "20",
       RETRY_MAX_MS: "200",
     });
@@ -74,7 +74,7 @@ describe("fault suite", () => {
       ...s3.env,
       S3_ENDPOINT: proxy.endpoint,
       BATCH_MAX_WAIT_MS: "50",
-      BATCH_MAX_RECORDS: "200",
+      BATCH_MAX_PAYLOADS: "200",
       RETRY_BASE_MS: "20",
       RETRY_MAX_MS: "200",
       S3_REQUEST_TIMEOUT_MS: "500",
@@ -93,7 +93,7 @@ describe("fault suite", () => {
   it("3. kill -9 in the middle of a load in disk mode: after a restart every acknowledged payload lands, once", async () => {
     await using s3 = await startS3();
     using spool = spoolDir();
-    const env = { ...s3.env, DURABILITY: "disk", SPOOL_DIR: spool.path, BATCH_MAX_WAIT_MS: "200", BATCH_MAX_RECORDS: "500" };
+    const env = { ...s3.env, DURABILITY: "disk", SPOOL_DIR: spool.path, BATCH_MAX_WAIT_MS: "200", BATCH_MAX_PAYLOADS: "500" };
     const first = await startService(env);
     const progress = { answered: 0 };
     const load = postAll(first, collections("crash", 2_000, 10), 16, progress);
@@ -124,7 +124,14 @@ describe("fault suite", () => {
   it("4. SIGTERM during a load in memory mode with the store down: the next start, with the store up, lands everything", async () => {
     await using s3 = await startS3();
     using spool = spoolDir();
-    const env = { ...s3.env, SPOOL_DIR: spool.path, SHUTDOWN_TIMEOUT_MS: "500", RETRY_BASE_MS: "20", RETRY_MAX_MS: "100", MAX_QUEUE: "5000" };
+    const env = {
+      ...s3.env,
+      SPOOL_DIR: spool.path,
+      SHUTDOWN_TIMEOUT_MS: "500",
+      RETRY_BASE_MS: "20",
+      RETRY_MAX_MS: "100",
+      MAX_QUEUE_PAYLOADS: "5000",
+    };
     const first = await startService(env);
     await s3.stop();
     const load = postAll(first, collections("down", 400, 10), 16);
@@ -158,7 +165,7 @@ describe("fault suite", () => {
       PORT: String(ports[i]),
       SPOOL_DIR: join(spools.path, `instance-${i}`),
       BATCH_MAX_WAIT_MS: "200",
-      BATCH_MAX_RECORDS: "500",
+      BATCH_MAX_PAYLOADS: "500",
     });
     const instances = await Promise.all([0, 1, 2].map((i) => startService(envFor(i))));
     await using lb = await new HaProxy().start(ports);

@@ -171,7 +171,7 @@ describe("POST /v1/collect", () => {
   });
 
   it("answers 503 QUEUE_FULL with Retry-After when the whole collection does not fit, and queues none of it", async () => {
-    const t = testService({ MAX_QUEUE: "5" });
+    const t = testService({ MAX_QUEUE_PAYLOADS: "5" });
     expect((await t.post(collection(ids("a", 3)))).status).toBe(200);
     const res = await t.post(collection(ids("b", 3)));
     await expectError(res, 503, "QUEUE_FULL");
@@ -180,7 +180,7 @@ describe("POST /v1/collect", () => {
   });
 
   it("answers 503 QUEUE_FULL before reading the body when the queue is at capacity", async () => {
-    const t = testService({ MAX_QUEUE: "2" });
+    const t = testService({ MAX_QUEUE_PAYLOADS: "2" });
     expect((await t.post(collection(ids("a", 2)))).status).toBe(200);
     await expectError(await t.post(collection(["b"])), 503, "QUEUE_FULL");
   });
@@ -219,7 +219,7 @@ describe("health, readiness and metrics", () => {
   });
 
   it("serves Prometheus metrics with the buffer's depth and capacity", async () => {
-    const t = testService({ MAX_QUEUE: "1000" });
+    const t = testService({ MAX_QUEUE_PAYLOADS: "1000" });
     await t.post(collection(ids("m", 4)));
     const res = await t.request("/metrics");
     expect(res.status).toBe(200);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { AckFailed, Acks } from "../../src/queue/acks.ts";
 
-/** A collection of `records` pushed after `before` records: what wait() gets from the ring's push. */
+/** A collection of `payloads` pushed after `before` payloads: what wait() gets from the ring's push. */
 const settled = (p: Promise<void>) =>
   p.then(
     () => "ok" as const,
@@ -9,7 +9,7 @@ const settled = (p: Promise<void>) =>
   );
 
 describe("Acks", () => {
-  it("answers each collection once the writer is done with all of its records, in order", async () => {
+  it("answers each collection once the writer is done with all of its payloads, in order", async () => {
     const writer = new Acks();
     const reader = new Acks(writer.memory);
     const first = settled(reader.wait(3, 3));
@@ -31,13 +31,13 @@ describe("Acks", () => {
   it("fails exactly the collections that overlap a failed write", async () => {
     const writer = new Acks();
     const reader = new Acks(writer.memory);
-    const a = settled(reader.wait(2, 2)); // records 0-1
-    const b = settled(reader.wait(2, 4)); // records 2-3
-    const c = settled(reader.wait(2, 6)); // records 4-5
+    const a = settled(reader.wait(2, 2)); // payloads 0-1
+    const b = settled(reader.wait(2, 4)); // payloads 2-3
+    const c = settled(reader.wait(2, 6)); // payloads 4-5
     const d = settled(reader.wait(1, 7)); // record 6
     writer.publish(2); // a written
-    writer.publish(3, true); // records 2-4 failed: b and c
-    writer.publish(2); // records 5-6 written
+    writer.publish(3, true); // payloads 2-4 failed: b and c
+    writer.publish(2); // payloads 5-6 written
     reader.check();
     expect([await a, await b, await c, await d]).toEqual(["ok", "failed", "failed", "ok"]);
   });

@@ -5,9 +5,9 @@ import { pushAll } from "../support/queue.ts";
 const enc = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const push = (q: RingBuffer, ...payloads: string[]) => pushAll(q, payloads);
-const take = (q: RingBuffer, maxRecords = 1000, maxBytes = 1 << 20) => {
-  const batch = q.drain(maxRecords, maxBytes);
-  return { text: text(batch.ndjson), records: batch.records };
+const take = (q: RingBuffer, maxPayloads = 1000, maxBytes = 1 << 20) => {
+  const batch = q.drain(maxPayloads, maxBytes);
+  return { text: text(batch.ndjson), payloads: batch.payloads };
 };
 
 describe("RingBuffer", () => {
@@ -16,12 +16,12 @@ describe("RingBuffer", () => {
     expect(push(q, '{"a":1}', '{"b":2}')).toBe(true);
     expect(q.length).toBe(2);
     expect(q.bytes).toBe(16);
-    expect(take(q)).toEqual({ text: '{"a":1}\n{"b":2}\n', records: 2 });
+    expect(take(q)).toEqual({ text: '{"a":1}\n{"b":2}\n', payloads: 2 });
     expect(q.length).toBe(0);
     expect(q.bytes).toBe(0);
   });
 
-  it("keeps order and bytes intact when records wrap around the end of the byte ring", () => {
+  it("keeps order and bytes intact when payloads wrap around the end of the byte ring", () => {
     const q = new RingBuffer(4, 23);
     for (let round = 0; round < 50; round++) {
       const a = `{"r":${round}}`;
@@ -59,14 +59,14 @@ describe("RingBuffer", () => {
     expect(take(q).text).toBe('{"n":1}\n{"n":2}\n');
   });
 
-  it("drains batches bounded by records and by bytes, but always at least one record", () => {
+  it("drains batches bounded by payloads and by bytes, but always at least one record", () => {
     const q = new RingBuffer(16, 1000);
     push(q, "{}", "{}", "{}", `{"big":"${"x".repeat(40)}"}`, "{}");
-    expect(take(q, 2)).toEqual({ text: "{}\n{}\n", records: 2 });
-    expect(take(q, 10, 5).records).toBe(1);
-    expect(take(q, 10, 5).records).toBe(1); // the big one, alone, larger than maxBytes
-    expect(take(q, 10, 5)).toEqual({ text: "{}\n", records: 1 });
-    expect(take(q)).toEqual({ text: "", records: 0 });
+    expect(take(q, 2)).toEqual({ text: "{}\n{}\n", payloads: 2 });
+    expect(take(q, 10, 5).payloads).toBe(1);
+    expect(take(q, 10, 5).payloads).toBe(1); // the big one, alone, larger than maxBytes
+    expect(take(q, 10, 5)).toEqual({ text: "{}\n", payloads: 1 });
+    expect(take(q)).toEqual({ text: "", payloads: 0 });
   });
 
   it("copies the spans it is given out of the body, and holds no reference to it", () => {
@@ -83,7 +83,7 @@ describe("RingBuffer", () => {
     expect(q.lengths.length).toBe(8);
   });
 
-  it("wakes a waiter only once its threshold of records or bytes is reached", async () => {
+  it("wakes a waiter only once its threshold of payloads or bytes is reached", async () => {
     const q = new RingBuffer(100, 1000);
     let woke = false;
     const waiting = q.waitFor(3, 100).then(() => (woke = true));
@@ -123,17 +123,17 @@ describe("RingBuffer", () => {
       // Both wrap around the end of the 40-byte ring at different rounds.
       expect(compact.tryPush(enc('[{"a":1},{"bb":22}]'), [1, 8, 9, 18])).toBe(true);
       expect(spaced.tryPush(enc('[{"a":1}, \n {"bb":22}]'), [1, 8, 12, 21])).toBe(true);
-      expect(take(compact)).toEqual({ text: '{"a":1}\n{"bb":22}\n', records: 2 });
-      expect(take(spaced)).toEqual({ text: '{"a":1}\n{"bb":22}\n', records: 2 });
+      expect(take(compact)).toEqual({ text: '{"a":1}\n{"bb":22}\n', payloads: 2 });
+      expect(take(spaced)).toEqual({ text: '{"a":1}\n{"bb":22}\n', payloads: 2 });
     }
   });
 
   it("takes no record that would pass maxBytes when strict, and at least one otherwise", () => {
     const q = new RingBuffer(10, 100);
     push(q, `{"big":"${"x".repeat(20)}"}`);
-    expect(q.drain(10, 5, undefined, true).records).toBe(0);
+    expect(q.drain(10, 5, undefined, true).payloads).toBe(0);
     expect(q.length).toBe(1);
-    expect(q.drain(10, 5).records).toBe(1);
+    expect(q.drain(10, 5).payloads).toBe(1);
   });
 
   it("lets a wait for a full batch end at its timeout", async () => {
@@ -172,7 +172,7 @@ describe("RingBuffer", () => {
     push(q, '{"a":1}');
     q.close();
     expect(push(q, '{"b":2}')).toBe(false);
-    expect(take(q)).toEqual({ text: '{"a":1}\n', records: 1 });
+    expect(take(q)).toEqual({ text: '{"a":1}\n', payloads: 1 });
   });
 
   it("rejects a capacity below one", () => {

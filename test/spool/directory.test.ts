@@ -12,7 +12,7 @@ const options = (dir: string, o: Partial<SpoolOptions> = {}): SpoolOptions => ({
   dir,
   maxBytes: 1 << 20,
   segmentMaxBytes: 1 << 16,
-  segmentMaxRecords: 1000,
+  segmentMaxPayloads: 1000,
   segmentMaxAgeMs: 60_000,
   ...o,
 });

@@ -19,7 +19,7 @@ describe("recoverSegments", () => {
       appendFileSync(join(dir, segmentName(3, 900, "open")), encodeFrame(enc('{"torn":1}\n'), 1).subarray(0, 9)); // a crash mid-write
       writeFileSync(join(dir, "instance-id"), "abc");
       const { segments, nextSeq } = recoverSegments(dir);
-      expect(segments.map((s) => [s.seq, s.records])).toEqual([
+      expect(segments.map((s) => [s.seq, s.payloads])).toEqual([
         [3, 1],
         [7, 3],
       ]);

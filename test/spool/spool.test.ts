@@ -18,7 +18,7 @@ const options = (dir: string, o: Partial<SpoolOptions> = {}): SpoolOptions => ({
   dir,
   maxBytes: 1 << 20,
   segmentMaxBytes: 1 << 16,
-  segmentMaxRecords: 1000,
+  segmentMaxPayloads: 1000,
   segmentMaxAgeMs: 60_000,
   ...o,
 });
@@ -30,13 +30,13 @@ const segments = (dir: string) =>
 describe("Spool", () => {
   it("acknowledges appends once on disk, and seals a segment when it holds a batch's worth", async () => {
     using dir = tempDir();
-    const spool = new Spool(options(dir.path, { segmentMaxRecords: 3 }));
+    const spool = new Spool(options(dir.path, { segmentMaxPayloads: 3 }));
     await Promise.all([spool.append(enc('{"a":1}\n'), 1), spool.append(enc('{"b":2}\n{"c":3}\n'), 2)]);
     const segment = await spool.nextSealed();
     expect(segment).not.toBeNull();
     const read = await readSegment(segment!.path);
     expect(dec(read.ndjson)).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
-    expect(read.records).toBe(3);
+    expect(read.payloads).toBe(3);
     await spool.remove(segment!);
     expect(segments(dir.path)).toEqual([]);
     expect(spool.bytes).toBe(0);
@@ -47,7 +47,7 @@ describe("Spool", () => {
     const spool = new Spool(options(dir.path, { segmentMaxAgeMs: 20 }));
     await spool.append(enc('{"a":1}\n'), 1);
     const segment = await spool.nextSealed();
-    expect((await readSegment(segment!.path)).records).toBe(1);
+    expect((await readSegment(segment!.path)).payloads).toBe(1);
   });
 
   it("refuses appends past SPOOL_MAX_BYTES with SpoolFullError", async () => {

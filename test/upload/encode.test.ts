@@ -6,7 +6,7 @@ const enc = (s: string) => new TextEncoder().encode(s);
 /** A batch as the queue hands it out: NDJSON and its record count. */
 const batch = (...lines: (string | Uint8Array)[]) => ({
   ndjson: enc(lines.map((l) => `${typeof l === "string" ? l : new TextDecoder().decode(l)}\n`).join("")),
-  records: lines.length,
+  payloads: lines.length,
 });
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 

@@ -18,12 +18,12 @@ import { S3_CREDENTIALS, startS3 } from "../support/s3.ts";
 setDefaultTimeout(60_000);
 for (const [k, v] of Object.entries(S3_CREDENTIALS)) process.env[k] = v;
 
-async function roundTrip(compression: "zstd" | "gzip" | "none", maxRecords: number, client: "bun" | "aws-sdk" = "bun") {
+async function roundTrip(compression: "zstd" | "gzip" | "none", maxPayloads: number, client: "bun" | "aws-sdk" = "bun") {
   await using s3 = await startS3();
   const queue = new RingBuffer(10_000, 1 << 24);
   const options = { bucket: s3.bucket, region: "us-east-1", endpoint: s3.endpoint, forcePathStyle: true, requestTimeoutMs: 5_000, maxSockets: 4 };
   const store = client === "bun" ? createBunS3Store(options) : createAwsSdkStore(options);
-  const reader = new RingReader(queue, { maxRecords, maxBytes: 1 << 20, maxWaitMs: 10 });
+  const reader = new RingReader(queue, { maxPayloads, maxBytes: 1 << 20, maxWaitMs: 10 });
   const uploader = new Uploader(
     { loops: 4, prefix: "it", maxBytes: 1 << 20, compression, compressionLevel: 0, retry: { baseMs: 10, maxMs: 100 } },
     {

@@ -18,7 +18,7 @@ function setup(options: Partial<SetupOptions> = {}) {
   const o: SetupOptions = {
     loops: 2,
     prefix: "t",
-    maxRecords: 3,
+    maxPayloads: 3,
     maxBytes: 1 << 20,
     maxWaitMs: 60_000,
     compression: "none",
@@ -53,7 +53,7 @@ function setup(options: Partial<SetupOptions> = {}) {
 }
 
 describe("Uploader", () => {
-  it("writes a batch as soon as it holds BATCH_MAX_RECORDS payloads", async () => {
+  it("writes a batch as soon as it holds BATCH_MAX_PAYLOADS payloads", async () => {
     const t = setup();
     t.uploader.start();
     t.push('{"a":1}', '{"a":2}', '{"a":3}');
@@ -66,7 +66,7 @@ describe("Uploader", () => {
   });
 
   it("writes a batch once it holds BATCH_MAX_BYTES", async () => {
-    const t = setup({ maxRecords: 100, maxBytes: 16 });
+    const t = setup({ maxPayloads: 100, maxBytes: 16 });
     t.uploader.start();
     t.push('{"a":1}', '{"b":2}');
     await t.uploader.whenIdle();
@@ -76,7 +76,7 @@ describe("Uploader", () => {
   });
 
   it("writes a partial batch when BATCH_MAX_WAIT_MS passes", async () => {
-    const t = setup({ maxRecords: 100, maxWaitMs: 20 });
+    const t = setup({ maxPayloads: 100, maxWaitMs: 20 });
     t.uploader.start();
     t.push('{"only":1}');
     await waitUntil(() => t.store.objects.size === 1, "the partial batch to be written");
@@ -85,7 +85,7 @@ describe("Uploader", () => {
   });
 
   it("writes a partial batch at once after flush(), without waiting for BATCH_MAX_WAIT_MS", async () => {
-    const t = setup({ maxRecords: 100 }); // and BATCH_MAX_WAIT_MS a minute
+    const t = setup({ maxPayloads: 100 }); // and BATCH_MAX_WAIT_MS a minute
     t.uploader.start();
     t.push('{"a":1}', '{"a":2}');
     await Bun.sleep(20); // a loop is waiting for the batch to fill: nothing is written
@@ -97,7 +97,7 @@ describe("Uploader", () => {
   });
 
   it("ends its loops once the reader is closed and everything it held is written", async () => {
-    const t = setup({ maxRecords: 100 });
+    const t = setup({ maxPayloads: 100 });
     t.uploader.start();
     t.push('{"a":1}', '{"a":2}');
     await t.close();
@@ -128,7 +128,7 @@ describe("Uploader", () => {
     t.push('{"a":1}', '{"a":2}', '{"a":3}');
     await waitUntil(() => t.store.attempts >= 3, "a third attempt");
     expect(t.health.healthy).toBe(false);
-    expect(t.queue.length + t.uploader.inFlightRecords).toBe(3);
+    expect(t.queue.length + t.uploader.inFlightPayloads).toBe(3);
     t.store.recover();
     await t.uploader.whenIdle();
     expect(t.lines()).toHaveLength(3);
@@ -152,7 +152,7 @@ describe("Uploader", () => {
   });
 
   it("writes one object per payload in seed mode", async () => {
-    const t = setup({ maxRecords: 1, loops: 4 });
+    const t = setup({ maxPayloads: 1, loops: 4 });
     t.uploader.start();
     t.push('{"a":1}', '{"a":2}', '{"a":3}', '{"a":4}', '{"a":5}');
     await t.uploader.whenIdle();
