@@ -179,8 +179,11 @@ export function skipValue(s: Uint8Array, i: number, oneLine: boolean): number {
   let empty = false;
   for (;;) {
     // at a value position (or a key position in an object); whitespace bytes are all <= SPACE
-    if (s[i]! <= SPACE) i = skipSpace(s, i, oneLine);
-    let b = s[i];
+    let b = s[i]!;
+    if (b <= SPACE) {
+      i = skipSpace(s, i, oneLine);
+      b = s[i]!;
+    }
     if (expectKey) {
       if (b === CLOSE_BRACE && empty) {
         i++;
@@ -214,8 +217,11 @@ export function skipValue(s: Uint8Array, i: number, oneLine: boolean): number {
     // after a value: a comma, or the end of one or more containers
     for (;;) {
       if (stack.length === 0) return i;
-      if (s[i]! <= SPACE) i = skipSpace(s, i, oneLine);
-      b = s[i];
+      b = s[i]!;
+      if (b <= SPACE) {
+        i = skipSpace(s, i, oneLine);
+        b = s[i]!;
+      }
       const open = stack[stack.length - 1];
       if (b === COMMA) {
         i++;
