@@ -198,7 +198,12 @@ if (GROUPS.includes("main")) {
       before = after;
     }
   }
-  const seed = await runService("seed mode (binary)", "binary", load, { BATCH_MAX_PAYLOADS: "1", COMPRESSION: "none", MAX_WORKERS: "256" });
+  const seed = await runService("seed mode (binary)", "binary", load, {
+    BATCH_MAX_PAYLOADS: "1",
+    COMPRESSION: "none",
+    OBJECT_MAX_AGE_MS: "0",
+    MAX_WORKERS: "256",
+  });
   rows.push(seed);
   table(
     `64 connections, ${DURATION} s each, ${ROUNDS} rounds; each service run against the better of the ceilings just before and after it`,

@@ -39,15 +39,38 @@ export const ConfigSchema = Type.Object({
     2048 * MiB,
     "Capacity of the in-memory queue, in payload bytes (one newline each included); preallocated, shared by the HTTP thread and the upload side. At least MAX_BODY_BYTES.",
   ),
-  MAX_WORKERS: Int(4, 1, 4096, "Number of upload loops, i.e. the most S3 PUTs in flight at once."),
-  BATCH_MAX_PAYLOADS: Int(20_000, 1, 10_000_000, "Most payloads in one object (clamped to MAX_QUEUE_PAYLOADS)."),
+  MAX_WORKERS: Int(4, 1, 4096, "Number of upload loops, i.e. the most batches being compressed and parts or PUTs in flight at once."),
+  BATCH_MAX_PAYLOADS: Int(
+    20_000,
+    1,
+    10_000_000,
+    "Most payloads in one batch: what an upload loop compresses at once, one frame of an object (clamped to MAX_QUEUE_PAYLOADS).",
+  ),
   BATCH_MAX_BYTES: Int(
     2 * MiB,
     1,
     4096 * MiB,
-    "Most uncompressed payload bytes in one object, clamped to MAX_QUEUE_BYTES (a larger payload still makes its own object).",
+    "Most uncompressed payload bytes in one batch, clamped to MAX_QUEUE_BYTES (a larger payload still makes a batch of its own).",
   ),
-  BATCH_MAX_WAIT_MS: Int(3_000, 0, 3_600_000, "Longest time a batch waits to fill before it is written anyway."),
+  BATCH_MAX_WAIT_MS: Int(3_000, 0, 3_600_000, "Longest time a batch waits to fill before it goes into the open object anyway."),
+  OBJECT_MAX_BYTES: Int(
+    128 * MiB,
+    1024,
+    1024 * 1024 * MiB,
+    "An object is completed once it holds this many bytes (compressed). Written as a multipart upload, so memory does not grow with it.",
+  ),
+  OBJECT_MAX_AGE_MS: Int(
+    60_000,
+    0,
+    86_400_000,
+    "...or this long after its first batch, whichever comes first: the longest a payload waits to be readable in S3. 0: every batch is an object of its own.",
+  ),
+  OBJECT_PART_BYTES: Int(
+    8 * MiB,
+    5 * MiB,
+    5 * 1024 * MiB,
+    "Size of a multipart part (S3's least is 5 MiB). Each upload loop holds at most one part in memory, plus the one being filled.",
+  ),
   COMPRESSION: OneOf(
     ["zstd", "gzip", "none"] as const,
     "zstd",
@@ -178,6 +201,11 @@ export function loadConfig(given: Record<string, string | undefined>): Config {
   }
   if (config.MAX_QUEUE_BYTES < config.MAX_BODY_BYTES) {
     throw new ConfigError(`MAX_QUEUE_BYTES must be at least MAX_BODY_BYTES (${config.MAX_BODY_BYTES}), got "${config.MAX_QUEUE_BYTES}"`);
+  }
+  if (config.OBJECT_MAX_BYTES > 10_000 * config.OBJECT_PART_BYTES) {
+    throw new ConfigError(
+      `OBJECT_MAX_BYTES must be at most 10,000 parts of OBJECT_PART_BYTES (${10_000 * config.OBJECT_PART_BYTES}), got "${config.OBJECT_MAX_BYTES}"`,
+    );
   }
   // A batch fills from the queue, so it can never be larger than the queue: clamp rather than wait forever.
   config.BATCH_MAX_PAYLOADS = Math.min(config.BATCH_MAX_PAYLOADS, config.MAX_QUEUE_PAYLOADS);

@@ -48,6 +48,28 @@ export class Counter {
   }
 }
 
+/** A value that goes up and down, counted into shared memory like a Counter. */
+export class SharedGauge {
+  private readonly slot: number;
+  constructor(
+    private readonly words: Words,
+    slots: SlotAllocator,
+    readonly name: string,
+    readonly help: string,
+  ) {
+    this.slot = slots.take(1);
+  }
+  add(by: number): void {
+    this.words.add(this.slot, by);
+  }
+  get(): number {
+    return this.words.get(this.slot);
+  }
+  render(): string {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.get()}`].join("\n");
+  }
+}
+
 /** A value read when scraped. */
 export class Gauge {
   constructor(
@@ -158,11 +180,19 @@ export function createMetrics(memory?: SharedArrayBuffer) {
       values: STORE_ERROR_TYPES,
     }),
     uploadRetries: counter("s3_ingest_upload_retries_total", "Upload attempts that repeat an earlier failed one."),
+    partsUploaded: counter("s3_ingest_object_parts_uploaded_total", "Multipart parts uploaded (each object of more than one part)."),
+    openObjects: new SharedGauge(words, slots, "s3_ingest_open_objects", "Objects being written: taking batches, or being completed."),
+    openObjectBytes: new SharedGauge(
+      words,
+      slots,
+      "s3_ingest_open_object_bytes",
+      "Encoded bytes in objects not completed yet (parts uploaded, and the part being filled).",
+    ),
     uploadSeconds: new Histogram(
       words,
       slots,
       "s3_ingest_upload_duration_seconds",
-      "Time of one successful PUT.",
+      "Time of one successful store call: a PUT, a part, or a completion.",
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     ),
   };

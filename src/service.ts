@@ -3,7 +3,7 @@
 // buffer reader. It runs on the main thread, whose event loop holds no client sockets, so it
 // keeps its pace however many connections the HTTP thread serves. Wired together but not
 // started, so tests and main.ts assemble the same thing.
-import type { Buffer } from "./buffer/buffer.ts";
+import type { Buffer, Kept } from "./buffer/buffer.ts";
 import { createBuffer } from "./buffer/create-buffer.ts";
 import type { Config } from "./config.ts";
 import type { HttpThreadMemory } from "./http/worker.ts";
@@ -44,12 +44,15 @@ export function createService(config: Config, options: ServiceOptions) {
   const instanceId = options.instanceId ?? newInstanceId();
   const keys = createKeyNamer(config.S3_PREFIX, instanceId);
   const uploaders = buffer.readers.map(
-    ({ reader, loops }) =>
+    ({ reader, loops, ownObjects }) =>
       new Uploader(
         {
           loops,
           prefix: config.S3_PREFIX,
           maxBytes: config.BATCH_MAX_BYTES,
+          objectMaxBytes: config.OBJECT_MAX_BYTES,
+          maxAgeMs: ownObjects ? 0 : config.OBJECT_MAX_AGE_MS,
+          partBytes: config.OBJECT_PART_BYTES,
           compression: config.COMPRESSION,
           compressionLevel: config.COMPRESSION_LEVEL,
           retry: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
@@ -72,13 +75,37 @@ export function createService(config: Config, options: ServiceOptions) {
       buffer.start();
       for (const u of uploaders) u.start();
     },
-    /** No more input: resolves once everything buffered is written. */
+    /** Write what is buffered now, without waiting for batches to fill (shutdown). */
+    flush: () => buffer.flush(),
+    /** No more input: resolves once everything buffered is written and every object is complete. */
     async close(): Promise<void> {
       await buffer.close();
       await Promise.all(uploaders.map((u) => u.done()));
     },
-    /** Acknowledged payloads not yet in the store. */
-    unwritten: () => buffer.unwritten,
+    /** Acknowledged payloads not yet in a completed object. */
+    get unwritten(): number {
+      return buffer.unwritten + uploaders.reduce((n, u) => n + u.objects.heldPayloads, 0);
+    },
+    /**
+     * The shutdown deadline: the upload loops stop; what they hold that is not in an uploaded
+     * part is saved with what the buffer keeps; uploads whose parts are in are completed now.
+     */
+    async keepRemaining(): Promise<Kept> {
+      const unfinished = uploaders.map((u) => u.stop());
+      const kept = await buffer.keepRemaining(unfinished.flatMap((u) => u.batches));
+      const failed: string[] = [];
+      let saved = kept.saved;
+      for (const { key, uploadId, parts, payloads } of unfinished.flatMap((u) => u.uploads)) {
+        try {
+          await store.multipart.complete(key, uploadId, parts);
+          saved += payloads;
+        } catch (err) {
+          failed.push(`${key} (${payloads} payloads): ${(err as Error).message}`);
+        }
+      }
+      if (failed.length) throw new Error(`completing uploads at the deadline failed: ${failed.join("; ")}`);
+      return { ...kept, saved };
+    },
   };
 }
 export type Service = ReturnType<typeof createService>;

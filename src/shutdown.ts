@@ -4,16 +4,21 @@
 // SHUTDOWN_TIMEOUT_MS. Past the deadline nothing acknowledged is dropped: the buffer keeps what
 // is left for the next start (memory: saved to the spool; disk: in it already). It runs on the
 // main thread, whose timers keep time whatever load the HTTP thread is under.
-import type { Buffer, Kept } from "./buffer/buffer.ts";
+import type { Kept } from "./buffer/buffer.ts";
 import type { Logger } from "./log.ts";
 import type { SharedState } from "./shared/state.ts";
 
 /** What the drain needs of the service. */
 export interface Drainable {
   state: Pick<SharedState, "draining" | "requestsInFlight" | "whenNoRequests">;
-  buffer: Pick<Buffer, "flush" | "keepRemaining" | "unwritten">;
-  /** No more input: resolves once everything buffered is written. */
+  /** Write what is buffered now, without waiting for batches or objects to fill. */
+  flush(): void;
+  /** No more input: resolves once everything buffered is written and every object is complete. */
   close(): Promise<void>;
+  /** Acknowledged payloads not in the store yet. */
+  readonly unwritten: number;
+  /** At the deadline: keep what is not written for the next start. */
+  keepRemaining(): Promise<Kept>;
 }
 
 export interface DrainResult {
@@ -32,7 +37,7 @@ export interface DrainResult {
 
 export async function drain(service: Drainable, timeoutMs: number): Promise<DrainResult> {
   service.state.draining = true;
-  service.buffer.flush();
+  service.flush();
   const done = service.state.whenNoRequests().then(() => service.close());
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<"timeout">((resolve) => {
@@ -41,11 +46,11 @@ export async function drain(service: Drainable, timeoutMs: number): Promise<Drai
   const outcome = await Promise.race([done.then(() => "done" as const), deadline]);
   clearTimeout(timer);
   const requestsCutOff = service.state.requestsInFlight;
-  const unwritten = service.buffer.unwritten;
+  const unwritten = service.unwritten;
   const nothingKept = { saved: 0, segments: 0 };
   if (outcome === "done") return { ok: true, timedOut: false, unwritten, kept: nothingKept, requestsCutOff };
   try {
-    return { ok: true, timedOut: true, unwritten, kept: await service.buffer.keepRemaining(), requestsCutOff };
+    return { ok: true, timedOut: true, unwritten, kept: await service.keepRemaining(), requestsCutOff };
   } catch (err) {
     return { ok: false, timedOut: true, unwritten, kept: nothingKept, requestsCutOff, error: (err as Error).message };
   }
@@ -84,7 +89,7 @@ export function createShutdown(deps: ShutdownDeps): (reason: string) => Promise<
       // A repeated SIGTERM often comes from a wrapper forwarding it (timeout, a process group
       // kill): keep draining. A second Ctrl-C, a moment later, is a person who wants out now.
       if (reason !== "SIGINT" || now() - startedAt < SAME_SIGNAL_MS) return log.info("already draining", { signal: reason });
-      log.error("second signal: exiting without finishing the drain", { signal: reason, unwritten: service.buffer.unwritten });
+      log.error("second signal: exiting without finishing the drain", { signal: reason, unwritten: service.unwritten });
       return exit(1);
     }
     startedAt = now();

@@ -13,16 +13,14 @@ function fakeService({ storeHangs = false, keepFails = false } = {}) {
     calls,
     state,
     metrics: { objectsWritten: { get: () => 7 } },
-    buffer: {
-      flush: () => void calls.push("flush"),
-      get unwritten() {
-        return unwritten;
-      },
-      async keepRemaining(): Promise<Kept> {
-        calls.push("keepRemaining");
-        if (keepFails) throw new Error("ENOSPC");
-        return { saved: unwritten, segments: 1 };
-      },
+    flush: () => void calls.push("flush"),
+    get unwritten() {
+      return unwritten;
+    },
+    async keepRemaining(): Promise<Kept> {
+      calls.push("keepRemaining");
+      if (keepFails) throw new Error("ENOSPC");
+      return { saved: unwritten, segments: 1 };
     },
     async close() {
       calls.push("close");

@@ -44,8 +44,12 @@ export interface ObjectName {
 export interface ReadBatch {
   batch: Batch;
   name?: ObjectName;
-  /** The batch's object is written: the buffer may forget it. */
-  written(): Promise<void> | void;
+  /**
+   * The buffer may forget the batch. A batch with a `name` (a spool segment) is released once
+   * its object is complete; one without (out of the ring), once it is encoded into an object,
+   * which keeps it from then on.
+   */
+  release(): Promise<void> | void;
 }
 
 /** Where upload loops take batches from. */
@@ -68,8 +72,12 @@ export interface Kept {
 export interface Buffer {
   readonly type: BufferType;
   readonly memory: BufferMemory;
-  /** The readers the upload loops take batches from, and how many loops read each. */
-  readonly readers: readonly { reader: BatchReader; loops: number }[];
+  /**
+   * The readers the upload loops take batches from, and how many loops read each. `ownObjects`:
+   * each batch is an object of its own, named by the batch (spool segments: the spool does not
+   * yet record objects of many segments, which a crash must neither lose nor write twice).
+   */
+  readonly readers: readonly { reader: BatchReader; loops: number; ownObjects?: boolean }[];
   start(): void;
   /** Write what is queued now instead of waiting for batches to fill (shutdown). */
   flush(): void;
@@ -79,6 +87,9 @@ export interface Buffer {
   readonly unwritten: number;
   /** Of those, the ones held only in memory: what a crash would lose. */
   readonly unsaved: number;
-  /** At the shutdown deadline: keeps what is not written for the next start; refuses writes from then on. */
-  keepRemaining(): Promise<Kept>;
+  /**
+   * At the shutdown deadline: keeps what is not written for the next start, with `more`, the
+   * batches the upload loops had taken out of it and not written; refuses writes from then on.
+   */
+  keepRemaining(more?: readonly Batch[]): Promise<Kept>;
 }

@@ -6,9 +6,10 @@ import { existsSync, readdirSync } from "node:fs";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { Acks } from "../queue/acks.ts";
+import type { Batch } from "../queue/batch.ts";
 import { RingBuffer } from "../queue/ring-buffer.ts";
 import { Spool } from "../spool/spool.ts";
-import type { BatchReader, Buffer, Kept } from "./buffer.ts";
+import type { Buffer, Kept } from "./buffer.ts";
 import { RingReader } from "./ring-reader.ts";
 import { spoolOptions } from "./spool-options.ts";
 import { SpoolReader } from "./spool-reader.ts";
@@ -28,12 +29,12 @@ export function createMemoryBuffer(config: Config, log: Logger, onWork: () => vo
     maxWaitMs: config.BATCH_MAX_WAIT_MS,
     onWork,
   });
-  const readers: { reader: BatchReader; loops: number }[] = [{ reader, loops: config.MAX_WORKERS }];
+  const readers: Buffer["readers"][number][] = [{ reader, loops: config.MAX_WORKERS }];
   if (hasSegments(config.SPOOL_DIR)) {
     // What an earlier process saved at its shutdown deadline: upload it, then this spool is done.
     const leftover = new Spool({ ...spoolOptions(config), onChange: (size) => stats.publish(size) });
     void leftover.close();
-    readers.push({ reader: new SpoolReader(leftover, log, onWork), loops: LEFTOVER_LOOPS });
+    readers.push({ reader: new SpoolReader(leftover, log, onWork), loops: LEFTOVER_LOOPS, ownObjects: true });
   }
   return {
     type: "memory",
@@ -50,9 +51,9 @@ export function createMemoryBuffer(config: Config, log: Logger, onWork: () => vo
     get unwritten() {
       return this.unsaved + stats.payloads; // what an earlier process left is in the spool
     },
-    async keepRemaining(): Promise<Kept> {
+    async keepRemaining(more: readonly Batch[] = []): Promise<Kept> {
       ring.close(); // no collection is queued, and acknowledged, after what is saved here
-      const batches = [...reader.outstanding, ring.drain(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)].filter((b) => b.payloads > 0);
+      const batches = [...more, ...reader.outstanding, ring.drain(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)].filter((b) => b.payloads > 0);
       if (batches.length === 0) return { saved: 0, segments: 0 };
       const target = new Spool(spoolOptions(config));
       // Copies: an outstanding batch lives in its upload loop's reusable buffer.

@@ -21,7 +21,7 @@ export interface RingReaderOptions {
  * @example
  * const reader = new RingReader(ring, { maxPayloads: 20_000, maxBytes: 2 << 20, maxWaitMs: 3_000 });
  * const read = await reader.next(scratch); // null once closed and empty
- * await read.written();                    // after its object is stored
+ * await read.release();                    // once it is encoded into an object
  */
 export class RingReader implements BatchReader {
   /** Batches handed out whose object is not written yet. */
@@ -72,7 +72,7 @@ export class RingReader implements BatchReader {
       if (!this.flushing && options.maxWaitMs > 0) await ring.waitFor(options.maxPayloads, options.maxBytes, options.maxWaitMs);
       const batch = ring.drain(options.maxPayloads, options.maxBytes, scratch);
       this.outstanding.add(batch);
-      return { batch, written: () => void this.outstanding.delete(batch) };
+      return { batch, release: () => void this.outstanding.delete(batch) };
     } finally {
       release();
     }

@@ -45,7 +45,7 @@ export class SpoolReader implements BatchReader {
       return {
         batch: { ndjson: decoded.ndjson, payloads: decoded.payloads },
         name: { timeMs: segment.createdMs, instanceId: this.spool.instanceId, sequence: segment.seq },
-        written: () => this.spool.remove(segment),
+        release: () => this.spool.remove(segment),
       };
     }
   }

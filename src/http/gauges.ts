@@ -22,7 +22,11 @@ export function serviceGauges(buffer: BufferMemory, state: SharedState, tickMs: 
     family("s3_ingest_buffer_capacity_bytes", "MAX_QUEUE_BYTES (memory) or SPOOL_MAX_BYTES (disk).", (s) => s.capacityBytes),
     family("s3_ingest_buffer_capacity_payloads", "MAX_QUEUE_PAYLOADS (memory).", (s) => s.capacityPayloads),
     family("s3_ingest_buffer_segments", "Spool segments not uploaded yet (disk).", (s) => s.segments),
-    new Gauge("s3_ingest_upload_in_flight_payloads", "Payloads taken from the buffer whose object is not written yet.", () => state.uploadInFlight),
+    new Gauge(
+      "s3_ingest_upload_in_flight_payloads",
+      "Payloads taken from the buffer and not yet in a completed object, except those resting in an open object.",
+      () => state.uploadInFlight,
+    ),
     new Gauge(
       "s3_ingest_upload_stalled_seconds",
       "Seconds since the upload side last wrote an object while payloads were waiting; 0 when nothing waits.",

@@ -2,7 +2,12 @@
 // SDK's CPU per PUT (BENCHMARKS.md). Bun.S3Client reads credentials only from its options, so
 // they come from the AWS SDK's default chain (env, profile, ECS, web identity, EC2 instance
 // profile), whose provider caches them and fetches new ones five minutes before they expire.
+// Multipart uploads go through the AWS SDK's calls, with the same credentials: Bun's multipart
+// writer keeps its upload id to itself, and the spool must record it so that the next start can
+// abort an upload a crash left (and a part is a few calls per 8 MiB, where the SDK's cost is noise).
+
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { createSdkClient, sdkMultipart } from "./aws-sdk-store.ts";
 import { classifyS3Failure } from "./s3-errors.ts";
 import type { S3StoreOptions } from "./s3-options.ts";
 import { type ObjectStore, StoreError } from "./store.ts";
@@ -44,6 +49,7 @@ export function createBunS3Store(
 
   return {
     location: `s3://${options.bucket}`,
+    multipart: sdkMultipart(createSdkClient(options, credentials), options),
     async put(key, body, object) {
       let creds: Credentials;
       try {

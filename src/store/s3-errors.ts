@@ -25,6 +25,7 @@ export function classifyS3Failure(code: string | undefined, status: number | und
   if ((code && TRANSIENT.has(code)) || status === 408) return error("transient", true);
   if (status !== undefined && status >= 500) return error("server_error", true);
   if (code === "NoSuchBucket") return error("no_such_bucket", false);
+  if (code === "NoSuchUpload") return error("no_such_upload", false);
   if ((code && ACCESS.has(code)) || status === 403) return error("access_denied", false);
   if ((code && CLIENT.has(code)) || (status !== undefined && status >= 400)) return error("client_error", false);
   // No HTTP answer at all: refused, reset, DNS, credentials not resolvable yet.

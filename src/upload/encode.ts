@@ -1,9 +1,11 @@
-// Turns a batch of NDJSON (one payload per line) from the queue into one object body, compressed with
-// zstd or gzip, or not. A lone payload with no compression is stored as plain JSON, exactly like
-// the seed's objects. Compression runs off the event loop, so requests keep flowing meanwhile.
+// Turns a batch of NDJSON (one payload per line) from the queue into one frame of an object:
+// a zstd frame, a gzip member, or the NDJSON itself. An object is its frames one after another,
+// which zstd, gzip and DuckDB all read as one stream (BENCHMARKS.md). An object of one payload
+// with no compression is stored as plain JSON, exactly like the seed's objects. Compression runs
+// off the event loop, so requests keep flowing meanwhile.
 
 import { promisify } from "node:util";
-import { gzip } from "node:zlib";
+import { gunzipSync, gzip, zstdDecompressSync } from "node:zlib";
 import type { Batch } from "../queue/batch.ts";
 import { zstdCompress } from "../runtime.ts";
 
@@ -14,12 +16,24 @@ export type Compression = "zstd" | "gzip" | "none";
 /** COMPRESSION_LEVEL 0 means these. zstd 1 beat gzip 6 on ratio and was 7x faster (BENCHMARKS.md). */
 export const DEFAULT_LEVEL = { zstd: 1, gzip: 6 } as const;
 
-export interface EncodedBatch {
-  body: Uint8Array;
+/** How an object's bytes are encoded: its key's extension and its headers. */
+export interface Encoding {
+  compression: Compression;
   extension: string;
   contentType: string;
   contentEncoding?: string;
 }
+
+export interface EncodedBatch extends Encoding {
+  body: Uint8Array;
+}
+
+const NDJSON = "application/x-ndjson";
+const ENCODINGS: Record<Compression, Encoding> = {
+  zstd: { compression: "zstd", extension: ".ndjson.zst", contentType: NDJSON, contentEncoding: "zstd" },
+  gzip: { compression: "gzip", extension: ".ndjson.gz", contentType: NDJSON, contentEncoding: "gzip" },
+  none: { compression: "none", extension: ".ndjson", contentType: NDJSON },
+};
 
 /**
  * @param level COMPRESSION_LEVEL; 0 picks the codec's default. @default 0
@@ -28,17 +42,20 @@ export interface EncodedBatch {
  */
 export async function encodeBatch(batch: Batch, compression: Compression, level = 0): Promise<EncodedBatch> {
   const lines = batch.ndjson;
-  // Uncompressed bodies are copied: `lines` is the upload loop's reusable buffer, and a put that
-  // timed out may still be reading its body when the loop moves on.
-  if (compression === "none" && batch.payloads === 1) {
-    return { body: lines.slice(0, lines.length - 1), extension: ".json", contentType: "application/json" };
-  }
-  const type = "application/x-ndjson";
-  if (compression === "none") return { body: lines.slice(), extension: ".ndjson", contentType: type };
-  if (compression === "zstd") {
-    const body = await zstdCompress(lines, level || DEFAULT_LEVEL.zstd);
-    return { body, extension: ".ndjson.zst", contentType: type, contentEncoding: "zstd" };
-  }
-  const body = new Uint8Array(await gzipAsync(lines, { level: level || DEFAULT_LEVEL.gzip }));
-  return { body, extension: ".ndjson.gz", contentType: type, contentEncoding: "gzip" };
+  // Uncompressed bodies are copied: `lines` is the upload loop's reusable buffer.
+  if (compression === "none") return { ...ENCODINGS.none, body: lines.slice() };
+  if (compression === "zstd") return { ...ENCODINGS.zstd, body: await zstdCompress(lines, level || DEFAULT_LEVEL.zstd) };
+  return { ...ENCODINGS.gzip, body: new Uint8Array(await gzipAsync(lines, { level: level || DEFAULT_LEVEL.gzip })) };
+}
+
+/** An uncompressed object of exactly one payload: the payload alone, as `.json`. */
+export function lonePayload(ndjson: Uint8Array): { body: Uint8Array; extension: string; contentType: string } {
+  return { body: ndjson.subarray(0, ndjson.length - 1), extension: ".json", contentType: "application/json" };
+}
+
+/** A frame back to its NDJSON (the shutdown deadline saves unwritten frames to the spool). */
+export function decodeFrame(body: Uint8Array, compression: Compression): Uint8Array {
+  if (compression === "zstd") return new Uint8Array(zstdDecompressSync(body));
+  if (compression === "gzip") return new Uint8Array(gunzipSync(body));
+  return body;
 }

@@ -1,6 +1,7 @@
-// A fixed pool of async upload loops that turns the batches a buffer's reader hands out (out of
-// the ring, or spool segments) into objects. A batch is retried, under the same key, until it is
-// written: loops never drop and never throw.
+// A fixed pool of async upload loops: each takes a batch from a buffer's reader (out of the ring,
+// or a spool segment), encodes it, and appends it to the open object (objects.ts), which uploads
+// parts and completes objects. Loops never drop and never throw: every store call is retried
+// until it succeeds.
 
 import type { BatchReader, ReadBatch } from "../buffer/buffer.ts";
 import type { Logger } from "../log.ts";
@@ -8,10 +9,10 @@ import { errorField } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Batch } from "../queue/batch.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
-import { type ObjectStore, StoreError } from "../store/store.ts";
+import type { ObjectStore } from "../store/store.ts";
 import { type Compression, type EncodedBatch, encodeBatch } from "./encode.ts";
-import { type KeyNamer, objectKey } from "./object-key.ts";
-import { backoffMs, type RetryPolicy } from "./retry.ts";
+import type { KeyNamer } from "./object-key.ts";
+import { type ObjectsOptions, ObjectWriter, type Unfinished } from "./objects.ts";
 
 /** What the upload side reports of its progress (the shared state, for /metrics). */
 export interface UploadProgress {
@@ -19,17 +20,16 @@ export interface UploadProgress {
   uploadProgressAt: number;
 }
 
-export interface UploaderOptions {
-  /** How many loops: MAX_WORKERS, the most PUTs in flight at once. */
+export interface UploaderOptions extends ObjectsOptions {
+  /** How many loops: MAX_WORKERS. */
   loops: number;
-  /** S3_PREFIX, for objects whose name the buffer fixes. */
-  prefix: string;
   /** Size of the reusable batch buffers (BATCH_MAX_BYTES). */
   maxBytes: number;
+  /** Most encoded bytes in one object (OBJECT_MAX_BYTES). */
+  objectMaxBytes: number;
   compression: Compression;
   /** 0: the codec's default. */
   compressionLevel: number;
-  retry: RetryPolicy;
 }
 
 export interface UploaderDeps {
@@ -44,13 +44,14 @@ export interface UploaderDeps {
 
 /**
  * @example
- * const uploader = new Uploader({ loops: 4, prefix: "events", maxBytes: 2 << 20, compression: "zstd", compressionLevel: 0, retry },
+ * const uploader = new Uploader({ loops: 4, prefix: "events", maxBytes: 2 << 20, objectMaxBytes: 128 << 20, maxAgeMs: 60_000,
+ *   partBytes: 8 << 20, compression: "zstd", compressionLevel: 0, retry },
  *   { reader, store, keys: createKeyNamer("events", instanceId), health, metrics, log });
  * uploader.start();
- * await buffer.close(); await uploader.done(); // everything written
+ * await buffer.close(); await uploader.done(); // everything written, every object complete
  */
 export class Uploader {
-  /** Batches taken from the reader whose object is not written yet. */
+  /** Batches taken from the reader and not yet in an object. */
   private readonly pending = new Set<Batch>();
   private loops: Promise<void>[] = [];
   private idleWaiters: (() => void)[] = [];
@@ -60,32 +61,44 @@ export class Uploader {
    * ever in flight at once, not one per loop.
    */
   private buffers: Uint8Array[] = [];
+  readonly objects: ObjectWriter;
 
   constructor(
     private readonly options: UploaderOptions,
     private readonly deps: UploaderDeps,
-  ) {}
+  ) {
+    this.objects = new ObjectWriter({ ...options, maxBytes: options.objectMaxBytes, loops: options.loops }, deps);
+  }
 
   start(): void {
     for (let i = 0; i < this.options.loops; i++) this.loops.push(this.loop());
   }
 
-  /** Resolves once every loop has ended: the reader said its buffer is closed and empty. */
-  done(): Promise<void> {
-    return Promise.all(this.loops).then(() => {});
+  /** Resolves once every loop has ended (the reader said its buffer is closed and empty) and every object is complete. */
+  async done(): Promise<void> {
+    await Promise.all(this.loops);
+    await this.objects.close();
   }
 
-  /** Payloads taken from the queue whose object is not written yet. */
+  /** The shutdown deadline: what is not in a completed object, handed over to be saved. */
+  stop(): Unfinished {
+    return this.objects.stop();
+  }
+
+  /** Payloads taken from the reader whose object is not complete yet. */
   get inFlightPayloads(): number {
-    let payloads = 0;
+    let payloads = this.objects.heldPayloads;
     for (const batch of this.pending) payloads += batch.payloads;
     return payloads;
   }
 
-  /** Resolves when the queue is empty and no upload is in flight. */
-  whenIdle(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  /** Resolves when the reader is empty, no batch is between it and an object, and no store call is in flight (the open object may still take batches). */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      if (!this.isIdle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      await this.objects.whenSettled();
+      if (this.isIdle()) return;
+    }
   }
 
   private isIdle(): boolean {
@@ -95,65 +108,39 @@ export class Uploader {
   private async loop(): Promise<void> {
     for (;;) {
       const scratch = this.buffers.pop() ?? new Uint8Array(this.options.maxBytes);
-      const item = await this.deps.reader.next(scratch);
-      if (item === null) return;
-      const { batch } = item;
+      const read = await this.deps.reader.next(scratch);
+      if (read === null) return;
+      const { batch } = read;
       this.pending.add(batch);
       this.deps.progress?.addUploadInFlight(batch.payloads);
-      await this.deliver(item);
-      this.pending.delete(batch);
-      this.deps.progress?.addUploadInFlight(-batch.payloads);
+      const frame = await this.encode(batch);
+      // A batch out of the ring lives on as its frame alone; a spool segment stays until its object is complete.
+      if (!read.name) await this.release(read);
       this.buffers.push(scratch);
+      const appended = this.objects.append(read, frame);
+      this.pending.delete(batch);
       if (this.idleWaiters.length && this.isIdle()) {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
       }
+      await appended;
     }
   }
 
-  private async deliver({ batch, name, written }: ReadBatch): Promise<void> {
-    const { store, metrics, health, log } = this.deps;
-    let encoded: EncodedBatch;
+  private async encode(batch: Batch): Promise<EncodedBatch> {
     try {
-      encoded = await encodeBatch(batch, this.options.compression, this.options.compressionLevel);
+      return await encodeBatch(batch, this.options.compression, this.options.compressionLevel);
     } catch (err) {
       // Cannot happen with valid input; if it does, keep the batch as plain NDJSON rather than lose it.
-      log.error("encoding a batch failed; writing it uncompressed", { error: errorField(err) });
-      encoded = await encodeBatch(batch, "none");
+      this.deps.log.error("encoding a batch failed; writing it uncompressed", { error: errorField(err) });
+      return encodeBatch(batch, "none");
     }
-    const { extension } = encoded;
-    const key = name ? objectKey({ prefix: this.options.prefix, ...name, extension }) : this.deps.keys(extension);
-    const options = { contentType: encoded.contentType, contentEncoding: encoded.contentEncoding };
-    for (let attempt = 0; ; attempt++) {
-      if (attempt > 0) metrics.uploadRetries.inc();
-      const started = performance.now();
-      try {
-        await store.put(key, encoded.body, options);
-        metrics.uploadSeconds.observe((performance.now() - started) / 1000);
-        metrics.objectsWritten.inc();
-        metrics.bytesWritten.inc(encoded.body.length);
-        metrics.payloadsWritten.inc(batch.payloads);
-        health.success();
-        if (this.deps.progress) this.deps.progress.uploadProgressAt = Date.now();
-        try {
-          await written();
-        } catch (err) {
-          log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) });
-        }
-        return;
-      } catch (err) {
-        const e = err instanceof StoreError ? err : new StoreError("unknown", true, errorField(err), { cause: err });
-        metrics.uploadErrors.inc(1, { error_type: e.type });
-        health.failure(e.retryable);
-        const delay = backoffMs(attempt, e.retryable, this.options.retry);
-        log.limited(e.retryable ? "warn" : "error", `upload:${e.type}`, "upload failed; retrying", {
-          error_type: e.type,
-          error: e.message,
-          retryable: e.retryable,
-          retry_in_ms: delay,
-          payloads: batch.payloads,
-        });
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
+  }
+
+  private async release(read: ReadBatch): Promise<void> {
+    try {
+      await read.release();
+    } catch (err) {
+      this.deps.log.limited("error", "buffer:release", "releasing a batch failed", { error: errorField(err) });
     }
   }
 }

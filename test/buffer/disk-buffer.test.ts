@@ -36,7 +36,7 @@ describe("the disk buffer", () => {
     const read = (await t.buffer.readers[0]!.reader.next(new Uint8Array(1024)))!;
     expect(dec(read.batch.ndjson)).toBe('{"a":1}\n');
     expect(read.name).toMatchObject({ sequence: 0 });
-    await read.written();
+    await read.release();
     expect(t.buffer.unwritten).toBe(0);
     await t.buffer.close();
   });

@@ -41,7 +41,7 @@ describe("the memory buffer", () => {
     const read = (await t.buffer.readers[0]!.reader.next(new Uint8Array(1024)))!;
     expect(read.batch.payloads).toBe(2);
     expect(t.buffer.unsaved).toBe(3); // one in the ring, two in a batch being uploaded
-    await read.written();
+    await read.release();
     expect(t.buffer.unsaved).toBe(1);
     expect(t.buffer.unwritten).toBe(1);
   });

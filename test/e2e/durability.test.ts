@@ -40,6 +40,7 @@ describe("fault suite", () => {
     await using service = await startService({
       ...s3.env,
       BATCH_MAX_WAIT_MS: "50",
+      OBJECT_MAX_AGE_MS: "50",
       BATCH_MAX_PAYLOADS: "200",
       RETRY_BASE_MS: "20",
       RETRY_MAX_MS: "200",
@@ -74,6 +75,7 @@ describe("fault suite", () => {
       ...s3.env,
       S3_ENDPOINT: proxy.endpoint,
       BATCH_MAX_WAIT_MS: "50",
+      OBJECT_MAX_AGE_MS: "50",
       BATCH_MAX_PAYLOADS: "200",
       RETRY_BASE_MS: "20",
       RETRY_MAX_MS: "200",
@@ -93,7 +95,14 @@ describe("fault suite", () => {
   it("3. kill -9 in the middle of a load in disk mode: after a restart every acknowledged payload lands, once", async () => {
     await using s3 = await startS3();
     using spool = spoolDir();
-    const env = { ...s3.env, DURABILITY: "disk", SPOOL_DIR: spool.path, BATCH_MAX_WAIT_MS: "200", BATCH_MAX_PAYLOADS: "500" };
+    const env = {
+      ...s3.env,
+      DURABILITY: "disk",
+      SPOOL_DIR: spool.path,
+      BATCH_MAX_WAIT_MS: "200",
+      OBJECT_MAX_AGE_MS: "200",
+      BATCH_MAX_PAYLOADS: "500",
+    };
     const first = await startService(env);
     const progress = { answered: 0 };
     const load = postAll(first, collections("crash", 2_000, 10), 16, progress);
@@ -134,11 +143,11 @@ describe("fault suite", () => {
     };
     const first = await startService(env);
     await s3.stop();
-    const load = postAll(first, collections("down", 400, 10), 16);
-    await waitUntil(() => Promise.resolve(first.logs.some((l) => l.msg === "upload failed; retrying")), "uploads to fail");
+    // The payloads rest in the open object (OBJECT_MAX_AGE_MS is a minute) until SIGTERM completes it, which fails.
+    const { acknowledged } = await postAll(first, collections("down", 400, 10), 16);
     first.signal("SIGTERM");
-    const { acknowledged } = await load;
     expect(await first.exited()).toBe(0);
+    expect(first.logs.some((l) => l.msg === "upload failed; retrying")).toBe(true);
     expect(first.logs.find((l) => l.msg.startsWith("shutdown deadline passed"))).toMatchObject({ level: "warn" });
     await first[Symbol.asyncDispose]();
     expect(acknowledged.length).toBeGreaterThan(0);
@@ -165,6 +174,7 @@ describe("fault suite", () => {
       PORT: String(ports[i]),
       SPOOL_DIR: join(spools.path, `instance-${i}`),
       BATCH_MAX_WAIT_MS: "200",
+      OBJECT_MAX_AGE_MS: "200",
       BATCH_MAX_PAYLOADS: "500",
     });
     const instances = await Promise.all([0, 1, 2].map((i) => startService(envFor(i))));
@@ -227,6 +237,7 @@ describe("fault suite", () => {
       SPOOL_DIR: spool.path,
       SPOOL_MAX_BYTES: "65536",
       BATCH_MAX_WAIT_MS: "100",
+      OBJECT_MAX_AGE_MS: "100",
       RETRY_MAX_MS: "100",
     });
     await s3.stop();
@@ -255,6 +266,7 @@ describe("fault suite", () => {
           DURABILITY: "disk",
           SPOOL_DIR: spool.path,
           BATCH_MAX_WAIT_MS: "100",
+          OBJECT_MAX_AGE_MS: "100",
           RETRY_MAX_MS: "100",
         });
         await s3.stop();

@@ -22,6 +22,7 @@ beforeAll(async () => {
     REQUEST_TIMEOUT_MS: "1000",
     IDLE_TIMEOUT_SECS: "2",
     BATCH_MAX_WAIT_MS: "50",
+    OBJECT_MAX_AGE_MS: "50",
   });
 });
 afterAll(async () => {

@@ -41,6 +41,7 @@ for (const { target, client } of runs) {
           AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint,
           S3_CLIENT: client,
           BATCH_MAX_WAIT_MS: "20",
+          OBJECT_MAX_AGE_MS: "20",
         },
         target,
       );
@@ -80,6 +81,7 @@ for (const { target, client } of runs) {
           AWS_CONTAINER_CREDENTIALS_FULL_URI: `${imds.endpoint}${imds.ecsPath}`,
           S3_CLIENT: client,
           BATCH_MAX_WAIT_MS: "20",
+          OBJECT_MAX_AGE_MS: "20",
         },
         target,
       );

@@ -22,7 +22,7 @@ for (const target of targets()) {
   describe(`s3-ingest as a process (${target.name})`, () => {
     it("lands posted payloads in the bucket as zstd NDJSON, numbers with their exact digits", async () => {
       await using s3 = await startS3();
-      await using service = await start({ ...s3.env, BATCH_MAX_WAIT_MS: "50" });
+      await using service = await start({ ...s3.env, BATCH_MAX_WAIT_MS: "50", OBJECT_MAX_AGE_MS: "50" });
       const res = await service.post('{"version":"1","token":"t","data":[{"id": 12345678901234567890},{"v":"é\\n","f":1.10}]}');
       expect(await res.json()).toEqual({ accepted: 2 });
       await waitUntil(async () => (await s3.lines()).length === 2, "2 payloads in the bucket");
@@ -52,6 +52,7 @@ for (const target of targets()) {
       await using service = await start({
         ...s3.env,
         BATCH_MAX_WAIT_MS: "20",
+        OBJECT_MAX_AGE_MS: "20",
         BATCH_MAX_PAYLOADS: "200",
         RETRY_BASE_MS: "20",
         RETRY_MAX_MS: "200",
@@ -61,7 +62,7 @@ for (const target of targets()) {
       });
       const before = await postAll(service, collections("before", 100, 10));
       await s3.stop();
-      const during = await postAll(service, collections("during", 400, 10));
+      const during = await postAll(service, collections("during", 1_000, 10));
       await waitUntil(async () => (await fetch(`${service.url}/ready`)).status === 503, "/ready to report the failing store");
       await s3.start();
       await waitUntil(async () => (await fetch(`${service.url}/ready`)).status === 200, "/ready to recover");
@@ -131,7 +132,7 @@ for (const target of targets()) {
 
     full("writes one plain JSON object per payload in seed mode", async () => {
       await using s3 = await startS3();
-      await using service = await start({ ...s3.env, BATCH_MAX_PAYLOADS: "1", COMPRESSION: "none", MAX_WORKERS: "16" });
+      await using service = await start({ ...s3.env, BATCH_MAX_PAYLOADS: "1", COMPRESSION: "none", OBJECT_MAX_AGE_MS: "0", MAX_WORKERS: "16" });
       expect((await service.post(collection(ids("seed", 5)))).status).toBe(200);
       await waitUntil(async () => (await s3.objects()).length === 5, "5 objects");
       for (const obj of await s3.objects()) {
@@ -142,7 +143,7 @@ for (const target of targets()) {
     });
 
     full("stores to ./data when no bucket is configured", async () => {
-      await using service = await start({ BATCH_MAX_WAIT_MS: "20" });
+      await using service = await start({ BATCH_MAX_WAIT_MS: "20", OBJECT_MAX_AGE_MS: "20" });
       expect((await service.post(collection(ids("local", 3)))).status).toBe(200);
       const dir = join(service.cwd, "data", "events");
       const files = () => readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ndjson.zst"));
@@ -178,7 +179,13 @@ for (const target of targets()) {
     it("answers every error status over a real socket with a JSON error body", async () => {
       await using s3 = await startS3();
       // MAX_QUEUE is MAX_QUEUE_PAYLOADS's old name: still read, with a warning (the 503 below depends on it).
-      await using service = await start({ ...s3.env, MAX_BODY_BYTES: "2048", MAX_QUEUE: "5", BATCH_MAX_WAIT_MS: "60000" });
+      await using service = await start({
+        ...s3.env,
+        MAX_BODY_BYTES: "2048",
+        MAX_QUEUE: "5",
+        BATCH_MAX_WAIT_MS: "60000",
+        OBJECT_MAX_AGE_MS: "60000",
+      });
       expect(service.logs.find((l) => l.level === "warn" && l.variable === "MAX_QUEUE")?.use).toBe("MAX_QUEUE_PAYLOADS");
       const url = `${service.url}/v1/collect`;
       const json = { "content-type": "application/json" };

@@ -47,3 +47,36 @@ describe("local directory store", () => {
     expect(readdirSync(join(dir.path, "a/b"))).toContain("2");
   });
 });
+
+describe("local directory store: multipart uploads", () => {
+  const options = { contentType: "application/x-ndjson" };
+  const text = (s: string) => new TextEncoder().encode(s);
+
+  it("keeps parts out of sight until completed, then writes them in part-number order under the key", async () => {
+    using dir = tempDir();
+    const { multipart } = createLocalDirStore(dir.path);
+    const uploadId = await multipart.create("events/o.ndjson", options);
+    const etag2 = await multipart.uploadPart("events/o.ndjson", uploadId, 2, text("b\n"));
+    const etag1 = await multipart.uploadPart("events/o.ndjson", uploadId, 1, text("a\n"));
+    expect(readdirSync(dir.path).filter((f) => f !== ".tmp")).toEqual([]);
+    await multipart.complete("events/o.ndjson", uploadId, [
+      { partNumber: 2, etag: etag2 },
+      { partNumber: 1, etag: etag1 },
+    ]);
+    expect(readFileSync(join(dir.path, "events/o.ndjson"), "utf8")).toBe("a\nb\n");
+    expect(readdirSync(join(dir.path, ".tmp"))).toEqual([]);
+  });
+
+  it("aborts an upload, twice without error, and reports an unknown one as no_such_upload", async () => {
+    using dir = tempDir();
+    const { multipart } = createLocalDirStore(dir.path);
+    const uploadId = await multipart.create("k", options);
+    await multipart.uploadPart("k", uploadId, 1, text("a\n"));
+    await multipart.abort("k", uploadId);
+    await multipart.abort("k", uploadId);
+    expect(readdirSync(join(dir.path, ".tmp"))).toEqual([]);
+    const err = await multipart.uploadPart("k", uploadId, 2, text("b\n")).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: "no_such_upload", retryable: false });
+    expect(await multipart.complete("k", "../../etc", []).catch((e: unknown) => e)).toMatchObject({ type: "no_such_upload" });
+  });
+});

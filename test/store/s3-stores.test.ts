@@ -5,7 +5,7 @@ import { bunEndpoint, createBunS3Store } from "../../src/store/bun-s3-store.ts";
 import { classifyS3Failure } from "../../src/store/s3-errors.ts";
 import type { S3StoreOptions } from "../../src/store/s3-options.ts";
 import { type ObjectStore, StoreError } from "../../src/store/store.ts";
-import { S3_CREDENTIALS, startS3 } from "../support/s3.ts";
+import { hasMoto, S3_CREDENTIALS, startMoto, startS3 } from "../support/s3.ts";
 
 // A real S3 server: more than bun's 5 s default; every wait has its own deadline.
 setDefaultTimeout(60_000);
@@ -49,6 +49,72 @@ for (const [name, create] of clients) {
       expect((err as StoreError).retryable).toBe(true);
     });
   });
+}
+
+const MiB = 1024 * 1024;
+const servers = [
+  ["s3rver", startS3, true],
+  ["moto", startMoto, hasMoto],
+] as const;
+
+for (const [name, create] of clients) {
+  for (const [server, start, available] of servers) {
+    describe.skipIf(!available)(`multipart uploads (${name}) against ${server}`, () => {
+      const storeFor = (endpoint: string, bucket: string) =>
+        create({ bucket, region: "us-east-1", endpoint, forcePathStyle: true, requestTimeoutMs: 10_000, maxSockets: 4 });
+      const options = { contentType: "application/x-ndjson", contentEncoding: "zstd" };
+
+      it("makes one object of its parts, in part-number order, with the upload's content type and encoding", async () => {
+        await using s3 = await start();
+        const { multipart } = storeFor(s3.endpoint, s3.bucket);
+        const first = new Uint8Array(5 * MiB).fill(0x61);
+        const last = new TextEncoder().encode("tail\n");
+        const uploadId = await multipart.create("events/big.ndjson", options);
+        if (server === "moto") expect(await s3.openUploads()).toEqual([{ key: "events/big.ndjson", uploadId }]);
+        // Uploaded out of order, as concurrent loops may.
+        const etag2 = await multipart.uploadPart("events/big.ndjson", uploadId, 2, last);
+        const etag1 = await multipart.uploadPart("events/big.ndjson", uploadId, 1, first);
+        await multipart.complete("events/big.ndjson", uploadId, [
+          { partNumber: 2, etag: etag2 },
+          { partNumber: 1, etag: etag1 },
+        ]);
+        const [obj] = await s3.objects();
+        expect(obj!.key).toBe("events/big.ndjson");
+        expect(obj!.body.length).toBe(first.length + last.length);
+        expect(Buffer.from(obj!.body.subarray(first.length)).toString()).toBe("tail\n");
+        expect(obj).toMatchObject({ contentType: "application/x-ndjson", contentEncoding: "zstd" });
+        if (server === "moto") expect(await s3.openUploads()).toEqual([]);
+      });
+
+      // s3rver implements neither AbortMultipartUpload nor ListMultipartUploads.
+      it.skipIf(server === "s3rver")("aborts an upload and its parts; aborting it again is not an error", async () => {
+        await using s3 = await start();
+        const { multipart } = storeFor(s3.endpoint, s3.bucket);
+        const uploadId = await multipart.create("k", options);
+        await multipart.uploadPart("k", uploadId, 1, new Uint8Array(10));
+        await multipart.abort("k", uploadId);
+        expect(await s3.openUploads()).toEqual([]);
+        await multipart.abort("k", uploadId);
+        expect(await s3.keys()).toEqual([]);
+      });
+
+      if (server === "moto") {
+        it("is refused, as S3 refuses it, when a part other than the last is under 5 MiB", async () => {
+          await using s3 = await start();
+          const { multipart } = storeFor(s3.endpoint, s3.bucket);
+          const uploadId = await multipart.create("k", options);
+          const parts = [
+            { partNumber: 1, etag: await multipart.uploadPart("k", uploadId, 1, new Uint8Array(1024)) },
+            { partNumber: 2, etag: await multipart.uploadPart("k", uploadId, 2, new Uint8Array(1024)) },
+          ];
+          const err = await multipart.complete("k", uploadId, parts).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(StoreError);
+          expect(err).toMatchObject({ type: "client_error", retryable: false });
+          expect((err as Error).message).toContain("EntityTooSmall");
+        });
+      }
+    });
+  }
 }
 
 describe("Bun client endpoints", () => {
@@ -97,6 +163,7 @@ describe("classifyS3Failure", () => {
     ["SignatureDoesNotMatch", undefined, "access_denied", false],
     ["NoSuchBucket", 404, "no_such_bucket", false],
     ["NoSuchBucket", undefined, "no_such_bucket", false],
+    ["NoSuchUpload", 404, "no_such_upload", false],
     ["InvalidArgument", 400, "client_error", false],
     ["ConnectionRefused", undefined, "network", true],
     [undefined, undefined, "network", true],

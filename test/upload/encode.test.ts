@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { gunzipSync, zstdDecompressSync } from "node:zlib";
-import { encodeBatch } from "../../src/upload/encode.ts";
+import { decodeFrame, encodeBatch, lonePayload } from "../../src/upload/encode.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 /** A batch as the queue hands it out: NDJSON and its record count. */
@@ -43,9 +43,18 @@ describe("encodeBatch", () => {
   });
 
   it("stores a lone uncompressed payload as exactly its JSON, like the seed", async () => {
-    const out = await encodeBatch(batch('{"id":12345678901234567890}'), "none");
+    const frame = await encodeBatch(batch('{"id":12345678901234567890}'), "none");
+    expect(frame.extension).toBe(".ndjson"); // a frame is NDJSON: more may follow it in the object
+    const out = lonePayload(frame.body);
     expect(out.extension).toBe(".json");
     expect(out.contentType).toBe("application/json");
     expect(dec(out.body)).toBe('{"id":12345678901234567890}');
+  });
+
+  it("decodes each kind of frame back to its NDJSON", async () => {
+    const lines = batch('{"a":1}', '{"b":2}');
+    for (const compression of ["zstd", "gzip", "none"] as const) {
+      expect(dec(decodeFrame((await encodeBatch(lines, compression)).body, compression))).toBe('{"a":1}\n{"b":2}\n');
+    }
   });
 });

@@ -25,7 +25,17 @@ async function roundTrip(compression: "zstd" | "gzip" | "none", maxPayloads: num
   const store = client === "bun" ? createBunS3Store(options) : createAwsSdkStore(options);
   const reader = new RingReader(queue, { maxPayloads, maxBytes: 1 << 20, maxWaitMs: 10 });
   const uploader = new Uploader(
-    { loops: 4, prefix: "it", maxBytes: 1 << 20, compression, compressionLevel: 0, retry: { baseMs: 10, maxMs: 100 } },
+    {
+      loops: 4,
+      prefix: "it",
+      maxBytes: 1 << 20,
+      objectMaxBytes: 1 << 30,
+      maxAgeMs: 0,
+      partBytes: 5 << 20,
+      compression,
+      compressionLevel: 0,
+      retry: { baseMs: 10, maxMs: 100 },
+    },
     {
       reader,
       store,

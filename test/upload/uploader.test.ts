@@ -21,6 +21,9 @@ function setup(options: Partial<SetupOptions> = {}) {
     maxPayloads: 3,
     maxBytes: 1 << 20,
     maxWaitMs: 60_000,
+    objectMaxBytes: 1 << 30,
+    maxAgeMs: 0, // every batch an object of its own: objects.test.ts tests larger ones
+    partBytes: 5 << 20,
     compression: "none",
     compressionLevel: 0,
     retry: { baseMs: 1, maxMs: 5 },

@@ -1,0 +1,341 @@
+// The objects the upload loops write: large ones, as analytics engines want them, in bounded
+// memory. Each encoded batch (a frame: a zstd frame, a gzip member, or NDJSON) is appended to the
+// open object. Once the frames not yet uploaded make a part (OBJECT_PART_BYTES), the loop that
+// filled it uploads it under the next part number of the object's multipart upload, retrying
+// until it is in; so at most one part per loop is in memory, plus the one being filled. The object
+// is completed at OBJECT_MAX_BYTES, OBJECT_MAX_AGE_MS after its first batch, or at shutdown; one
+// that never filled a part is written with a single PUT. Parts end on frame boundaries, so every
+// part but the last is a whole number of frames of at least OBJECT_PART_BYTES, and whatever was
+// not uploaded can still be decoded and saved at the shutdown deadline.
+import type { ReadBatch } from "../buffer/buffer.ts";
+import type { Logger } from "../log.ts";
+import { errorField } from "../log.ts";
+import type { Metrics } from "../metrics.ts";
+import type { Batch } from "../queue/batch.ts";
+import type { StoreHealth } from "../shared/store-health.ts";
+import { type CompletedPart, type ObjectStore, StoreError } from "../store/store.ts";
+import { decodeFrame, type EncodedBatch, type Encoding, lonePayload } from "./encode.ts";
+import { type KeyNamer, objectKey } from "./object-key.ts";
+import { backoffMs, type RetryPolicy } from "./retry.ts";
+import type { UploadProgress } from "./uploader.ts";
+
+export interface ObjectsOptions {
+  /** S3_PREFIX, for objects whose name the buffer fixes. */
+  prefix: string;
+  /** OBJECT_MAX_BYTES: an object is completed once it holds this many encoded bytes. */
+  maxBytes: number;
+  /** OBJECT_MAX_AGE_MS: ...or this long after its first batch. 0: every batch is an object of its own. */
+  maxAgeMs: number;
+  /** OBJECT_PART_BYTES: the least size of a part but the last (S3: 5 MiB). */
+  partBytes: number;
+  /**
+   * The upload loops: appends wait while this many objects are being completed, or while the
+   * encoded bytes not yet in the store pass one part per loop plus the one being filled. So
+   * memory stays bounded, and a store that is down pushes back on the queue, whatever the
+   * object's age bound closes. @default 1
+   */
+  loops?: number;
+  retry: RetryPolicy;
+}
+
+export interface ObjectsDeps {
+  store: ObjectStore;
+  keys: KeyNamer;
+  health: StoreHealth;
+  metrics: Metrics;
+  log: Logger;
+  progress?: UploadProgress;
+}
+
+/** One encoded batch in an object. */
+interface Frame {
+  body: Uint8Array;
+  payloads: number;
+}
+
+/** What the shutdown deadline finds not yet in a completed object. */
+export interface Unfinished {
+  /** Frames not in an uploaded part, decoded: NDJSON to save. */
+  batches: Batch[];
+  /** Uploads whose parts are in the store: completing them with these parts writes the rest. */
+  uploads: { key: string; uploadId: string; parts: CompletedPart[]; payloads: number }[];
+}
+
+class OpenObject {
+  /** Frames not in a part yet. */
+  frames: Frame[] = [];
+  frameBytes = 0;
+  /** Parts being uploaded, by number, until the store has them: their bytes (whole frames) and payloads. */
+  readonly shipping = new Map<number, Frame & { upload: Promise<void> }>();
+  readonly parts: (CompletedPart & { payloads: number })[] = [];
+  readonly uploads: Promise<void>[] = [];
+  nextPart = 1;
+  uploadId: Promise<string> | null = null;
+  createdUploadId: string | null = null;
+  bytes = 0;
+  payloads = 0;
+  /** Batches the buffer keeps until this object is complete (spool segments). */
+  readonly held: ReadBatch[] = [];
+  timer: ReturnType<typeof setTimeout> | undefined;
+  done: Promise<void> | null = null;
+
+  constructor(
+    /** The key without its extension. */
+    readonly base: string,
+    readonly encoding: Encoding,
+  ) {}
+
+  get key(): string {
+    return this.base + this.encoding.extension;
+  }
+}
+
+const concat = (frames: readonly Frame[]): Uint8Array => (frames.length === 1 ? frames[0]!.body : Buffer.concat(frames.map((f) => f.body)));
+const payloadsOf = (frames: readonly Frame[]) => frames.reduce((n, f) => n + f.payloads, 0);
+
+/**
+ * @example
+ * const objects = new ObjectWriter({ prefix: "events", maxBytes: 128 << 20, maxAgeMs: 60_000, partBytes: 8 << 20, retry }, deps);
+ * await objects.append(read, await encodeBatch(read.batch, "zstd")); // may upload a part, or complete the object
+ * await objects.close();                                              // completes what is open
+ */
+export class ObjectWriter {
+  private open: OpenObject | null = null;
+  private readonly unfinished = new Set<OpenObject>();
+  private stopped = false;
+
+  constructor(
+    private readonly options: ObjectsOptions,
+    private readonly deps: ObjectsDeps,
+  ) {}
+
+  /** Payloads in objects not completed yet whose batch the buffer has already let go of (memory mode). */
+  get heldPayloads(): number {
+    let payloads = 0;
+    for (const o of this.unfinished) payloads += o.payloads - o.held.reduce((n, r) => n + r.batch.payloads, 0);
+    return payloads;
+  }
+
+  /** Objects not completed yet. */
+  get openObjects(): number {
+    return this.unfinished.size;
+  }
+
+  /**
+   * Adds a batch's frame to the open object. Resolves once the memory it brought in is accounted
+   * for: at once, or after the part it filled is uploaded, or after the object it filled is complete.
+   * `read` is released when its object is complete if it names its object (a spool segment): the
+   * buffer keeps it until then. Otherwise the frame is all that is left of it, and the caller has
+   * released it already.
+   */
+  append(read: ReadBatch, frame: EncodedBatch): Promise<void> {
+    const { options } = this;
+    let object = this.open;
+    if (object && object.encoding.extension !== frame.extension) {
+      void this.complete(object); // an uncompressed fallback frame cannot join a compressed object
+      object = null;
+    }
+    object ??= this.openObject(read, frame);
+    object.frames.push({ body: frame.body, payloads: read.batch.payloads });
+    object.frameBytes += frame.body.length;
+    object.bytes += frame.body.length;
+    object.payloads += read.batch.payloads;
+    if (read.name) object.held.push(read);
+    this.deps.metrics.openObjectBytes.add(frame.body.length);
+    if (this.deps.progress) {
+      // At rest in the open object, not in flight: the object's age, not the store, decides when it moves.
+      this.deps.progress.addUploadInFlight(-read.batch.payloads);
+      this.deps.progress.uploadProgressAt = Date.now();
+    }
+    if (object.bytes >= options.maxBytes || options.maxAgeMs === 0) return this.complete(object);
+    if (object.frameBytes >= options.partBytes) return this.shipPart(object);
+    return this.withinBounds();
+  }
+
+  /** Waits while too many objects are being completed, or too many encoded bytes are not in the store yet. */
+  private async withinBounds(): Promise<void> {
+    const loops = this.options.loops ?? 1;
+    const limit = (loops + 1) * this.options.partBytes;
+    for (;;) {
+      let completing = 0;
+      let unstored = 0;
+      const busy: Promise<void>[] = [];
+      for (const o of this.unfinished) {
+        unstored += o.frameBytes;
+        for (const part of o.shipping.values()) unstored += part.body.length;
+        if (o.done) {
+          completing++;
+          busy.push(o.done);
+        } else for (const part of o.shipping.values()) busy.push(part.upload);
+      }
+      if ((completing < loops && unstored <= limit) || this.stopped || busy.length === 0) return;
+      await Promise.race(busy);
+    }
+  }
+
+  /** Resolves once no store call is in flight or due: every object but the open one is complete, and it has no part uploading. */
+  async whenSettled(): Promise<void> {
+    for (;;) {
+      const busy = [...this.unfinished].flatMap((o) => (o.done ? [o.done] : o.uploads));
+      if (busy.length === 0) return;
+      await Promise.all(busy);
+      if ([...this.unfinished].every((o) => !o.done && o.shipping.size === 0)) return;
+    }
+  }
+
+  /** Completes every object: the open one and those being completed. */
+  async close(): Promise<void> {
+    if (this.open) void this.complete(this.open);
+    await Promise.all([...this.unfinished].map((o) => o.done));
+  }
+
+  /**
+   * The shutdown deadline: stop writing, and hand over what is not in a completed object. A call
+   * already sent may still land; what it holds is handed over too, so it is written twice rather
+   * than lost.
+   */
+  stop(): Unfinished {
+    this.stopped = true;
+    const batches: Batch[] = [];
+    const uploads: Unfinished["uploads"] = [];
+    for (const o of this.unfinished) {
+      clearTimeout(o.timer);
+      const frames: Frame[] = [...o.shipping.values(), ...o.frames];
+      for (const f of frames) batches.push({ ndjson: decodeFrame(f.body, o.encoding.compression), payloads: f.payloads });
+      if (o.parts.length > 0 && o.createdUploadId) {
+        const parts = o.parts.map(({ partNumber, etag }) => ({ partNumber, etag }));
+        uploads.push({ key: o.key, uploadId: o.createdUploadId, parts, payloads: o.parts.reduce((n, p) => n + p.payloads, 0) });
+      }
+    }
+    return { batches, uploads };
+  }
+
+  private openObject(read: ReadBatch, frame: Encoding): OpenObject {
+    const { prefix, maxAgeMs } = this.options;
+    const base = read.name ? objectKey({ prefix, ...read.name, extension: "" }) : this.deps.keys("");
+    const object = new OpenObject(base, frame);
+    if (maxAgeMs > 0) {
+      object.timer = setTimeout(() => void this.complete(object), maxAgeMs);
+      object.timer.unref?.();
+    }
+    this.open = object;
+    this.unfinished.add(object);
+    this.deps.metrics.openObjects.add(1);
+    return object;
+  }
+
+  /** Uploads the frames not in a part yet as the object's next part. */
+  private shipPart(object: OpenObject): Promise<void> {
+    // One copy of the part: its frames are let go of, and the shutdown deadline decodes the part whole.
+    const part = { body: concat(object.frames), payloads: payloadsOf(object.frames) };
+    object.frames = [];
+    object.frameBytes = 0;
+    const partNumber = object.nextPart++;
+    const upload = (async () => {
+      const uploadId = await this.uploadIdOf(object);
+      const etag = await this.retrying("part", part.payloads, () =>
+        this.deps.store.multipart.uploadPart(object.key, uploadId, partNumber, part.body),
+      );
+      if (etag === null) return;
+      object.parts.push({ partNumber, etag, payloads: part.payloads });
+      object.shipping.delete(partNumber);
+      this.deps.metrics.partsUploaded.inc();
+    })();
+    object.shipping.set(partNumber, { ...part, upload });
+    object.uploads.push(upload);
+    return upload;
+  }
+
+  private uploadIdOf(object: OpenObject): Promise<string> {
+    object.uploadId ??= (async () => {
+      const { contentType, contentEncoding } = object.encoding;
+      const id = await this.retrying("create", 0, () => this.deps.store.multipart.create(object.key, { contentType, contentEncoding }));
+      object.createdUploadId = id;
+      return id ?? "";
+    })();
+    return object.uploadId;
+  }
+
+  /** Writes the object: one PUT if no part was started, else its last part and the completion. */
+  private complete(object: OpenObject): Promise<void> {
+    object.done ??= (async () => {
+      clearTimeout(object.timer);
+      this.deps.progress?.addUploadInFlight(object.payloads); // in flight again until complete
+      if (this.open === object) this.open = null;
+      const { store, metrics, log } = this.deps;
+      let written: boolean;
+      if (object.nextPart === 1) {
+        const frames = object.frames;
+        const { contentType, contentEncoding, compression, extension } = object.encoding;
+        const lone = compression === "none" && object.payloads === 1 ? lonePayload(frames[0]!.body) : null;
+        const key = object.base + (lone?.extension ?? extension);
+        const body = lone?.body ?? concat(frames);
+        written =
+          (await this.retrying("put", object.payloads, () =>
+            store.put(key, body, { contentType: lone?.contentType ?? contentType, contentEncoding }),
+          )) !== null;
+      } else {
+        if (object.frames.length > 0) void this.shipPart(object);
+        await Promise.all(object.uploads);
+        const uploadId = await this.uploadIdOf(object);
+        const parts = object.parts.map(({ partNumber, etag }) => ({ partNumber, etag }));
+        written = (await this.retrying("complete", object.payloads, () => store.multipart.complete(object.key, uploadId, parts))) !== null;
+      }
+      if (!written) return; // stopped at the shutdown deadline: stop() handed it over
+      this.unfinished.delete(object);
+      metrics.openObjects.add(-1);
+      metrics.openObjectBytes.add(-object.bytes);
+      metrics.objectsWritten.inc();
+      metrics.bytesWritten.inc(object.bytes);
+      metrics.payloadsWritten.inc(object.payloads);
+      this.deps.progress?.addUploadInFlight(-object.payloads);
+      for (const read of object.held) {
+        try {
+          await read.release();
+        } catch (err) {
+          log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) });
+        }
+      }
+    })();
+    return object.done;
+  }
+
+  /**
+   * One store call, retried under the same key (and part number) until it succeeds: loops never
+   * drop and never throw. Resolves to null if the shutdown deadline stopped the writer first.
+   */
+  private async retrying<T>(call: string, payloads: number, attempt: () => Promise<T>): Promise<T | null> {
+    const { metrics, health, log, progress } = this.deps;
+    for (let n = 0; ; n++) {
+      if (this.stopped) return null;
+      if (n > 0) metrics.uploadRetries.inc();
+      const started = performance.now();
+      try {
+        const out = await attempt();
+        metrics.uploadSeconds.observe((performance.now() - started) / 1000);
+        health.success();
+        if (progress) progress.uploadProgressAt = Date.now();
+        return out;
+      } catch (err) {
+        const e = err instanceof StoreError ? err : new StoreError("unknown", true, errorField(err), { cause: err });
+        if (call === "complete" && n > 0 && e.type === "no_such_upload") {
+          // The earlier attempt completed it, and its answer was lost: the upload is gone because it is the object now.
+          log.warn("completing an upload again found it gone: the earlier attempt completed it", { error: e.message });
+          return undefined as T;
+        }
+        metrics.uploadErrors.inc(1, { error_type: e.type });
+        health.failure(e.retryable);
+        const delay = backoffMs(n, e.retryable, this.options.retry);
+        log.limited(e.retryable ? "warn" : "error", `upload:${e.type}`, "upload failed; retrying", {
+          call,
+          error_type: e.type,
+          error: e.message,
+          retryable: e.retryable,
+          retry_in_ms: delay,
+          payloads,
+        });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+}
