@@ -10,6 +10,8 @@
 //   sweep  CONNECTION_SWEEP (64,1000,4000,10000) for SWEEP_SECS (10): ceiling, memory, disk
 //   churn  `Connection: close` on every request, CHURN_CONNECTIONS (1000): ceiling, service
 //   probes 4,000 connections: a stalled request's 408 (REQUEST_TIMEOUT_MS=2000), and SIGTERM
+//   objects 64 connections for OBJECT_SECS (30): object sizes and S3 requests per million payloads,
+//          at the defaults and with one object per batch (OBJECT_MAX_AGE_MS=0)
 // Other settings: THREADS=1 (wrk's), LATENCY_MS=25, BENCH_TARGET=binary|source (the target of
 // every row but main's source row), SERVICE_ENV="K=V ..." added to every service, and
 // CPU_PROF_DIR=dir to run the source under Bun's CPU profiler (main thread only).
@@ -31,7 +33,19 @@ const THREADS = Number(env.THREADS ?? 1);
 const LATENCY_MS = Number(env.LATENCY_MS ?? 25);
 const PAYLOADS_PER_REQUEST = 10;
 const LAND_WAIT_MS = 60_000;
-const GROUPS = (env.SCENARIOS ?? "main,sweep,churn,probes").split(",");
+/** After the load, how long to wait for batches before SIGTERM completes the open objects. */
+const DRAIN_AFTER_MS = 5_000;
+
+/** Objects written, median and p99 size, and store requests (PUTs and multipart calls) per million payloads: what S3 bills. */
+function objectSizes(sizes: number[], requests: number, payloads: number): string {
+  const sorted = [...sizes].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const mib = (n: number) => (n / 1048576).toFixed(n < 1048576 ? 2 : 1);
+  const perMillion = payloads ? ((requests * 1e6) / payloads).toFixed(1) : "";
+  return `${sizes.length} objects, median ${mib(at(0.5))} MiB, p99 ${mib(at(0.99))} MiB; ${perMillion} S3 requests per million payloads`;
+}
+const GROUPS = (env.SCENARIOS ?? "main,objects,sweep,churn,probes").split(",");
+const OBJECT_SECS = Number(env.OBJECT_SECS ?? 30);
 const TARGET = env.BENCH_TARGET ?? "binary";
 const EXTRA_ENV = Object.fromEntries(
   (env.SERVICE_ENV ?? "")
@@ -135,15 +149,34 @@ async function runService(
     const ended = performance.now();
     let landed = 0;
     let landSecs = NaN;
+    let drained = false;
     while (performance.now() - ended < LAND_WAIT_MS) {
       landed = (await stats()).payloads;
       if (landed >= acked) {
         landSecs = (performance.now() - ended) / 1000;
         break;
       }
+      // The open object completes at OBJECT_MAX_AGE_MS (a minute), or on SIGTERM: as an operator's
+      // deploy would, stop the service once the batches are out, and count what its drain lands.
+      if (!drained && performance.now() - ended > DRAIN_AFTER_MS && service.proc.exitCode === null) {
+        drained = true;
+        service.proc.kill("SIGTERM");
+      }
       await Bun.sleep(100);
     }
-    return { name, connections: load.connections, wrk, acked, landed, landSecs, rss, cpu, notes };
+    const { sizes, requests } = (await (await fetch(`${sinkUrl}/stats`)).json()) as { sizes: number[]; requests: number };
+    const objectNotes = sizes.length ? objectSizes(sizes, requests, landed) : "";
+    return {
+      name,
+      connections: load.connections,
+      wrk,
+      acked,
+      landed,
+      landSecs,
+      rss,
+      cpu,
+      notes: [notes, objectNotes, drained ? "landed on SIGTERM" : ""].filter(Boolean).join("; "),
+    };
   } finally {
     await stop(service);
     await stop(sink);
@@ -232,6 +265,16 @@ if (GROUPS.includes("sweep")) {
     rows.push(...run.rows);
   }
   table(`Connection sweep, keep-alive, ${SWEEP_SECS} s each`, rows, (r) => ceilings.get(r.connections));
+}
+
+if (GROUPS.includes("objects")) {
+  // Object sizes at the defaults (large multipart objects) beside one object per batch, as before.
+  const load = { connections: 64, seconds: OBJECT_SECS };
+  const { rows, ceiling } = await withCeiling(load, async () => [
+    await runService(`large objects, defaults (${TARGET})`, TARGET, load, {}),
+    await runService(`one object per batch, OBJECT_MAX_AGE_MS=0 (${TARGET})`, TARGET, load, { OBJECT_MAX_AGE_MS: "0" }),
+  ]);
+  table(`Object sizes: 64 connections, ${OBJECT_SECS} s each`, rows, () => ceiling);
 }
 
 if (GROUPS.includes("churn")) {

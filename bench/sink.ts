@@ -1,6 +1,8 @@
 // A local S3-compatible sink for benchmarks (s3rver is far too slow): accepts path-style
-// `PUT /{bucket}/{key}` (plain or aws-chunked bodies), answers like S3 (200 and a quoted ETag)
-// after LATENCY_MS without blocking other requests, and counts objects, bytes and payloads.
+// `PUT /{bucket}/{key}` (plain or aws-chunked bodies) and multipart uploads (start, parts,
+// complete, abort), answers like S3 (200, a quoted ETag, S3's XML) after LATENCY_MS without
+// blocking other requests, and counts objects, their sizes, bytes and payloads. An object counts
+// once it is complete.
 // Payloads (newline-terminated lines, after gunzip or zstd) are counted on GET /stats, not
 // during the load, so the sink's own CPU does not compete with the service under test.
 import { gunzipSync } from "node:zlib";
@@ -12,6 +14,11 @@ let objects = 0;
 let bytes = 0;
 let payloads = 0;
 let pending: { body: Uint8Array; encoding: string }[] = [];
+/** Object sizes, for the median and p99 the object-size scenario reports. */
+const sizes: number[] = [];
+let requests = 0;
+const uploads = new Map<string, { encoding: string; parts: Map<number, Uint8Array> }>();
+let nextUpload = 0;
 
 /** Decodes `aws-chunked` framing: `<hex size>[;chunk-signature=...]\r\n<data>\r\n` ... `0...`. */
 export function decodeAwsChunked(raw: Uint8Array): Uint8Array {
@@ -51,18 +58,53 @@ const server = Bun.serve({
     const url = new URL(req.url);
     if (req.method === "GET" && url.pathname === "/stats") {
       settle();
-      return Response.json({ objects, bytes, payloads });
+      return Response.json({ objects, bytes, payloads, requests, sizes });
+    }
+    requests++;
+    const q = url.searchParams;
+    const encoding = (req.headers.get("content-encoding") ?? "").replace("aws-chunked", "");
+    const xml = (body: string) => new Response(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`, { headers: { "content-type": "application/xml" } });
+    const etag = (n: number) => `"${n.toString(16).padStart(32, "0")}"`;
+    if (req.method === "POST" && q.has("uploads")) {
+      const uploadId = `upload-${nextUpload++}`;
+      uploads.set(uploadId, { encoding, parts: new Map() });
+      await Bun.sleep(LATENCY_MS);
+      return xml(`<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`);
+    }
+    const upload = q.has("uploadId") ? uploads.get(q.get("uploadId")!) : undefined;
+    if (q.has("uploadId") && !upload) return new Response("<Error><Code>NoSuchUpload</Code></Error>", { status: 404 });
+    if (req.method === "DELETE" && upload) {
+      uploads.delete(q.get("uploadId")!);
+      return new Response(null, { status: 204 });
+    }
+    if (req.method === "POST" && upload) {
+      await req.arrayBuffer();
+      const parts = [...upload.parts.entries()].sort(([a], [b]) => a - b).map(([, body]) => body);
+      const body = Buffer.concat(parts);
+      uploads.delete(q.get("uploadId")!);
+      objects++;
+      bytes += body.length;
+      sizes.push(body.length);
+      pending.push({ body, encoding: upload.encoding });
+      await Bun.sleep(LATENCY_MS);
+      return xml(`<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><ETag>${etag(objects)}</ETag></CompleteMultipartUploadResult>`);
     }
     if (req.method !== "PUT") return new Response("<Error><Code>NotImplemented</Code></Error>", { status: 501 });
     let body: Uint8Array = new Uint8Array(await req.arrayBuffer());
     const sha = req.headers.get("x-amz-content-sha256") ?? "";
     if (sha.startsWith("STREAMING-") || (req.headers.get("content-encoding") ?? "").includes("aws-chunked")) body = decodeAwsChunked(body);
-    const encoding = (req.headers.get("content-encoding") ?? "").replace("aws-chunked", "");
+    if (upload) {
+      const partNumber = Number(q.get("partNumber"));
+      upload.parts.set(partNumber, body);
+      await Bun.sleep(LATENCY_MS);
+      return new Response(null, { status: 200, headers: { etag: etag(partNumber) } });
+    }
     objects++;
     bytes += body.length;
+    sizes.push(body.length);
     pending.push({ body, encoding });
     await Bun.sleep(LATENCY_MS);
-    return new Response(null, { status: 200, headers: { etag: `"${objects.toString(16).padStart(32, "0")}"` } });
+    return new Response(null, { status: 200, headers: { etag: etag(objects) } });
   },
 });
 
