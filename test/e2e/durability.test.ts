@@ -103,7 +103,7 @@ describe("fault suite", () => {
       OBJECT_MAX_AGE_MS: "200",
       BATCH_MAX_PAYLOADS: "500",
     };
-    const first = await startService(env);
+    await using first = await startService(env); // disposed early below too; this covers a failed assertion
     const progress = { answered: 0 };
     const load = postAll(first, collections("crash", 2_000, 10), 16, progress);
     await waitUntil(async () => progress.answered >= 400 && (await s3.keys()).length >= 1, "some objects written before the crash");
@@ -141,7 +141,7 @@ describe("fault suite", () => {
       RETRY_MAX_MS: "100",
       MAX_QUEUE_PAYLOADS: "5000",
     };
-    const first = await startService(env);
+    await using first = await startService(env); // disposed early below too; this covers a failed assertion
     await s3.stop();
     // The payloads rest in the open object (OBJECT_MAX_AGE_MS is a minute) until SIGTERM completes it, which fails.
     const { acknowledged } = await postAll(first, collections("down", 400, 10), 16);
