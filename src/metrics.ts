@@ -48,28 +48,6 @@ export class Counter {
   }
 }
 
-/** A value that goes up and down, counted into shared memory like a Counter. */
-export class SharedGauge {
-  private readonly slot: number;
-  constructor(
-    private readonly words: Words,
-    slots: SlotAllocator,
-    readonly name: string,
-    readonly help: string,
-  ) {
-    this.slot = slots.take(1);
-  }
-  add(by: number): void {
-    this.words.add(this.slot, by);
-  }
-  get(): number {
-    return this.words.get(this.slot);
-  }
-  render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.get()}`].join("\n");
-  }
-}
-
 /** A value read when scraped. */
 export class Gauge {
   constructor(
@@ -79,6 +57,27 @@ export class Gauge {
   ) {}
   render(): string {
     return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join("\n");
+  }
+}
+
+/** A gauge counted into shared memory, like a Counter, that goes up and down. */
+export class SharedGauge extends Gauge {
+  private readonly slot: number;
+  constructor(
+    private readonly words: Words,
+    slots: SlotAllocator,
+    name: string,
+    help: string,
+    slot = slots.take(1),
+  ) {
+    super(name, help, () => words.get(slot));
+    this.slot = slot;
+  }
+  add(by: number): void {
+    this.words.add(this.slot, by);
+  }
+  get(): number {
+    return this.words.get(this.slot);
   }
 }
 

@@ -68,7 +68,6 @@ class OpenObject {
   /** Parts being uploaded, by number, until the store has them: their bytes (whole frames) and payloads. */
   readonly shipping = new Map<number, Frame & { upload: Promise<void> }>();
   readonly parts: (CompletedPart & { payloads: number })[] = [];
-  readonly uploads: Promise<void>[] = [];
   nextPart = 1;
   uploadId: Promise<string> | null = null;
   createdUploadId: string | null = null;
@@ -159,28 +158,26 @@ export class ObjectWriter {
     for (;;) {
       let completing = 0;
       let unstored = 0;
-      const busy: Promise<void>[] = [];
       for (const o of this.unfinished) {
         unstored += o.frameBytes;
         for (const part of o.shipping.values()) unstored += part.body.length;
-        if (o.done) {
-          completing++;
-          busy.push(o.done);
-        } else for (const part of o.shipping.values()) busy.push(part.upload);
+        if (o.done) completing++;
       }
-      if ((completing < loops && unstored <= limit) || this.stopped || busy.length === 0) return;
+      const busy = this.inFlight();
+      if ((completing < loops && unstored <= limit) || busy.length === 0) return;
       await Promise.race(busy);
     }
   }
 
+  /** The store calls under way: each object's completion, or else its parts uploading. None once stopped. */
+  private inFlight(): Promise<void>[] {
+    if (this.stopped) return [];
+    return [...this.unfinished].flatMap((o) => (o.done ? [o.done] : [...o.shipping.values()].map((part) => part.upload)));
+  }
+
   /** Resolves once no store call is in flight or due: every object but the open one is complete, and it has no part uploading. */
   async whenSettled(): Promise<void> {
-    for (;;) {
-      const busy = [...this.unfinished].flatMap((o) => (o.done ? [o.done] : o.uploads));
-      if (busy.length === 0) return;
-      await Promise.all(busy);
-      if ([...this.unfinished].every((o) => !o.done && o.shipping.size === 0)) return;
-    }
+    for (let busy = this.inFlight(); busy.length > 0; busy = this.inFlight()) await Promise.all(busy);
   }
 
   /** Completes every object: the open one and those being completed. */
@@ -242,7 +239,6 @@ export class ObjectWriter {
       this.deps.metrics.partsUploaded.inc();
     })();
     object.shipping.set(partNumber, { ...part, upload });
-    object.uploads.push(upload);
     return upload;
   }
 
@@ -276,7 +272,7 @@ export class ObjectWriter {
           )) !== null;
       } else {
         if (object.frames.length > 0) void this.shipPart(object);
-        await Promise.all(object.uploads);
+        await Promise.all([...object.shipping.values()].map((part) => part.upload));
         const uploadId = await this.uploadIdOf(object);
         const parts = object.parts.map(({ partNumber, etag }) => ({ partNumber, etag }));
         written = (await this.retrying("complete", object.payloads, () => store.multipart.complete(object.key, uploadId, parts))) !== null;

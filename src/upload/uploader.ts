@@ -4,15 +4,10 @@
 // until it succeeds.
 
 import type { BatchReader, ReadBatch } from "../buffer/buffer.ts";
-import type { Logger } from "../log.ts";
 import { errorField } from "../log.ts";
-import type { Metrics } from "../metrics.ts";
 import type { Batch } from "../queue/batch.ts";
-import type { StoreHealth } from "../shared/store-health.ts";
-import type { ObjectStore } from "../store/store.ts";
 import { type Compression, type EncodedBatch, encodeBatch } from "./encode.ts";
-import type { KeyNamer } from "./object-key.ts";
-import { type ObjectsOptions, ObjectWriter, type Unfinished } from "./objects.ts";
+import { type ObjectsDeps, type ObjectsOptions, ObjectWriter, type Unfinished } from "./objects.ts";
 
 /** What the upload side reports of its progress (the shared state, for /metrics). */
 export interface UploadProgress {
@@ -32,14 +27,8 @@ export interface UploaderOptions extends ObjectsOptions {
   compressionLevel: number;
 }
 
-export interface UploaderDeps {
+export interface UploaderDeps extends ObjectsDeps {
   reader: BatchReader;
-  store: ObjectStore;
-  keys: KeyNamer;
-  health: StoreHealth;
-  metrics: Metrics;
-  log: Logger;
-  progress?: UploadProgress;
 }
 
 /**

@@ -7,8 +7,8 @@ import { createBufferWriter } from "../../src/buffer/writer.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
 import { readSegment } from "../../src/spool/read-segment.ts";
+import { arrayBody } from "../support/queue.ts";
 
-const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
 function setup() {
@@ -21,13 +21,7 @@ function setup() {
   );
   const writer = createBufferWriter(buffer.memory);
   const push = (...payloads: string[]) => {
-    const body = enc(`[${payloads.join(",")}]`);
-    const spans: number[] = [];
-    let at = 1;
-    for (const p of payloads) {
-      spans.push(at, at + p.length);
-      at += p.length + 1;
-    }
+    const { body, spans } = arrayBody(payloads);
     return writer.push(body, spans);
   };
   return { spoolDir, buffer, writer, push, [Symbol.dispose]: () => rmSync(spoolDir, { recursive: true, force: true }) };

@@ -9,8 +9,8 @@ import { RingBuffer } from "../../src/queue/ring-buffer.ts";
 import { readSegment } from "../../src/spool/read-segment.ts";
 import { Spool } from "../../src/spool/spool.ts";
 import { faultyFiles } from "../support/faulty-files.ts";
+import { arrayBody } from "../support/queue.ts";
 
-const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
 function setup(segmentMaxBytes = 1 << 16) {
@@ -37,13 +37,7 @@ function setup(segmentMaxBytes = 1 << 16) {
   );
   /** What the HTTP thread does with a collection in disk mode: push, then wait for the fsync. */
   const admit = (...payloads: string[]) => {
-    const body = enc(`[${payloads.join(",")}]`);
-    const spans: number[] = [];
-    let at = 1;
-    for (const p of payloads) {
-      spans.push(at, at + p.length);
-      at += p.length + 1;
-    }
+    const { body, spans } = arrayBody(payloads);
     const end = queue.push(body, spans);
     expect(end).not.toBe(-1);
     return httpAcks.wait(payloads.length, end);

@@ -12,15 +12,13 @@ import { startS3 } from "../support/s3.ts";
 import { S3Proxy } from "../support/s3-proxy.ts";
 import type { ServiceProcess } from "../support/service-process.ts";
 import { startService } from "../support/service-process.ts";
+import { tempDir } from "../support/temp-dir.ts";
 import { waitUntil } from "../support/wait.ts";
 
 // Real processes and a real S3 server: more than bun's 5 s default; every wait has its own deadline.
 setDefaultTimeout(90_000);
 
-const spoolDir = () => {
-  const path = mkdtempSync(join(tmpdir(), "s3-ingest-spool-"));
-  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
-};
+const spoolDir = () => tempDir("s3-ingest-spool-");
 
 /** Whether this machine lets the tests mount a tmpfs (scenario 6b). */
 const canMountTmpfs = (() => {

@@ -1,21 +1,12 @@
 import { describe, expect, it } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Spool, type SpoolOptions } from "../../src/spool/spool.ts";
+import { Spool } from "../../src/spool/spool.ts";
+import { spoolOptions } from "../support/spool-options.ts";
+import { tempDir as makeTempDir } from "../support/temp-dir.ts";
 
-const tempDir = () => {
-  const path = mkdtempSync(join(tmpdir(), "spool-"));
-  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
-};
-const options = (dir: string, o: Partial<SpoolOptions> = {}): SpoolOptions => ({
-  dir,
-  maxBytes: 1 << 20,
-  segmentMaxBytes: 1 << 16,
-  segmentMaxPayloads: 1000,
-  segmentMaxAgeMs: 60_000,
-  ...o,
-});
+const tempDir = () => makeTempDir("spool-");
+const options = spoolOptions;
 
 describe("the spool directory", () => {
   it("refuses a spool directory another live process holds, and takes over one whose holder is gone", () => {

@@ -1,27 +1,18 @@
 import { describe, expect, it } from "bun:test";
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { encodeFrame } from "../../src/spool/frame.ts";
 import { readSegment } from "../../src/spool/read-segment.ts";
-import { Spool, SpoolFullError, type SpoolOptions } from "../../src/spool/spool.ts";
+import { Spool, SpoolFullError } from "../../src/spool/spool.ts";
 import { faultyFiles } from "../support/faulty-files.ts";
+import { spoolOptions } from "../support/spool-options.ts";
+import { tempDir as makeTempDir } from "../support/temp-dir.ts";
 import { waitUntil } from "../support/wait.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-const tempDir = () => {
-  const path = mkdtempSync(join(tmpdir(), "spool-"));
-  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
-};
-const options = (dir: string, o: Partial<SpoolOptions> = {}): SpoolOptions => ({
-  dir,
-  maxBytes: 1 << 20,
-  segmentMaxBytes: 1 << 16,
-  segmentMaxPayloads: 1000,
-  segmentMaxAgeMs: 60_000,
-  ...o,
-});
+const tempDir = () => makeTempDir("spool-");
+const options = spoolOptions;
 const segments = (dir: string) =>
   readdirSync(dir)
     .filter((f) => /\.(seg|open)$/.test(f))

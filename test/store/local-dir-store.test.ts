@@ -1,14 +1,11 @@
 import { describe, expect, it } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLocalDirStore } from "../../src/store/local-dir-store.ts";
 import { StoreError } from "../../src/store/store.ts";
+import { tempDir as makeTempDir } from "../support/temp-dir.ts";
 
-const tempDir = () => {
-  const path = mkdtempSync(join(tmpdir(), "local-store-"));
-  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
-};
+const tempDir = () => makeTempDir("local-store-");
 
 describe("local directory store", () => {
   it("writes objects under their key, creating directories, and leaves no temp file", async () => {

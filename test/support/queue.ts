@@ -13,3 +13,15 @@ export function pushAll(queue: RingBuffer, payloads: readonly (string | Uint8Arr
   }
   return queue.tryPush(source, spans);
 }
+
+/** A JSON array of `payloads` as the HTTP thread holds a collection's data: its bytes, and each payload's [start, end) span. */
+export function arrayBody(payloads: readonly string[]): { body: Uint8Array; spans: number[] } {
+  const body = new TextEncoder().encode(`[${payloads.join(",")}]`);
+  const spans: number[] = [];
+  let at = 1;
+  for (const p of payloads) {
+    spans.push(at, at + p.length);
+    at += p.length + 1;
+  }
+  return { body, spans };
+}

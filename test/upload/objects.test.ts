@@ -138,6 +138,7 @@ describe("ObjectWriter", () => {
     t.store.failNext(1_000); // the store is gone: nothing more is written
     const tail = [...(await t.append(20)), ...(await t.append(20))];
     const { batches, uploads } = t.writer.stop();
+    await t.writer.whenSettled(); // a stopped writer has nothing under way: this must not hang
     expect(uploads).toHaveLength(1);
     expect(uploads[0]!.parts.map((p) => p.partNumber)).toEqual([1]);
     expect(uploads[0]!.payloads + batches.reduce((n, b) => n + b.payloads, 0)).toBe(sent.length + tail.length);

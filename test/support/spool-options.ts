@@ -1,0 +1,11 @@
+// Spool options for tests: small segments, a 1 MiB limit, and no sealing by age unless asked.
+import type { SpoolOptions } from "../../src/spool/spool.ts";
+
+export const spoolOptions = (dir: string, o: Partial<SpoolOptions> = {}): SpoolOptions => ({
+  dir,
+  maxBytes: 1 << 20,
+  segmentMaxBytes: 1 << 16,
+  segmentMaxPayloads: 1000,
+  segmentMaxAgeMs: 60_000,
+  ...o,
+});
