@@ -115,11 +115,6 @@ export class ObjectWriter {
     return payloads;
   }
 
-  /** Objects not completed yet. */
-  get openObjects(): number {
-    return this.unfinished.size;
-  }
-
   /**
    * Adds a batch's frame to the open object. Resolves once the memory it brought in is accounted
    * for: at once, or after the part it filled is uploaded, or after the object it filled is complete.
