@@ -17,7 +17,6 @@ import { type CompletedPart, type ObjectStore, StoreError } from "../store/store
 import { decodeFrame, type EncodedBatch, type Encoding, lonePayload } from "./encode.ts";
 import { type KeyNamer, objectKey } from "./object-key.ts";
 import { backoffMs, type RetryPolicy } from "./retry.ts";
-import type { UploadProgress } from "./uploader.ts";
 
 export interface ObjectsOptions {
   /** S3_PREFIX, for objects whose name the buffer fixes. */
@@ -36,6 +35,12 @@ export interface ObjectsOptions {
    */
   loops?: number;
   retry: RetryPolicy;
+}
+
+/** What the upload side reports of its progress (the shared state, for /metrics). */
+export interface UploadProgress {
+  addUploadInFlight(payloads: number): void;
+  uploadProgressAt: number;
 }
 
 export interface ObjectsDeps {

@@ -9,12 +9,6 @@ import type { Batch } from "../queue/batch.ts";
 import { type Compression, type EncodedBatch, encodeBatch } from "./encode.ts";
 import { type ObjectsDeps, type ObjectsOptions, ObjectWriter, type Unfinished } from "./objects.ts";
 
-/** What the upload side reports of its progress (the shared state, for /metrics). */
-export interface UploadProgress {
-  addUploadInFlight(payloads: number): void;
-  uploadProgressAt: number;
-}
-
 export interface UploaderOptions extends ObjectsOptions {
   /** How many loops: MAX_WORKERS. */
   loops: number;
