@@ -44,20 +44,22 @@ export function createService(config: Config, options: ServiceOptions) {
   const instanceId = options.instanceId ?? newInstanceId();
   const keys = createKeyNamer(config.S3_PREFIX, instanceId);
   const uploaders = buffer.readers.map(
-    ({ reader, loops, ownObjects }) =>
+    ({ reader, loops, records }) =>
       new Uploader(
         {
           loops,
           prefix: config.S3_PREFIX,
           maxBytes: config.BATCH_MAX_BYTES,
           objectMaxBytes: config.OBJECT_MAX_BYTES,
-          maxAgeMs: ownObjects ? 0 : config.OBJECT_MAX_AGE_MS,
+          maxAgeMs: config.OBJECT_MAX_AGE_MS,
+          // Segments stay in the spool until their object is complete: an object holds at most a quarter of it.
+          ...(records && { maxHeldBytes: Math.floor(config.SPOOL_MAX_BYTES / 4) }),
           partBytes: config.OBJECT_PART_BYTES,
           compression: config.COMPRESSION,
           compressionLevel: config.COMPRESSION_LEVEL,
           retry: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
         },
-        { reader, store, keys, health, metrics, log, progress: state },
+        { reader, store, keys, health, metrics, log, progress: state, ...(records && { records }) },
       ),
   );
 

@@ -1,5 +1,5 @@
 // The deployment kit must stay in step with the service: the unit waits longer than the drain,
-// the env example names only real variables, the IAM policy grants PutObject and nothing else.
+// the env example names only real variables, the IAM policy grants PutObject and AbortMultipartUpload and nothing else.
 import { describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
 import { ConfigSchema, loadConfig } from "../src/config.ts";
@@ -31,11 +31,12 @@ describe("deploy kit", () => {
     expect(Object.keys(envExample).some((k) => k.startsWith("AWS_ACCESS") || k.startsWith("AWS_SECRET"))).toBe(false);
   });
 
-  it("grants s3:PutObject on the bucket's prefix and nothing else", () => {
+  it("grants s3:PutObject and s3:AbortMultipartUpload on the bucket's prefix and nothing else", () => {
     const policy = JSON.parse(read("iam-policy.json"));
     expect(policy.Statement).toHaveLength(1);
     const [statement] = policy.Statement;
-    expect(statement).toMatchObject({ Effect: "Allow", Action: "s3:PutObject" });
+    // PutObject covers starting, uploading parts of and completing a multipart upload; aborting is its own action.
+    expect(statement).toMatchObject({ Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"] });
     expect(statement.Resource).toBe(`arn:aws:s3:::${envExample.S3_BUCKET}/${envExample.S3_PREFIX}/*`);
   });
 

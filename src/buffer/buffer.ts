@@ -5,6 +5,7 @@
 // No code outside src/buffer/ asks which kind it is.
 import type { Batch } from "../queue/batch.ts";
 import type { RingMemory } from "../queue/ring-buffer.ts";
+import type { ObjectRecords, RecoveredObject } from "../spool/object-records.ts";
 
 export type BufferType = "memory" | "disk";
 
@@ -44,6 +45,8 @@ export interface ObjectName {
 export interface ReadBatch {
   batch: Batch;
   name?: ObjectName;
+  /** A spool segment of an object an earlier process was completing: written again with exactly the same segments, under the same key. */
+  object?: RecoveredObject;
   /**
    * The buffer may forget the batch. A batch with a `name` (a spool segment) is released once
    * its object is complete; one without (out of the ring), once it is encoded into an object,
@@ -73,11 +76,11 @@ export interface Buffer {
   readonly type: BufferType;
   readonly memory: BufferMemory;
   /**
-   * The readers the upload loops take batches from, and how many loops read each. `ownObjects`:
-   * each batch is an object of its own, named by the batch (spool segments: the spool does not
-   * yet record objects of many segments, which a crash must neither lose nor write twice).
+   * The readers the upload loops take batches from, and how many loops read each. `records`: the
+   * batches are spool segments, and objects made of several are recorded there, so that a crash
+   * neither loses them nor writes them twice.
    */
-  readonly readers: readonly { reader: BatchReader; loops: number; ownObjects?: boolean }[];
+  readonly readers: readonly { reader: BatchReader; loops: number; records?: ObjectRecords }[];
   start(): void;
   /** Write what is queued now instead of waiting for batches to fill (shutdown). */
   flush(): void;

@@ -23,7 +23,7 @@ export function createDiskBuffer(config: Config, log: Logger, onWork: () => void
   return {
     type: "disk",
     memory: { type: "disk", ring: ring.memory, acks: acks.memory, stats: stats.memory, spoolMaxBytes: config.SPOOL_MAX_BYTES },
-    readers: [{ reader: new SpoolReader(spool, log, onWork), loops: config.MAX_WORKERS, ownObjects: true }],
+    readers: [{ reader: new SpoolReader(spool, log, onWork), loops: config.MAX_WORKERS, records: spool.records }],
     start: () => writer.start(),
     flush: () => void spool.sealNow(),
     async close() {

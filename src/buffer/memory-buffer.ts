@@ -18,7 +18,7 @@ import { SpoolStats } from "./spool-stats.ts";
 /** Loops that upload a spool an earlier process left: it is read once, beside the live traffic. */
 const LEFTOVER_LOOPS = 2;
 
-const hasSegments = (dir: string) => existsSync(dir) && readdirSync(dir).some((f) => /\.(seg|open)$/.test(f));
+const hasSegments = (dir: string) => existsSync(dir) && readdirSync(dir).some((f) => /\.(seg|open|object|written)$/.test(f));
 
 export function createMemoryBuffer(config: Config, log: Logger, onWork: () => void): Buffer {
   const ring = new RingBuffer(config.MAX_QUEUE_PAYLOADS, config.MAX_QUEUE_BYTES);
@@ -34,7 +34,7 @@ export function createMemoryBuffer(config: Config, log: Logger, onWork: () => vo
     // What an earlier process saved at its shutdown deadline: upload it, then this spool is done.
     const leftover = new Spool({ ...spoolOptions(config), onChange: (size) => stats.publish(size) });
     void leftover.close();
-    readers.push({ reader: new SpoolReader(leftover, log, onWork), loops: LEFTOVER_LOOPS, ownObjects: true });
+    readers.push({ reader: new SpoolReader(leftover, log, onWork), loops: LEFTOVER_LOOPS, records: leftover.records });
   }
   return {
     type: "memory",

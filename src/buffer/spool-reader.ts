@@ -1,5 +1,6 @@
-// Batches out of the spool for the upload loops: each sealed segment, oldest first, becomes one
-// object named by the segment's identity, and is removed once that object is written.
+// Batches out of the spool for the upload loops: each sealed segment, oldest first, named by its
+// identity, and removed once the object holding it is written. Segments of an object an earlier
+// process was completing come first, marked with that object.
 import type { Logger } from "../log.ts";
 import { readSegment } from "../spool/read-segment.ts";
 import type { Spool } from "../spool/spool.ts";
@@ -38,13 +39,15 @@ export class SpoolReader implements BatchReader {
           skipped_bytes: decoded.badTailBytes,
         });
       }
-      if (decoded.payloads === 0) {
+      // An empty segment is dropped, unless an object an earlier process was completing counts it.
+      if (decoded.payloads === 0 && !segment.object) {
         await this.spool.remove(segment);
         continue;
       }
       return {
         batch: { ndjson: decoded.ndjson, payloads: decoded.payloads },
         name: { timeMs: segment.createdMs, instanceId: this.spool.instanceId, sequence: segment.seq },
+        ...(segment.object && { object: segment.object }),
         release: () => this.spool.remove(segment),
       };
     }

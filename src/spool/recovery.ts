@@ -6,6 +6,7 @@ import { closeSync, openSync, readdirSync, readSync, renameSync, statSync } from
 import { join } from "node:path";
 import { syncDir } from "./directory.ts";
 import { FRAME_HEADER_BYTES } from "./frame.ts";
+import type { RecoveredObject } from "./object-records.ts";
 
 export interface Segment {
   seq: number;
@@ -14,6 +15,8 @@ export interface Segment {
   bytes: number;
   /** Payloads in its whole frames. */
   payloads: number;
+  /** Set when an earlier process was completing an object of this segment: that object, to be written again exactly. */
+  object?: RecoveredObject;
 }
 
 const SEGMENT = /^(\d{12})-(\d+)\.(seg|open)$/;

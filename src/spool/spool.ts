@@ -5,11 +5,13 @@
 // Its key comes from the segment's identity (spool id, sequence, creation time), so uploading it
 // again after a crash overwrites the same object instead of adding a duplicate. The directory's
 // lock and id are in directory.ts, what an earlier process left in recovery.ts, the on-disk frame
-// format in frame.ts.
+// format in frame.ts, the records of objects made of several segments in object-records.ts.
+import { unlinkSync } from "node:fs";
 import { open as openFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { openSpoolDirectory, syncDir } from "./directory.ts";
 import { FRAME_HEADER_BYTES, frameHeader } from "./frame.ts";
+import { ObjectRecords } from "./object-records.ts";
 import { recoverSegments, type Segment, segmentName } from "./recovery.ts";
 
 export type { Segment } from "./recovery.ts";
@@ -82,6 +84,8 @@ const emptyPending = (): Pending => ({ frames: [], bytes: 0, payloads: 0, waiter
 export class Spool {
   /** Persisted: names the objects of this spool's segments, across restarts. */
   readonly instanceId: string;
+  /** The objects being built from its segments. */
+  readonly records: ObjectRecords;
   private readonly sealed: Segment[] = [];
   private current: OpenSegment | null = null;
   private pending = emptyPending();
@@ -101,12 +105,40 @@ export class Spool {
     this.instanceId = openSpoolDirectory(options.dir).instanceId;
     const { segments, nextSeq } = recoverSegments(options.dir);
     this.nextSeq = nextSeq;
-    for (const s of segments) {
+    this.records = new ObjectRecords(options.dir);
+    for (const s of this.recoverObjects(segments)) {
       this.sealed.push(s);
       this.usedBytes += s.bytes;
       this.payloads += s.payloads;
     }
     this.changed();
+  }
+
+  /**
+   * Applies what an earlier process recorded of its objects: segments of a written object are
+   * removed; those of an object it was completing come first, marked with that object, to be
+   * written again exactly; the rest follow, oldest first.
+   */
+  private recoverObjects(segments: Segment[]): Segment[] {
+    const { written, rewrite } = this.records.recover();
+    const left = new Map(segments.map((s) => [s.seq, s]));
+    for (const seq of written) {
+      const segment = left.get(seq);
+      if (!segment) continue;
+      unlinkSync(segment.path);
+      left.delete(seq);
+    }
+    syncDir(this.options.dir);
+    this.records.settle();
+    const first: Segment[] = [];
+    for (const { record, segments } of rewrite) {
+      const held = segments.flatMap((seq) => left.get(seq) ?? []);
+      for (const s of held) left.delete(s.seq);
+      const object = { record, batches: held.length };
+      for (const s of held) first.push({ ...s, object });
+      if (held.length === 0) void this.records.finished(record);
+    }
+    return [...first, ...left.values()];
   }
 
   private changed(): void {
@@ -177,6 +209,7 @@ export class Spool {
           // After a failed write or fsync the file's tail is unknown: seal it as it is (the reader's
           // checksums drop a torn tail) and start a new segment for the next collections.
           const error = new SpoolWriteError(`writing the spool failed: ${(err as Error).message}`, { cause: err });
+          this.records.wantRoom();
           for (const w of group.waiters) w.reject(error);
           this.usedBytes -= group.bytes;
           this.payloads -= group.payloads;

@@ -6,13 +6,16 @@
 // is completed at OBJECT_MAX_BYTES, OBJECT_MAX_AGE_MS after its first batch, or at shutdown; one
 // that never filled a part is written with a single PUT. Parts end on frame boundaries, so every
 // part but the last is a whole number of frames of at least OBJECT_PART_BYTES, and whatever was
-// not uploaded can still be decoded and saved at the shutdown deadline.
+// not uploaded can still be decoded and saved at the shutdown deadline. Objects made of spool
+// segments (disk mode) are recorded in the spool as they are built (spool/object-records.ts):
+// a crash then neither loses them nor writes them twice.
 import type { ReadBatch } from "../buffer/buffer.ts";
 import type { Logger } from "../log.ts";
 import { errorField } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Batch } from "../queue/batch.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
+import type { ObjectRecord, ObjectRecords, RecoveredObject } from "../spool/object-records.ts";
 import { type CompletedPart, type ObjectStore, StoreError } from "../store/store.ts";
 import { decodeFrame, type EncodedBatch, type Encoding, lonePayload } from "./encode.ts";
 import { type KeyNamer, objectKey } from "./object-key.ts";
@@ -34,6 +37,8 @@ export interface ObjectsOptions {
    * object's age bound closes. @default 1
    */
   loops?: number;
+  /** Spool bytes one object may hold (disk mode): past them it is completed, so segments leave the spool. @default no bound */
+  maxHeldBytes?: number;
   retry: RetryPolicy;
 }
 
@@ -50,6 +55,8 @@ export interface ObjectsDeps {
   metrics: Metrics;
   log: Logger;
   progress?: UploadProgress;
+  /** Where objects of spool segments are recorded: set when the batches are spool segments. */
+  records?: ObjectRecords;
 }
 
 /** One encoded batch in an object. */
@@ -78,8 +85,11 @@ class OpenObject {
   createdUploadId: string | null = null;
   bytes = 0;
   payloads = 0;
-  /** Batches the buffer keeps until this object is complete (spool segments). */
+  /** Batches the buffer keeps until this object is complete (spool segments), and their bytes. */
   readonly held: ReadBatch[] = [];
+  heldBytes = 0;
+  /** Batches appended: an object written again after a crash is complete once all of its are in. */
+  appended = 0;
   timer: ReturnType<typeof setTimeout> | undefined;
   done: Promise<void> | null = null;
 
@@ -87,6 +97,10 @@ class OpenObject {
     /** The key without its extension. */
     readonly base: string,
     readonly encoding: Encoding,
+    /** Its record in the spool (objects of spool segments). */
+    readonly record: ObjectRecord | null,
+    /** Set when it is an object an earlier process was completing. */
+    readonly recovered?: RecoveredObject,
   ) {}
 
   get key(): string {
@@ -106,6 +120,8 @@ const payloadsOf = (frames: readonly Frame[]) => frames.reduce((n, f) => n + f.p
 export class ObjectWriter {
   private open: OpenObject | null = null;
   private readonly unfinished = new Set<OpenObject>();
+  /** Objects an earlier process was completing, by their record. */
+  private readonly recovered = new Map<ObjectRecord, OpenObject>();
   private stopped = false;
 
   constructor(
@@ -129,26 +145,48 @@ export class ObjectWriter {
    */
   append(read: ReadBatch, frame: EncodedBatch): Promise<void> {
     const { options } = this;
-    let object = this.open;
-    if (object && object.encoding.extension !== frame.extension) {
-      void this.complete(object); // an uncompressed fallback frame cannot join a compressed object
-      object = null;
-    }
-    object ??= this.openObject(read, frame);
+    const object = read.object ? this.recoveredObject(read, frame) : this.openFor(read, frame);
     object.frames.push({ body: frame.body, payloads: read.batch.payloads });
     object.frameBytes += frame.body.length;
     object.bytes += frame.body.length;
     object.payloads += read.batch.payloads;
-    if (read.name) object.held.push(read);
+    object.appended++;
+    if (read.name) {
+      object.held.push(read);
+      object.heldBytes += read.batch.ndjson.length;
+    }
     this.deps.metrics.openObjectBytes.add(frame.body.length);
     if (this.deps.progress) {
       // At rest in the open object, not in flight: the object's age, not the store, decides when it moves.
       this.deps.progress.addUploadInFlight(-read.batch.payloads);
       this.deps.progress.uploadProgressAt = Date.now();
     }
-    if (object.bytes >= options.maxBytes || options.maxAgeMs === 0) return this.complete(object);
+    const full = object.recovered
+      ? object.appended === object.recovered.batches
+      : object.bytes >= options.maxBytes || options.maxAgeMs === 0 || object.heldBytes >= (options.maxHeldBytes ?? Number.POSITIVE_INFINITY);
+    if (full) return this.complete(object);
     if (object.frameBytes >= options.partBytes) return this.shipPart(object);
     return this.withinBounds();
+  }
+
+  /** The open object, or a new one if there is none or the frame cannot join it. */
+  private openFor(read: ReadBatch, frame: EncodedBatch): OpenObject {
+    const object = this.open;
+    if (object && object.encoding.extension === frame.extension) return object;
+    if (object) void this.complete(object); // an uncompressed fallback frame cannot join a compressed object
+    return this.openObject(read, frame);
+  }
+
+  /** The object an earlier process was completing that this batch belongs to: under its key, whatever the encoding. */
+  private recoveredObject(read: ReadBatch, frame: EncodedBatch): OpenObject {
+    const recovered = read.object!;
+    let object = this.recovered.get(recovered.record);
+    if (!object) {
+      object = new OpenObject(recovered.record.base, frame, recovered.record, recovered);
+      this.recovered.set(recovered.record, object);
+      this.track(object);
+    }
+    return object;
   }
 
   /** Waits while too many objects are being completed, or too many encoded bytes are not in the store yet. */
@@ -197,6 +235,8 @@ export class ObjectWriter {
     const uploads: Unfinished["uploads"] = [];
     for (const o of this.unfinished) {
       clearTimeout(o.timer);
+      // Spool segments stay in the spool for the next start; its record names the upload to abort.
+      if (o.held.length > 0) continue;
       const frames: Frame[] = [...o.shipping.values(), ...o.frames];
       for (const f of frames) batches.push({ ndjson: decodeFrame(f.body, o.encoding.compression), payloads: f.payloads });
       if (o.parts.length > 0 && o.createdUploadId) {
@@ -209,16 +249,39 @@ export class ObjectWriter {
 
   private openObject(read: ReadBatch, frame: Encoding): OpenObject {
     const { prefix, maxAgeMs } = this.options;
+    const { records } = this.deps;
     const base = read.name ? objectKey({ prefix, ...read.name, extension: "" }) : this.deps.keys("");
-    const object = new OpenObject(base, frame);
+    const record = records && read.name ? records.open(base, read.name.sequence) : null;
+    const object = new OpenObject(base, frame, record);
     if (maxAgeMs > 0) {
       object.timer = setTimeout(() => void this.complete(object), maxAgeMs);
       object.timer.unref?.();
     }
     this.open = object;
+    this.track(object);
+    return object;
+  }
+
+  private track(object: OpenObject): void {
     this.unfinished.add(object);
     this.deps.metrics.openObjects.add(1);
-    return object;
+  }
+
+  /**
+   * Aborts, in the background, the multipart uploads that earlier processes left (found in the
+   * spool's records); and completes the open object whenever the spool runs out of disk.
+   */
+  start(): void {
+    const { records, store } = this.deps;
+    records?.onRoomWanted(() => {
+      if (this.open) void this.complete(this.open);
+    });
+    for (const { record, upload } of records?.stale ?? []) {
+      void (async () => {
+        const aborted = await this.retrying("abort", 0, () => store.multipart.abort(upload.key, upload.uploadId), { health: false });
+        if (aborted !== null) await this.recording(() => records!.aborted(record, upload));
+      })();
+    }
   }
 
   /** Uploads the frames not in a part yet as the object's next part. */
@@ -247,6 +310,8 @@ export class ObjectWriter {
       const { contentType, contentEncoding } = object.encoding;
       const id = await this.retrying("create", 0, () => this.deps.store.multipart.create(object.key, { contentType, contentEncoding }));
       object.createdUploadId = id;
+      // Recorded before any part goes up, so that after a crash the next start aborts it.
+      if (id !== null && object.record) await this.recording(() => this.deps.records!.started(object.record!, { key: object.key, uploadId: id }));
       return id ?? "";
     })();
     return object.uploadId;
@@ -258,7 +323,16 @@ export class ObjectWriter {
       clearTimeout(object.timer);
       this.deps.progress?.addUploadInFlight(object.payloads); // in flight again until complete
       if (this.open === object) this.open = null;
-      const { store, metrics, log } = this.deps;
+      const { store, metrics, log, records } = this.deps;
+      const { record } = object;
+      // An object of several segments, or of parts: from here on it is these segments, so the next
+      // start writes exactly them again under this key if it finds the object not yet completed.
+      const recorded = record !== null && (object.held.length > 1 || object.nextPart > 1 || record.saved);
+      if (recorded) {
+        if (object.frames.length > 0 && object.nextPart > 1) void this.shipPart(object);
+        const segments = object.held.map((read) => read.name!.sequence);
+        if ((await this.recording(() => records!.sealing(record, segments))) === null) return;
+      }
       let written: boolean;
       if (object.nextPart === 1) {
         const frames = object.frames;
@@ -278,7 +352,9 @@ export class ObjectWriter {
         written = (await this.retrying("complete", object.payloads, () => store.multipart.complete(object.key, uploadId, parts))) !== null;
       }
       if (!written) return; // stopped at the shutdown deadline: stop() handed it over
+      if (recorded && (await this.recording(() => records!.completed(record))) === null) return;
       this.unfinished.delete(object);
+      if (object.recovered) this.recovered.delete(object.recovered.record);
       metrics.openObjects.add(-1);
       metrics.openObjectBytes.add(-object.bytes);
       metrics.objectsWritten.inc();
@@ -292,15 +368,34 @@ export class ObjectWriter {
           log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) });
         }
       }
+      if (record) await this.recording(() => records!.finished(record));
     })();
     return object.done;
+  }
+
+  /** Writes to the spool's object records, retried until they succeed: a store call made without its record could be lost or written twice after a crash. Null once stopped. */
+  private async recording(write: () => Promise<void>): Promise<true | null> {
+    for (let n = 0; ; n++) {
+      if (this.stopped) return null;
+      try {
+        await write();
+        return true;
+      } catch (err) {
+        const delay = backoffMs(n, true, this.options.retry);
+        this.deps.log.limited("error", "spool:record", "recording an object in the spool failed; retrying", {
+          error: errorField(err),
+          retry_in_ms: delay,
+        });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   /**
    * One store call, retried under the same key (and part number) until it succeeds: loops never
    * drop and never throw. Resolves to null if the shutdown deadline stopped the writer first.
    */
-  private async retrying<T>(call: string, payloads: number, attempt: () => Promise<T>): Promise<T | null> {
+  private async retrying<T>(call: string, payloads: number, attempt: () => Promise<T>, { health: counts = true } = {}): Promise<T | null> {
     const { metrics, health, log, progress } = this.deps;
     for (let n = 0; ; n++) {
       if (this.stopped) return null;
@@ -309,7 +404,7 @@ export class ObjectWriter {
       try {
         const out = await attempt();
         metrics.uploadSeconds.observe((performance.now() - started) / 1000);
-        health.success();
+        if (counts) health.success();
         if (progress) progress.uploadProgressAt = Date.now();
         return out;
       } catch (err) {
@@ -320,7 +415,8 @@ export class ObjectWriter {
           return undefined as T;
         }
         metrics.uploadErrors.inc(1, { error_type: e.type });
-        health.failure(e.retryable);
+        // Cleaning up an earlier process's upload does not decide whether this one can write.
+        if (counts) health.failure(e.retryable);
         const delay = backoffMs(n, e.retryable, this.options.retry);
         log.limited(e.retryable ? "warn" : "error", `upload:${e.type}`, "upload failed; retrying", {
           call,

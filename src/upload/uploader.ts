@@ -37,6 +37,7 @@ export class Uploader {
   /** Batches taken from the reader and not yet in an object. */
   private readonly pending = new Set<Batch>();
   private loops: Promise<void>[] = [];
+  private finished: Promise<void> = Promise.resolve();
   private idleWaiters: (() => void)[] = [];
   /**
    * Batch buffers, reused: a fresh BATCH_MAX_BYTES buffer per batch kept hundreds of MiB of freed
@@ -54,13 +55,15 @@ export class Uploader {
   }
 
   start(): void {
+    this.objects.start();
     for (let i = 0; i < this.options.loops; i++) this.loops.push(this.loop());
+    // A reader that ends (a spool an earlier process left, now read) leaves nothing to wait for.
+    this.finished = Promise.all(this.loops).then(() => this.objects.close());
   }
 
   /** Resolves once every loop has ended (the reader said its buffer is closed and empty) and every object is complete. */
   async done(): Promise<void> {
-    await Promise.all(this.loops);
-    await this.objects.close();
+    await this.finished;
   }
 
   /** The shutdown deadline: what is not in a completed object, handed over to be saved. */

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expectExactly, postAll } from "../support/load.ts";
+import { BIG, expectExactly, noisyCollections, postAll } from "../support/load.ts";
 import { hasMoto, startMoto, startS3 } from "../support/s3.ts";
 import { startService } from "../support/service-process.ts";
 
@@ -16,18 +16,6 @@ setDefaultTimeout(180_000);
 const MiB = 1024 * 1024;
 const hasZstd = spawnSync("zstd", ["--version"], { stdio: "ignore" }).status === 0;
 const hasDuckdb = spawnSync("python3", ["-c", "import duckdb"], { stdio: "ignore" }).status === 0;
-
-/** 2^53 + 1: a reader that goes through a double prints ...992. */
-const BIG = "9007199254740993";
-
-/** Collections whose payloads carry 512 hex digits of noise: they compress only about 2 to 1, so 36 MB posted make about 18 MiB of objects. */
-function noisyCollections(prefix: string, n: number, per: number) {
-  return Array.from({ length: n }, (_, i) => {
-    const ids = Array.from({ length: per }, (_, j) => `${prefix}-${i}-${j}`);
-    const data = ids.map((id) => `{"id":"${id}","big":${BIG},"noise":"${Buffer.from(crypto.getRandomValues(new Uint8Array(256))).toString("hex")}"}`);
-    return { ids, body: `{"version":"1.0","token":"t","data":[${data.join(",")}]}` };
-  });
-}
 
 const servers = [
   ["moto", startMoto, hasMoto, ["bun", "aws-sdk"]],

@@ -1,0 +1,192 @@
+// Objects made of several spool segments (disk mode), across a crash at each step of writing one:
+// a real spool directory, its records, and an in-memory store that enforces S3's multipart rules.
+// A crash is the writer stopped where it stands and a new spool opened on the same directory, as
+// the next process would.
+import { describe, expect, it } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { zstdDecompressSync } from "node:zlib";
+import { SpoolReader } from "../../src/buffer/spool-reader.ts";
+import { createLogger } from "../../src/log.ts";
+import { createMetrics } from "../../src/metrics.ts";
+import { StoreHealth } from "../../src/shared/store-health.ts";
+import { Spool } from "../../src/spool/spool.ts";
+import type { CompletedPart } from "../../src/store/store.ts";
+import { createKeyNamer } from "../../src/upload/object-key.ts";
+import { Uploader } from "../../src/upload/uploader.ts";
+import { MemoryStore } from "../support/memory-store.ts";
+import { spoolOptions } from "../support/spool-options.ts";
+import { tempDir } from "../support/temp-dir.ts";
+import { waitUntil } from "../support/wait.ts";
+
+const PART = 4096;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Six sealed segments of 30 payloads each, with incompressible bytes: about two per part. */
+async function fillSpool(dir: string, prefix: string): Promise<{ spool: Spool; ids: string[] }> {
+  const spool = new Spool(spoolOptions(dir));
+  const ids: string[] = [];
+  for (let s = 0; s < 6; s++) {
+    const lines = Array.from({ length: 30 }, (_, i) => {
+      ids.push(`${prefix}-${s}-${i}`);
+      return `{"id":"${prefix}-${s}-${i}","noise":"${crypto.randomUUID()}${crypto.randomUUID()}"}\n`;
+    });
+    await spool.append(enc.encode(lines.join("")), lines.length);
+    await spool.sealNow();
+  }
+  return { spool, ids };
+}
+
+function uploader(spool: Spool, store: MemoryStore, maxAgeMs = 60_000) {
+  const log = createLogger("error", () => {});
+  return new Uploader(
+    {
+      loops: 2,
+      prefix: "t",
+      maxBytes: 1 << 16,
+      objectMaxBytes: 1 << 20,
+      maxAgeMs,
+      partBytes: PART,
+      compression: "zstd",
+      compressionLevel: 0,
+      retry: { baseMs: 1, maxMs: 5 },
+    },
+    {
+      reader: new SpoolReader(spool, log),
+      store,
+      keys: createKeyNamer("t", "inst"),
+      health: new StoreHealth(60_000),
+      metrics: createMetrics(),
+      log,
+      records: spool.records,
+    },
+  );
+}
+
+const files = (dir: string, suffix: string) => readdirSync(dir).filter((f) => f.endsWith(suffix));
+const record = (dir: string) => {
+  const [file] = [...files(dir, ".object"), ...files(dir, ".written")];
+  return file
+    ? (JSON.parse(readFileSync(join(dir, file), "utf8")) as {
+        base: string;
+        upload: { key: string; uploadId: string } | null;
+        segments: number[] | null;
+      })
+    : null;
+};
+const idsIn = (store: MemoryStore) =>
+  [...store.objects.values()].flatMap((o) =>
+    dec
+      .decode(zstdDecompressSync(o.body))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { id: string }).id),
+  );
+
+/**
+ * The next process: reads the spool the crashed one left, to the end. It makes every segment an
+ * object of its own (OBJECT_MAX_AGE_MS=0) unless an earlier process's record groups them.
+ */
+async function restart(dir: string, store: MemoryStore) {
+  const spool = new Spool(spoolOptions(dir));
+  const next = uploader(spool, store, 0);
+  next.start();
+  await spool.close();
+  await next.done();
+  return spool;
+}
+
+describe("objects of spool segments across a crash", () => {
+  it("crash after the segments are recorded, before Complete answers: the next start writes exactly them again under the same key and aborts the first upload", async () => {
+    using dir = tempDir("spool-objects-");
+    const store = new MemoryStore(PART);
+    const { spool, ids } = await fillSpool(dir.path, "a");
+    const complete = store.multipart.complete;
+    store.multipart.complete = () => new Promise(() => {}); // never answers: the process dies waiting
+    const first = uploader(spool, store);
+    first.start();
+    await spool.close();
+    await waitUntil(() => record(dir.path)?.segments?.length === 6, "the object's segments recorded");
+    const { base, upload } = record(dir.path)!;
+    expect(upload).not.toBeNull();
+    first.stop(); // the crash
+
+    store.multipart.complete = complete;
+    await restart(dir.path, store);
+    expect([...store.objects.keys()]).toEqual([`${base}.ndjson.zst`]);
+    expect(idsIn(store).sort()).toEqual(ids.sort());
+    expect(store.calls).toContain(`abort ${upload!.key}`);
+    expect(store.uploads.has(upload!.uploadId)).toBe(false);
+    expect(readdirSync(dir.path).filter((f) => /\.(seg|open|object|written)$/.test(f))).toEqual([]);
+  });
+
+  it("crash after Complete succeeded, before the segments are removed: the same object is written again, not a second one", async () => {
+    using dir = tempDir("spool-objects-");
+    const store = new MemoryStore(PART);
+    const { spool, ids } = await fillSpool(dir.path, "b");
+    const first = uploader(spool, store);
+    const complete = store.multipart.complete;
+    store.multipart.complete = async (key: string, uploadId: string, parts: readonly CompletedPart[]) => {
+      await complete(key, uploadId, parts);
+      first.stop(); // the crash: the object is in the store, its answer never acted on
+    };
+    first.start();
+    await spool.close();
+    await waitUntil(() => store.objects.size === 1, "the object completed");
+    expect(files(dir.path, ".seg")).toHaveLength(6);
+
+    store.multipart.complete = complete;
+    await restart(dir.path, store);
+    expect(store.objects.size).toBe(1);
+    expect(idsIn(store).sort()).toEqual(ids.sort());
+    expect(readdirSync(dir.path).filter((f) => /\.(seg|open|object|written)$/.test(f))).toEqual([]);
+  });
+
+  it("crash with the object open, parts uploaded: the segments go into new objects, and the upload is aborted", async () => {
+    using dir = tempDir("spool-objects-");
+    const store = new MemoryStore(PART);
+    const { spool, ids } = await fillSpool(dir.path, "c");
+    const first = uploader(spool, store); // the spool stays open: so does the object, for its minute
+    first.start();
+    await waitUntil(() => store.calls.some((c) => c.startsWith("part ")) && record(dir.path)?.upload != null, "a part uploaded");
+    await waitUntil(() => spool.sealedWaiting === 0, "every segment taken");
+    const { upload } = record(dir.path)!;
+    first.stop();
+    expect(store.objects.size).toBe(0);
+
+    await restart(dir.path, store);
+    expect(store.objects.size).toBe(6); // nothing was written: the segments are free to form new objects
+    expect(idsIn(store).sort()).toEqual(ids.sort());
+    expect(store.calls).toContain(`abort ${upload!.key}`);
+    expect(store.uploads.size).toBe(0);
+    expect(readdirSync(dir.path).filter((f) => /\.(seg|open|object|written)$/.test(f))).toEqual([]);
+  });
+
+  it("crash after the completed mark, while the segments are being removed: the next start removes the rest and uploads nothing again", async () => {
+    using dir = tempDir("spool-objects-");
+    const store = new MemoryStore(PART);
+    const { spool, ids } = await fillSpool(dir.path, "d");
+    const first = uploader(spool, store);
+    const remove = spool.remove.bind(spool);
+    let removed = 0;
+    spool.remove = async (segment) => {
+      if (removed++ === 2) {
+        first.stop(); // the crash: two segments gone, four left, the record says the object is written
+        return new Promise(() => {});
+      }
+      return remove(segment);
+    };
+    first.start();
+    await spool.close();
+    await waitUntil(() => removed === 3, "two segments removed");
+    expect(files(dir.path, ".written")).toHaveLength(1);
+    expect(files(dir.path, ".seg")).toHaveLength(4);
+    const calls = store.calls.length;
+
+    await restart(dir.path, store);
+    expect(store.calls.length).toBe(calls); // nothing written twice, nothing to abort
+    expect(idsIn(store).sort()).toEqual(ids.sort());
+    expect(readdirSync(dir.path).filter((f) => /\.(seg|open|object|written)$/.test(f))).toEqual([]);
+  });
+});
