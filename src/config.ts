@@ -66,7 +66,7 @@ export const ConfigSchema = Type.Object({
     "...or this long after its first batch, whichever comes first: the longest a payload waits to be readable in S3. 0: every batch is an object of its own.",
   ),
   OBJECT_PART_BYTES: Int(
-    8 * MiB,
+    5 * MiB,
     5 * MiB,
     5 * 1024 * MiB,
     "Size of a multipart part (S3's least is 5 MiB). Each upload loop holds at most one part in memory, plus the one being filled.",

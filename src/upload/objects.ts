@@ -2,7 +2,9 @@
 // memory. Each encoded batch (a frame: a zstd frame, a gzip member, or NDJSON) is appended to the
 // open object. Once the frames not yet uploaded make a part (OBJECT_PART_BYTES), the loop that
 // filled it uploads it under the next part number of the object's multipart upload, retrying
-// until it is in; so at most one part per loop is in memory, plus the one being filled. The object
+// until it is in; so at most one part per loop is in memory, plus the one being filled. Frames
+// are copied as they come into a part buffer that is reused from part to part: fresh buffers per
+// part, or frames kept until their part was joined, left freed pages in RSS (BENCHMARKS.md). The object
 // is completed at OBJECT_MAX_BYTES, OBJECT_MAX_AGE_MS after its first batch, or at shutdown; one
 // that never filled a part is written with a single PUT. Parts end on frame boundaries, so every
 // part but the last is a whole number of frames of at least OBJECT_PART_BYTES, and whatever was
@@ -59,10 +61,12 @@ export interface ObjectsDeps {
   records?: ObjectRecords;
 }
 
-/** One encoded batch in an object. */
-interface Frame {
+/** Whole frames of an object, back to back: a part, or a whole object written with one PUT. */
+interface Part {
   body: Uint8Array;
   payloads: number;
+  /** The reusable buffer `body` lies in; null for a lone frame, which is not copied. */
+  buffer: Uint8Array | null;
 }
 
 /** What the shutdown deadline finds not yet in a completed object. */
@@ -74,11 +78,13 @@ export interface Unfinished {
 }
 
 class OpenObject {
-  /** Frames not in a part yet. */
-  frames: Frame[] = [];
+  /** Frames not in a part yet: one as it came, or several back to back in a part buffer. */
+  lone: Uint8Array | null = null;
+  filling: Uint8Array | null = null;
   frameBytes = 0;
+  framePayloads = 0;
   /** Parts being uploaded, by number, until the store has them: their bytes (whole frames) and payloads. */
-  readonly shipping = new Map<number, Frame & { upload: Promise<void> }>();
+  readonly shipping = new Map<number, Part & { upload: Promise<void> }>();
   readonly parts: (CompletedPart & { payloads: number })[] = [];
   nextPart = 1;
   uploadId: Promise<string> | null = null;
@@ -108,9 +114,6 @@ class OpenObject {
   }
 }
 
-const concat = (frames: readonly Frame[]): Uint8Array => (frames.length === 1 ? frames[0]!.body : Buffer.concat(frames.map((f) => f.body)));
-const payloadsOf = (frames: readonly Frame[]) => frames.reduce((n, f) => n + f.payloads, 0);
-
 /**
  * @example
  * const objects = new ObjectWriter({ prefix: "events", maxBytes: 128 << 20, maxAgeMs: 60_000, partBytes: 8 << 20, retry }, deps);
@@ -122,6 +125,8 @@ export class ObjectWriter {
   private readonly unfinished = new Set<OpenObject>();
   /** Objects an earlier process was completing, by their record. */
   private readonly recovered = new Map<ObjectRecord, OpenObject>();
+  /** Part buffers whose part is in the store, for the next parts. */
+  private readonly spare: Uint8Array[] = [];
   private stopped = false;
 
   constructor(
@@ -146,8 +151,8 @@ export class ObjectWriter {
   append(read: ReadBatch, frame: EncodedBatch): Promise<void> {
     const { options } = this;
     const object = read.object ? this.recoveredObject(read, frame) : this.openFor(read, frame);
-    object.frames.push({ body: frame.body, payloads: read.batch.payloads });
-    object.frameBytes += frame.body.length;
+    this.fill(object, frame.body);
+    object.framePayloads += read.batch.payloads;
     object.bytes += frame.body.length;
     object.payloads += read.batch.payloads;
     object.appended++;
@@ -167,6 +172,46 @@ export class ObjectWriter {
     if (full) return this.complete(object);
     if (object.frameBytes >= options.partBytes) return this.shipPart(object);
     return this.withinBounds();
+  }
+
+  /** Adds a frame to those not in a part yet: the first as it is, the next ones copied into a part buffer (a spare one if there is). */
+  private fill(object: OpenObject, frame: Uint8Array): void {
+    const used = object.frameBytes;
+    object.frameBytes = used + frame.length;
+    if (used === 0) {
+      object.lone = frame; // an object of one frame (OBJECT_MAX_AGE_MS=0) is never copied
+      return;
+    }
+    let buffer = object.filling;
+    if (!buffer || buffer.length < used + frame.length) {
+      // Room for a part and one more frame of up to a quarter part: a part ships once it passes partBytes.
+      const spare = this.spare.pop();
+      buffer = spare && spare.length >= used + frame.length ? spare : new Uint8Array(Math.max(used + frame.length, this.options.partBytes * 1.25));
+      buffer.set(this.unshipped(object));
+      object.filling = buffer;
+      object.lone = null;
+    }
+    buffer.set(frame, used);
+  }
+
+  /** The frames not in a part yet, as one body. */
+  private unshipped(object: OpenObject): Uint8Array {
+    return object.lone ?? object.filling?.subarray(0, object.frameBytes) ?? new Uint8Array(0);
+  }
+
+  /** Takes the frames not in a part yet as a part. */
+  private takePart(object: OpenObject): Part {
+    const part = { body: this.unshipped(object), payloads: object.framePayloads, buffer: object.lone ? null : object.filling };
+    object.lone = null;
+    object.filling = null;
+    object.frameBytes = 0;
+    object.framePayloads = 0;
+    return part;
+  }
+
+  /** A part is in the store: its buffer serves the next one. Two spares: one part fills while one uploads. */
+  private reuse(part: Part): void {
+    if (part.buffer && this.spare.length < 2) this.spare.push(part.buffer);
   }
 
   /** The open object, or a new one if there is none or the frame cannot join it. */
@@ -237,8 +282,8 @@ export class ObjectWriter {
       clearTimeout(o.timer);
       // Spool segments stay in the spool for the next start; its record names the upload to abort.
       if (o.held.length > 0) continue;
-      const frames: Frame[] = [...o.shipping.values(), ...o.frames];
-      for (const f of frames) batches.push({ ndjson: decodeFrame(f.body, o.encoding.compression), payloads: f.payloads });
+      const parts = [...o.shipping.values(), { body: this.unshipped(o), payloads: o.framePayloads }];
+      for (const p of parts) if (p.payloads > 0) batches.push({ ndjson: decodeFrame(p.body, o.encoding.compression), payloads: p.payloads });
       if (o.parts.length > 0 && o.createdUploadId) {
         const parts = o.parts.map(({ partNumber, etag }) => ({ partNumber, etag }));
         uploads.push({ key: o.key, uploadId: o.createdUploadId, parts, payloads: o.parts.reduce((n, p) => n + p.payloads, 0) });
@@ -286,10 +331,7 @@ export class ObjectWriter {
 
   /** Uploads the frames not in a part yet as the object's next part. */
   private shipPart(object: OpenObject): Promise<void> {
-    // One copy of the part: its frames are let go of, and the shutdown deadline decodes the part whole.
-    const part = { body: concat(object.frames), payloads: payloadsOf(object.frames) };
-    object.frames = [];
-    object.frameBytes = 0;
+    const part = this.takePart(object);
     const partNumber = object.nextPart++;
     const upload = (async () => {
       const uploadId = await this.uploadIdOf(object);
@@ -299,6 +341,7 @@ export class ObjectWriter {
       if (etag === null) return;
       object.parts.push({ partNumber, etag, payloads: part.payloads });
       object.shipping.delete(partNumber);
+      this.reuse(part);
       this.deps.metrics.partsUploaded.inc();
     })();
     object.shipping.set(partNumber, { ...part, upload });
@@ -329,23 +372,25 @@ export class ObjectWriter {
       // start writes exactly them again under this key if it finds the object not yet completed.
       const recorded = record !== null && (object.held.length > 1 || object.nextPart > 1 || record.saved);
       if (recorded) {
-        if (object.frames.length > 0 && object.nextPart > 1) void this.shipPart(object);
+        if (object.frameBytes > 0 && object.nextPart > 1) void this.shipPart(object);
         const segments = object.held.map((read) => read.name!.sequence);
         if ((await this.recording(() => records!.sealing(record, segments))) === null) return;
       }
       let written: boolean;
       if (object.nextPart === 1) {
-        const frames = object.frames;
+        // The frames stay in the object until the PUT is in: the shutdown deadline may need them.
+        const frames = this.unshipped(object);
         const { contentType, contentEncoding, compression, extension } = object.encoding;
-        const lone = compression === "none" && object.payloads === 1 ? lonePayload(frames[0]!.body) : null;
+        const lone = compression === "none" && object.payloads === 1 ? lonePayload(frames) : null;
         const key = object.base + (lone?.extension ?? extension);
-        const body = lone?.body ?? concat(frames);
+        const body = lone?.body ?? frames;
         written =
           (await this.retrying("put", object.payloads, () =>
             store.put(key, body, { contentType: lone?.contentType ?? contentType, contentEncoding }),
           )) !== null;
+        if (written) this.reuse(this.takePart(object));
       } else {
-        if (object.frames.length > 0) void this.shipPart(object);
+        if (object.frameBytes > 0) void this.shipPart(object);
         await Promise.all([...object.shipping.values()].map((part) => part.upload));
         const uploadId = await this.uploadIdOf(object);
         const parts = object.parts.map(({ partNumber, etag }) => ({ partNumber, etag }));

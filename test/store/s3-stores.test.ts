@@ -98,6 +98,14 @@ for (const [name, create] of clients) {
         expect(await s3.keys()).toEqual([]);
       });
 
+      it("reports a part sent to a bucket that does not exist as no_such_bucket, with S3's code", async () => {
+        await using s3 = await start();
+        const { multipart } = storeFor(s3.endpoint, "no-such-bucket");
+        const err = await multipart.uploadPart("k", "some-upload", 1, new Uint8Array(10)).catch((e: unknown) => e);
+        expect(err).toMatchObject({ type: "no_such_bucket", retryable: false });
+        expect((err as Error).message).toContain("NoSuchBucket");
+      });
+
       if (server === "moto") {
         it("is refused, as S3 refuses it, when a part other than the last is under 5 MiB", async () => {
           await using s3 = await start();
