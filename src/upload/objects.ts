@@ -186,7 +186,10 @@ export class ObjectWriter {
     if (!buffer || buffer.length < used + frame.length) {
       // Room for a part and one more frame of up to a quarter part: a part ships once it passes partBytes.
       const spare = this.spare.pop();
-      buffer = spare && spare.length >= used + frame.length ? spare : new Uint8Array(Math.max(used + frame.length, this.options.partBytes * 1.25));
+      buffer =
+        spare && spare.length >= used + frame.length
+          ? spare
+          : new Uint8Array(Math.max(used + frame.length, Math.ceil(this.options.partBytes * 1.25)));
       buffer.set(this.unshipped(object));
       object.filling = buffer;
       object.lone = null;

@@ -65,6 +65,13 @@ describe("ObjectWriter", () => {
     expect(t.metrics.openObjectBytes.get()).toBe(0);
   });
 
+  it("takes any part size, not only multiples of four (part buffers are a quarter larger than a part)", async () => {
+    const t = setup({ partBytes: PART + 1, maxBytes: 3 * PART });
+    const sent: string[] = [];
+    while (t.store.objects.size === 0) sent.push(...(await t.append(20)));
+    expect(t.body([...t.store.objects.keys()][0]!)).toBe(sent.map((l) => `${l}\n`).join(""));
+  });
+
   it("writes an object that never filled a part with one PUT, OBJECT_MAX_AGE_MS after its first batch", async () => {
     const t = setup({ maxAgeMs: 100 });
     const sent = [...(await t.append(2)), ...(await t.append(3))];
