@@ -7,6 +7,14 @@ import { STORE_ERROR_TYPES } from "./store/store.ts";
 
 const SLOTS = 1024;
 
+/** A label value as the text format wants it: backslash, double quote and newline escaped. */
+export const escapeLabel = (value: string): string => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
+const labelText = (labels: Record<string, string>): string => {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  return pairs.length ? `{${pairs.join(",")}}` : "";
+};
+
 export class Counter {
   private readonly first: number;
   constructor(
@@ -41,22 +49,24 @@ export class Counter {
       const values = [...this.label.values, "other"];
       values.forEach((v, i) => {
         const n = this.words.get(this.first + i);
-        if (n > 0) lines.push(`${this.name}{${this.label!.name}="${v}"} ${n}`);
+        if (n > 0) lines.push(`${this.name}${labelText({ [this.label!.name]: v })} ${n}`);
       });
     }
     return lines.join("\n");
   }
 }
 
-/** A value read when scraped. */
+/** A value read when scraped: a gauge, or a counter kept by someone else (the process's CPU time), with fixed labels if any. */
 export class Gauge {
   constructor(
     readonly name: string,
     readonly help: string,
     private readonly read: () => number,
+    private readonly options: { type?: "gauge" | "counter"; labels?: Record<string, string> } = {},
   ) {}
   render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join("\n");
+    const { type = "gauge", labels = {} } = this.options;
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${type}`, `${this.name}${labelText(labels)} ${this.read()}`].join("\n");
   }
 }
 
@@ -91,7 +101,7 @@ export class GaugeFamily {
   ) {}
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
-    for (const [value, n] of this.read()) lines.push(`${this.name}{${this.label}="${value}"} ${n}`);
+    for (const [value, n] of this.read()) lines.push(`${this.name}${labelText({ [this.label]: value })} ${n}`);
     return lines.join("\n");
   }
 }
@@ -186,6 +196,13 @@ export function createMetrics(memory?: SharedArrayBuffer) {
       slots,
       "s3_ingest_open_object_bytes",
       "Encoded bytes in objects not completed yet (parts uploaded, and the part being filled).",
+    ),
+    httpLoopLag: new Histogram(
+      words,
+      slots,
+      "s3_ingest_http_event_loop_lag_seconds",
+      "How late each run of the HTTP thread's housekeeping timer (every 50 ms) came: its event loop's delay, as a distribution.",
+      [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     ),
     uploadSeconds: new Histogram(
       words,

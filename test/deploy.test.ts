@@ -1,9 +1,18 @@
 // The deployment kit must stay in step with the service: the unit waits longer than the drain,
-// the env example names only real variables, the IAM policy grants PutObject and AbortMultipartUpload and nothing else.
+// the env example names only real variables, the IAM policy grants PutObject and AbortMultipartUpload and nothing else,
+// the Grafana dashboard queries only metrics the service exports.
 import { describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
+import { parser } from "@prometheus-io/lezer-promql";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { createBuffer } from "../src/buffer/create-buffer.ts";
 import { ConfigSchema, loadConfig } from "../src/config.ts";
+import { serviceGauges } from "../src/http/gauges.ts";
+import { createLogger } from "../src/log.ts";
+import { createMetrics, renderMetrics } from "../src/metrics.ts";
+import { SharedState } from "../src/shared/state.ts";
 import { haveHaproxy } from "./support/haproxy.ts";
+import { tempDir } from "./support/temp-dir.ts";
 
 const read = (path: string) => readFileSync(new URL(`../deploy/${path}`, import.meta.url), "utf8");
 const unit = read("s3-ingest.service");
@@ -46,5 +55,46 @@ describe("deploy kit", () => {
     expect(cfg).toMatch(/^ {2}option httpchk GET \/ready$/m);
     const check = Bun.spawnSync(["haproxy", "-c", "-f", new URL("../deploy/haproxy.cfg", import.meta.url).pathname]);
     expect(check.exitCode).toBe(0);
+  });
+
+  it("ships a Grafana dashboard whose every query parses as PromQL and names only metrics the service exports", () => {
+    using spool = tempDir("deploy-metrics-");
+    const config = loadConfig({ SPOOL_DIR: spool.path });
+    const buffer = createBuffer(
+      config,
+      createLogger("error", () => {}),
+      () => {},
+    );
+    const text = renderMetrics(createMetrics(), serviceGauges(buffer.memory, new SharedState(), 50));
+    const exported = new Set(
+      parsePrometheusTextFormat(text).flatMap((f) => (f.type === "HISTOGRAM" ? ["_bucket", "_sum", "_count"].map((s) => f.name + s) : [f.name])),
+    );
+    const dashboard = JSON.parse(read("grafana-dashboard.json")) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+      templating: { list: { type: string; query: string }[] };
+    };
+    const queries = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    expect(queries.length).toBeGreaterThanOrEqual(10);
+    const named: string[] = [];
+    for (const query of queries) {
+      const tree = parser.parse(query);
+      tree.iterate({
+        enter: (node) => {
+          expect({ query, error: node.type.isError }).toEqual({ query, error: false });
+          if (node.name === "VectorSelector") named.push(query.slice(node.from, node.to).match(/^[a-zA-Z_:][a-zA-Z0-9_:]*/)![0]);
+        },
+      });
+    }
+    for (const v of dashboard.templating.list.filter((t) => t.type === "query")) named.push(/label_values\((\w+),/.exec(v.query)![1]!);
+    expect(named.filter((name) => !exported.has(name))).toEqual([]);
+    // The charts the status page will show are all here too.
+    for (const name of [
+      "s3_ingest_http_requests_total",
+      "s3_ingest_upload_duration_seconds_bucket",
+      "process_resident_memory_bytes",
+      "s3_ingest_http_event_loop_lag_seconds_bucket",
+    ]) {
+      expect(named).toContain(name);
+    }
   });
 });

@@ -10,7 +10,7 @@ const SRC = resolve(import.meta.dir, "../src");
 
 /** Top to bottom. */
 const LAYERS: string[][] = [
-  ["main.ts", "healthcheck.ts", "version.ts"], // the entrypoint and its one-shot commands
+  ["main.ts", "healthcheck.ts"], // the entrypoint and its one-shot commands
   ["server.ts", "service.ts", "shutdown.ts"], // the main thread: wiring, the HTTP thread's start, the drain
   ["http/"], // the HTTP thread
   ["upload/"], // the upload loops
@@ -19,7 +19,7 @@ const LAYERS: string[][] = [
   ["queue/"], // the shared ring, disk mode's acknowledgements
   ["spool/"], // segment files on disk
   ["store/"], // object stores
-  ["shared/", "config.ts", "allocator.ts", "runtime.ts", "log.ts", "errors.ts"], // the foundation
+  ["shared/", "config.ts", "allocator.ts", "runtime.ts", "log.ts", "errors.ts", "version.ts"], // the foundation
 ];
 
 const layerOf = (file: string): number => LAYERS.findIndex((prefixes) => prefixes.some((p) => (p.endsWith("/") ? file.startsWith(p) : file === p)));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "bun:test";
-import { createMetrics, Gauge, GaugeFamily, renderMetrics } from "../src/metrics.ts";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { createMetrics, escapeLabel, Gauge, GaugeFamily, renderMetrics } from "../src/metrics.ts";
 
 describe("metrics in shared memory", () => {
   it("adds up what two threads' views count, and renders it from either", () => {
@@ -38,5 +39,27 @@ describe("metrics in shared memory", () => {
     expect(text).toContain('s3_ingest_y{buffer_type="memory"} 3\ns3_ingest_y{buffer_type="disk"} 4');
     depth = 2;
     expect(renderMetrics(createMetrics(), [new Gauge("s3_ingest_x", "X.", () => depth)])).toContain("s3_ingest_x 2");
+  });
+
+  it("escapes backslashes, double quotes and newlines in label values, and a real parser reads them back", () => {
+    const hostile = 'a\\b"c\nd';
+    expect(escapeLabel(hostile)).toBe('a\\\\b\\"c\\nd');
+    const text = renderMetrics(createMetrics(), [new Gauge("s3_ingest_z", "Z.", () => 1, { labels: { version: hostile } })]);
+    const [family] = parsePrometheusTextFormat(text).filter((f) => f.name === "s3_ingest_z");
+    expect(family!.metrics[0]!.labels).toEqual({ version: hostile });
+  });
+
+  it("renders text that a real Prometheus text parser reads whole: every family, type and series", () => {
+    const metrics = createMetrics();
+    metrics.requests.inc(200);
+    metrics.uploadErrors.inc(1, { error_type: "throttled" });
+    metrics.httpLoopLag.observe(0.003);
+    const text = renderMetrics(metrics, [new Gauge("process_cpu_seconds_total", "CPU.", () => 1.5, { type: "counter" })]);
+    const families = parsePrometheusTextFormat(text);
+    const names = text.split("\n").flatMap((l) => (l.startsWith("# TYPE ") ? [l.split(" ")[2]!] : []));
+    expect(families.map((f) => f.name)).toEqual(names);
+    const byName = Object.fromEntries(families.map((f) => [f.name, f]));
+    expect(byName.process_cpu_seconds_total).toMatchObject({ type: "COUNTER", metrics: [{ value: "1.5" }] });
+    expect(byName.s3_ingest_http_event_loop_lag_seconds).toMatchObject({ type: "HISTOGRAM", metrics: [{ count: "1", buckets: { "0.005": "1" } }] });
   });
 });

@@ -3,7 +3,9 @@
 import type { BufferMemory } from "../buffer/buffer.ts";
 import { bufferView } from "../buffer/gauges.ts";
 import { Gauge, GaugeFamily } from "../metrics.ts";
+import { runtimeName } from "../runtime.ts";
 import type { SharedState } from "../shared/state.ts";
+import { VERSION } from "../version.ts";
 
 /** `tickMs`: the HTTP thread's housekeeping period, which its event-loop delay is measured against. */
 export function serviceGauges(buffer: BufferMemory, state: SharedState, tickMs: number, now: () => number = Date.now) {
@@ -35,6 +37,21 @@ export function serviceGauges(buffer: BufferMemory, state: SharedState, tickMs: 
         return waiting > 0 ? seconds(now() - state.uploadProgressAt) : 0;
       },
     ),
+    // The process, in the names every Prometheus client library uses.
+    new Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", () => process.memoryUsage().rss),
+    new Gauge(
+      "process_cpu_seconds_total",
+      "Total user and system CPU time spent in seconds.",
+      () => {
+        const { user, system } = process.cpuUsage();
+        return (user + system) / 1e6;
+      },
+      { type: "counter" },
+    ),
+    new Gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", () => state.processStartedAt / 1000),
+    new Gauge("s3_ingest_build_info", "Always 1; the version and runtime are its labels.", () => 1, {
+      labels: { version: VERSION, runtime: runtimeName },
+    }),
     new Gauge(
       "s3_ingest_http_event_loop_delay_seconds",
       "How late the HTTP thread's timers run: the time since its periodic timer last ran, past its period.",

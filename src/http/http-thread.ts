@@ -71,7 +71,11 @@ export function createHttpThread(config: Config, memory: HttpThreadMemory, log: 
 
   /** The timer that runs `pump()` while no request comes, and publishes the loop's heartbeat. */
   function startHousekeeping(): () => void {
+    let last = 0;
     const tick = () => {
+      const now = performance.now();
+      if (last > 0) metrics.httpLoopLag.observe(Math.max(0, now - last - TICK_MS) / 1000);
+      last = now;
       state.httpTickAt = Date.now();
       pump();
     };

@@ -9,14 +9,24 @@ const TOKENS_GENERATION = 2;
 const HTTP_TICK_AT = 3;
 const UPLOAD_PROGRESS_AT = 4;
 const UPLOAD_IN_FLIGHT = 5;
-const SLOTS = 6;
+const PROCESS_STARTED_AT = 6;
+const SLOTS = 7;
 
 export class SharedState {
   private readonly words: Words;
 
   constructor(memory?: SharedArrayBuffer) {
     this.words = new Words(SLOTS, memory);
-    if (!memory) this.words.set(UPLOAD_PROGRESS_AT, Date.now());
+    if (!memory) {
+      this.words.set(UPLOAD_PROGRESS_AT, Date.now());
+      // The main thread's uptime is the process's (a Worker's starts with the Worker).
+      this.words.set(PROCESS_STARTED_AT, Math.round(Date.now() - process.uptime() * 1000));
+    }
+  }
+
+  /** When the process started: process_start_time_seconds. */
+  get processStartedAt(): number {
+    return this.words.get(PROCESS_STARTED_AT);
   }
 
   get memory(): SharedArrayBuffer {

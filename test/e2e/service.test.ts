@@ -4,6 +4,8 @@ import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync, zstdDecompressSync } from "node:zlib";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import pkg from "../../package.json" with { type: "json" };
 import { collection, idOf, ids } from "../support/collections.ts";
 import { collections, expectExactly, postAll } from "../support/load.ts";
 import { startS3 } from "../support/s3.ts";
@@ -112,6 +114,35 @@ for (const target of targets()) {
       service.signal("SIGTERM");
       expect(await service.exited()).toBe(0);
       socket.end();
+    });
+
+    it("serves /metrics that a Prometheus text parser reads whole, with the process's metrics and its build", async () => {
+      await using s3 = await startS3();
+      await using service = await start(s3.env);
+      expect((await service.post('{"version":"1","token":"t","data":[{"a":1}]}')).status).toBe(200);
+      // Two scrapes: the CPU counter goes up, the start time stays, the loop-lag histogram fills.
+      const scrape = async () => {
+        const families = parsePrometheusTextFormat(await (await fetch(`${service.url}/metrics`)).text());
+        return Object.fromEntries(families.map((f) => [f.name, f]));
+      };
+      const first = await scrape();
+      await waitUntil(async () => Number((await scrape()).s3_ingest_http_event_loop_lag_seconds?.metrics[0]?.count) > 1, "housekeeping ticks");
+      const second = await scrape();
+      const value = (f: (typeof first)[string] | undefined) => Number(f!.metrics[0]!.value);
+      expect(first.process_resident_memory_bytes!.type).toBe("GAUGE");
+      expect(value(first.process_resident_memory_bytes)).toBeGreaterThan(10 * 1024 * 1024);
+      expect(second.process_cpu_seconds_total!.type).toBe("COUNTER");
+      expect(value(second.process_cpu_seconds_total)).toBeGreaterThan(0);
+      expect(value(second.process_cpu_seconds_total)).toBeGreaterThanOrEqual(value(first.process_cpu_seconds_total));
+      const started = value(first.process_start_time_seconds);
+      expect(started).toBeLessThanOrEqual(Date.now() / 1000);
+      expect(started).toBeGreaterThan(Date.now() / 1000 - 60);
+      expect(value(second.process_start_time_seconds)).toBe(started);
+      expect(first.s3_ingest_build_info!.metrics[0]).toEqual({
+        labels: { version: pkg.version, runtime: target.name === "deno" ? "deno" : "bun" },
+        value: "1",
+      });
+      expect(second.s3_ingest_http_requests_total!.metrics).toContainEqual({ labels: { status: "200" }, value: expect.any(String) });
     });
 
     it("answers DRAINING and fails /ready while it drains", async () => {
