@@ -6,6 +6,7 @@ import { errorField, type Logger } from "../log.ts";
 import { healthRoutes } from "./health.ts";
 import { type IngestDeps, ingestRoutes } from "./ingest.ts";
 import { metricsRoutes } from "./metrics.ts";
+import { openApiRoutes } from "./openapi.ts";
 
 export interface AppDeps extends IngestDeps {
   /** What /metrics shows besides the counters. */
@@ -27,7 +28,8 @@ export function createApp(deps: AppDeps, { metrics = true } = {}) {
   const app = new Elysia()
     .onError(({ code, error }) => errorResponse(toHttpError(code, error, deps.log)))
     .use(ingestRoutes(deps))
-    .use(healthRoutes(deps.state, deps.health));
+    .use(healthRoutes(deps.state, deps.health))
+    .use(openApiRoutes(deps.config));
   return metrics ? app.use(metricsRoutes(deps.metrics, deps.gauges)) : app;
 }
 

@@ -145,6 +145,31 @@ for (const target of targets()) {
       expect(second.s3_ingest_http_requests_total!.metrics).toContainEqual({ labels: { status: "200" }, value: expect.any(String) });
     });
 
+    it("serves its OpenAPI document, with the limits it runs with", async () => {
+      await using s3 = await startS3();
+      await using service = await start({ ...s3.env, MAX_PAYLOADS_PER_REQUEST: "9" });
+      const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as {
+        openapi: string;
+        paths: Record<string, { post?: { description: string; responses: Record<string, unknown> } }>;
+      };
+      expect(doc.openapi).toBe("3.1.0");
+      expect(doc.paths["/v1/collect"]!.post!.description).toContain("at most 9 payloads");
+      expect(Object.keys(doc.paths["/v1/collect"]!.post!.responses).sort()).toEqual([
+        "200",
+        "400",
+        "401",
+        "404",
+        "405",
+        "408",
+        "413",
+        "415",
+        "422",
+        "429",
+        "500",
+        "503",
+      ]);
+    });
+
     it("answers DRAINING and fails /ready while it drains", async () => {
       await using s3 = await startS3();
       await using service = await start({ ...s3.env, SHUTDOWN_TIMEOUT_MS: "5000", RETRY_BASE_MS: "1000", RETRY_MAX_MS: "1000" });
