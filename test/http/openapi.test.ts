@@ -72,9 +72,30 @@ describe("GET /openapi.json", () => {
   });
 
   it("matches what the service answers: each status's body and headers as declared", async () => {
-    const { t, doc } = await fetchDoc({ MAX_PAYLOADS_PER_REQUEST: "2", MAX_BODY_BYTES: "4096" });
+    const { t, doc } = await fetchDoc({
+      MAX_PAYLOADS_PER_REQUEST: "2",
+      MAX_BODY_BYTES: "4096",
+      ALLOWED_TOKENS: "t",
+      TOKEN_RATE_LIMIT_PER_SEC: "20",
+    });
     const responses = doc.paths["/v1/collect"]!.post!.responses;
-    const collection = (data: unknown[]) => JSON.stringify({ version: "1", token: "t", data });
+    const collection = (data: unknown[], token = "t") => JSON.stringify({ version: "1", token, data });
+    /** Posts until the token's bucket is empty: the answer that ends it. */
+    const untilLimited = async () => {
+      for (let i = 0; i < 1_000; i++) {
+        const res = await t.post(collection([{ i }]));
+        if (res.status !== 200) return res;
+      }
+      throw new Error("never rate limited");
+    };
+    const draining = async () => {
+      t.service.state.draining = true;
+      try {
+        return await t.post(collection([{ a: 1 }]));
+      } finally {
+        t.service.state.draining = false;
+      }
+    };
     const cases: [string, () => Promise<Response>][] = [
       ["200", () => t.post(collection([{ a: 1 }]))],
       ["200 gzip", () => t.post(gzipSync(collection([{ a: 1 }])), { "content-encoding": "gzip" })],
@@ -84,6 +105,9 @@ describe("GET /openapi.json", () => {
       ["413", () => t.post(collection([{ a: "x".repeat(5000) }]))],
       ["415", () => t.post(collection([{ a: 1 }]), { "content-type": "text/plain" })],
       ["422", () => t.post(collection([{}, {}, {}]))],
+      ["401", () => t.post(collection([{ a: 1 }], "someone-else"))],
+      ["503 draining", draining],
+      ["429", untilLimited],
     ];
     for (const [name, send] of cases) {
       const res = await send();
