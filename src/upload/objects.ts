@@ -94,8 +94,6 @@ class OpenObject {
   /** Batches the buffer keeps until this object is complete (spool segments), and their bytes. */
   readonly held: ReadBatch[] = [];
   heldBytes = 0;
-  /** Batches appended: an object written again after a crash is complete once all of its are in. */
-  appended = 0;
   timer: ReturnType<typeof setTimeout> | undefined;
   done: Promise<void> | null = null;
 
@@ -155,7 +153,6 @@ export class ObjectWriter {
     object.framePayloads += read.batch.payloads;
     object.bytes += frame.body.length;
     object.payloads += read.batch.payloads;
-    object.appended++;
     if (read.name) {
       object.held.push(read);
       object.heldBytes += read.batch.ndjson.length;
@@ -167,7 +164,7 @@ export class ObjectWriter {
       this.deps.progress.uploadProgressAt = Date.now();
     }
     const full = object.recovered
-      ? object.appended === object.recovered.batches
+      ? object.held.length === object.recovered.batches // its batches are spool segments, all held
       : object.bytes >= options.maxBytes || options.maxAgeMs === 0 || object.heldBytes >= (options.maxHeldBytes ?? Number.POSITIVE_INFINITY);
     if (full) return this.complete(object);
     if (object.frameBytes >= options.partBytes) return this.shipPart(object);
@@ -375,7 +372,6 @@ export class ObjectWriter {
       // start writes exactly them again under this key if it finds the object not yet completed.
       const recorded = record !== null && (object.held.length > 1 || object.nextPart > 1 || record.saved);
       if (recorded) {
-        if (object.frameBytes > 0 && object.nextPart > 1) void this.shipPart(object);
         const segments = object.held.map((read) => read.name!.sequence);
         if ((await this.recording(() => records!.sealing(record, segments))) === null) return;
       }
@@ -422,45 +418,45 @@ export class ObjectWriter {
   }
 
   /** Writes to the spool's object records, retried until they succeed: a store call made without its record could be lost or written twice after a crash. Null once stopped. */
-  private async recording(write: () => Promise<void>): Promise<true | null> {
-    for (let n = 0; ; n++) {
-      if (this.stopped) return null;
-      try {
+  private recording(write: () => Promise<void>): Promise<true | null> {
+    return this.retried(
+      async () => {
         await write();
-        return true;
-      } catch (err) {
+        return true as const;
+      },
+      (err, n) => {
         const delay = backoffMs(n, true, this.options.retry);
         this.deps.log.limited("error", "spool:record", "recording an object in the spool failed; retrying", {
           error: errorField(err),
           retry_in_ms: delay,
         });
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+        return delay;
+      },
+    );
   }
 
   /**
    * One store call, retried under the same key (and part number) until it succeeds: loops never
    * drop and never throw. Resolves to null if the shutdown deadline stopped the writer first.
    */
-  private async retrying<T>(call: string, payloads: number, attempt: () => Promise<T>, { health: counts = true } = {}): Promise<T | null> {
+  private retrying<T>(call: string, payloads: number, attempt: () => Promise<T>, { health: counts = true } = {}): Promise<T | null> {
     const { metrics, health, log, progress } = this.deps;
-    for (let n = 0; ; n++) {
-      if (this.stopped) return null;
-      if (n > 0) metrics.uploadRetries.inc();
-      const started = performance.now();
-      try {
+    return this.retried(
+      async (n) => {
+        if (n > 0) metrics.uploadRetries.inc();
+        const started = performance.now();
         const out = await attempt();
         metrics.uploadSeconds.observe((performance.now() - started) / 1000);
         if (counts) health.success();
         if (progress) progress.uploadProgressAt = Date.now();
         return out;
-      } catch (err) {
+      },
+      (err, n) => {
         const e = err instanceof StoreError ? err : new StoreError("unknown", true, errorField(err), { cause: err });
         if (call === "complete" && n > 0 && e.type === "no_such_upload") {
           // The earlier attempt completed it, and its answer was lost: the upload is gone because it is the object now.
           log.warn("completing an upload again found it gone: the earlier attempt completed it", { error: e.message });
-          return undefined as T;
+          return { value: undefined as T };
         }
         metrics.uploadErrors.inc(1, { error_type: e.type });
         // Cleaning up an earlier process's upload does not decide whether this one can write.
@@ -474,7 +470,24 @@ export class ObjectWriter {
           retry_in_ms: delay,
           payloads,
         });
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        return delay;
+      },
+    );
+  }
+
+  /**
+   * Tries `attempt` (given the attempt number) until it succeeds; after a failure, `failed` reports
+   * it and says how long to wait, or what to resolve to instead. Resolves to null once stopped.
+   */
+  private async retried<T>(attempt: (n: number) => Promise<T>, failed: (err: unknown, n: number) => number | { value: T }): Promise<T | null> {
+    for (let n = 0; ; n++) {
+      if (this.stopped) return null;
+      try {
+        return await attempt(n);
+      } catch (err) {
+        const next = failed(err, n);
+        if (typeof next !== "number") return next.value;
+        await new Promise((resolve) => setTimeout(resolve, next));
       }
     }
   }
