@@ -158,8 +158,7 @@ export class ObjectRecords {
   /** The object's segments are removed: the record goes, unless uploads are left to abort. */
   async finished(record: ObjectRecord): Promise<void> {
     record.segments = [];
-    if (record.stale.length > 0) await this.save(record);
-    else await this.delete(record);
+    await this.saveOrDelete(record);
     this.reserve();
   }
 
@@ -181,8 +180,12 @@ export class ObjectRecords {
   /** An upload of `stale` is aborted. */
   async aborted(record: ObjectRecord, upload: UploadRef): Promise<void> {
     record.stale = record.stale.filter((u) => u.uploadId !== upload.uploadId);
-    if (record.stale.length > 0 || record.segments?.length !== 0) return this.save(record);
-    await this.delete(record);
+    await this.saveOrDelete(record);
+  }
+
+  /** A record goes once it holds no segment (its object is finished) and names no upload to abort. */
+  private saveOrDelete(record: ObjectRecord): Promise<void> {
+    return record.stale.length === 0 && record.segments?.length === 0 ? this.delete(record) : this.save(record);
   }
 
   /** Writes the record's current state, after any write of it already under way. */
