@@ -72,8 +72,7 @@ export function createBunS3Store(
       try {
         await Promise.race([clientFor(creds).write(key, body, { type: object.contentType, contentEncoding: object.contentEncoding }), timeout]);
       } catch (err) {
-        const e = err as { code?: string; name?: string; message?: string };
-        throw classifyS3Failure(e?.code ?? e?.name, undefined, e?.message ?? String(err), err);
+        throw classifyThrown(err);
       } finally {
         clearTimeout(timer);
       }
@@ -92,8 +91,7 @@ async function uploadPartByFetch(
     const url = await getSignedUrl(sdk, new UploadPartCommand({ Bucket: options.bucket, Key, UploadId, PartNumber }), { expiresIn: 900 });
     res = await fetch(url, { method: "PUT", body, signal: AbortSignal.timeout(options.requestTimeoutMs) });
   } catch (err) {
-    const e = err as { code?: string; name?: string; message?: string };
-    throw classifyS3Failure(e?.code ?? e?.name, undefined, e?.message ?? String(err), err);
+    throw classifyThrown(err);
   }
   const text = await res.text().catch(() => "");
   if (!res.ok) {
@@ -103,4 +101,10 @@ async function uploadPartByFetch(
   const etag = res.headers.get("etag");
   if (!etag) throw classifyS3Failure("InternalError", res.status, "UploadPart answered no ETag", undefined);
   return etag;
+}
+
+/** A thrown failure: its `code` (Bun's S3 errors, our timeout) or `name` (fetch's errors) is the code to classify by. */
+function classifyThrown(err: unknown): StoreError {
+  const e = err as { code?: string; name?: string; message?: string };
+  return classifyS3Failure(e?.code ?? e?.name, undefined, e?.message ?? String(err), err);
 }
