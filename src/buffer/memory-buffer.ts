@@ -2,12 +2,12 @@
 // 200 means the collection is in the ring. A crash loses what it holds; a shutdown deadline
 // saves it, with the batches still being uploaded, to the spool for the next start. A spool that
 // an earlier process left behind is uploaded too, by loops of its own.
-import { existsSync, readdirSync } from "node:fs";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { Acks } from "../queue/acks.ts";
 import type { Batch } from "../queue/batch.ts";
 import { RingBuffer } from "../queue/ring-buffer.ts";
+import { leftInSpool } from "../spool/recovery.ts";
 import { Spool } from "../spool/spool.ts";
 import type { Buffer, Kept } from "./buffer.ts";
 import { RingReader } from "./ring-reader.ts";
@@ -17,8 +17,6 @@ import { SpoolStats } from "./spool-stats.ts";
 
 /** Loops that upload a spool an earlier process left: it is read once, beside the live traffic. */
 const LEFTOVER_LOOPS = 2;
-
-const hasSegments = (dir: string) => existsSync(dir) && readdirSync(dir).some((f) => /\.(seg|open|object|written)$/.test(f));
 
 export function createMemoryBuffer(config: Config, log: Logger, onWork: () => void): Buffer {
   const ring = new RingBuffer(config.MAX_QUEUE_PAYLOADS, config.MAX_QUEUE_BYTES);
@@ -30,7 +28,7 @@ export function createMemoryBuffer(config: Config, log: Logger, onWork: () => vo
     onWork,
   });
   const readers: Buffer["readers"][number][] = [{ reader, loops: config.MAX_WORKERS }];
-  if (hasSegments(config.SPOOL_DIR)) {
+  if (leftInSpool(config.SPOOL_DIR).length > 0) {
     // What an earlier process saved at its shutdown deadline: upload it, then this spool is done.
     const leftover = new Spool({ ...spoolOptions(config), onChange: (size) => stats.publish(size) });
     void leftover.close();

@@ -2,7 +2,7 @@
 // it stopped (a crash, or a shutdown deadline). Open ones are sealed as they are: the reader's
 // checksums drop a torn last frame. Each segment's payloads are counted from its frame headers,
 // without reading the payloads.
-import { closeSync, openSync, readdirSync, readSync, renameSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { syncDir } from "./directory.ts";
 import { FRAME_HEADER_BYTES } from "./frame.ts";
@@ -20,6 +20,11 @@ export interface Segment {
 }
 
 const SEGMENT = /^(\d{12})-(\d+)\.(seg|open)$/;
+
+/** The files of `dir` that an earlier process left for the next start: segments, and records of objects (object-records.ts). */
+export function leftInSpool(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((f) => /\.(seg|open|object|written)$/.test(f)) : [];
+}
 
 /** A segment's file name: its sequence number and creation time are its identity. */
 export const segmentName = (seq: number, createdMs: number, suffix: "seg" | "open") => `${String(seq).padStart(12, "0")}-${createdMs}.${suffix}`;

@@ -2,9 +2,10 @@
 // then reads the bucket back and reports acknowledged / landed / missing / duplicate counts.
 // Missing must be 0 in every one.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { leftInSpool } from "../../src/spool/recovery.ts";
 import { collection, idOf, ids } from "../support/collections.ts";
 import { freePort, HaProxy, haveHaproxy } from "../support/haproxy.ts";
 import { collections, deliveryReport, noisyCollections, postAll } from "../support/load.ts";
@@ -333,7 +334,7 @@ describe("fault suite", () => {
       await waitUntil(async () => (await stillOpen()).length === 0, "the upload left behind to be aborted", { timeoutMs: 60_000 });
       second.signal("SIGTERM"); // completes the object the spool's segments went into
       expect(await second.exited()).toBe(0);
-      expect(readdirSync(spool.path).filter((f) => /\.(seg|open|object|written)$/.test(f))).toEqual([]);
+      expect(leftInSpool(spool.path)).toEqual([]);
       const report = deliveryReport(
         (await s3.lines()).map((l) => JSON.parse(l).id as string),
         acknowledged,

@@ -10,6 +10,7 @@ import { SpoolReader } from "../../src/buffer/spool-reader.ts";
 import { createLogger } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { StoreHealth } from "../../src/shared/store-health.ts";
+import { leftInSpool } from "../../src/spool/recovery.ts";
 import { Spool } from "../../src/spool/spool.ts";
 import type { CompletedPart } from "../../src/store/store.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
@@ -118,7 +119,7 @@ describe("objects of spool segments across a crash", () => {
     expect(idsIn(store).sort()).toEqual(ids.sort());
     expect(store.calls).toContain(`abort ${upload!.key}`);
     expect(store.uploads.has(upload!.uploadId)).toBe(false);
-    expect(readdirSync(dir.path).filter((f) => /\.(seg|open|object|written)$/.test(f))).toEqual([]);
+    expect(leftInSpool(dir.path)).toEqual([]);
   });
 
   it("crash after Complete succeeded, before the segments are removed: the same object is written again, not a second one", async () => {
@@ -140,7 +141,7 @@ describe("objects of spool segments across a crash", () => {
     await restart(dir.path, store);
     expect(store.objects.size).toBe(1);
     expect(idsIn(store).sort()).toEqual(ids.sort());
-    expect(readdirSync(dir.path).filter((f) => /\.(seg|open|object|written)$/.test(f))).toEqual([]);
+    expect(leftInSpool(dir.path)).toEqual([]);
   });
 
   it("crash with the object open, parts uploaded: the segments go into new objects, and the upload is aborted", async () => {
@@ -160,7 +161,7 @@ describe("objects of spool segments across a crash", () => {
     expect(idsIn(store).sort()).toEqual(ids.sort());
     expect(store.calls).toContain(`abort ${upload!.key}`);
     expect(store.uploads.size).toBe(0);
-    expect(readdirSync(dir.path).filter((f) => /\.(seg|open|object|written)$/.test(f))).toEqual([]);
+    expect(leftInSpool(dir.path)).toEqual([]);
   });
 
   it("crash after the completed mark, while the segments are being removed: the next start removes the rest and uploads nothing again", async () => {
@@ -187,6 +188,6 @@ describe("objects of spool segments across a crash", () => {
     await restart(dir.path, store);
     expect(store.calls.length).toBe(calls); // nothing written twice, nothing to abort
     expect(idsIn(store).sort()).toEqual(ids.sort());
-    expect(readdirSync(dir.path).filter((f) => /\.(seg|open|object|written)$/.test(f))).toEqual([]);
+    expect(leftInSpool(dir.path)).toEqual([]);
   });
 });
