@@ -2,6 +2,7 @@
 // check the ring across two threads: it is sent the ring's memory and a count, and pushes
 // collections of three payloads `{"n":<i>}` (retrying while the ring is full), then says "done".
 import { RingBuffer, type RingMemory } from "../../src/queue/ring-buffer.ts";
+import { arrayBody } from "./queue.ts";
 
 declare const self: { onmessage: ((e: MessageEvent<{ memory: RingMemory; collections: number }>) => void) | null; postMessage(m: string): void };
 
@@ -11,13 +12,7 @@ self.onmessage = async ({ data: { memory, collections } }) => {
   for (let c = 0; c < collections; c++) {
     const parts = [n, n + 1, n + 2].map((i) => `{"n":${i}}`);
     n += 3;
-    const body = new TextEncoder().encode(`[${parts.join(",")}]`);
-    const spans: number[] = [];
-    let at = 1;
-    for (const p of parts) {
-      spans.push(at, at + p.length);
-      at += p.length + 1;
-    }
+    const { body, spans } = arrayBody(parts);
     while (ring.push(body, spans) === -1) await new Promise((r) => setTimeout(r, 1));
   }
   self.postMessage("done");
