@@ -38,6 +38,8 @@ export const ERRORS = {
   },
   RATE_LIMITED: {
     status: 429,
+    // The call site sets the real wait: when the token's bucket has room again.
+    headers: { "retry-after": "1" },
     when: "The token has sent more than `TOKEN_RATE_LIMIT_PER_SEC` requests per second. `Retry-After` says when to try again",
   },
   INTERNAL: { status: 500, when: "An unexpected failure in the service. It is logged at ERROR, without the request's content" },

@@ -25,9 +25,6 @@ const HEADER_DOCS: Record<string, { description: string; schema: Record<string, 
   connection: { description: "The service closes the connection.", schema: { type: "string", enum: ["close"] } },
 };
 
-/** RATE_LIMITED's Retry-After is set by the call site (when the token's bucket refills), not by the catalog. */
-const EXTRA_HEADERS: Partial<Record<ErrorCode, string[]>> = { RATE_LIMITED: ["retry-after"] };
-
 /** The responses of POST /v1/collect: 200, then one per status of the catalog, listing its codes. */
 function collectResponses(config: Config) {
   const byStatus = new Map<number, ErrorCode[]>();
@@ -47,9 +44,7 @@ function collectResponses(config: Config) {
     },
   };
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
-    const headers = new Set(
-      codes.flatMap((c) => [...Object.keys((ERRORS[c] as { headers?: Record<string, string> }).headers ?? {}), ...(EXTRA_HEADERS[c] ?? [])]),
-    );
+    const headers = new Set(codes.flatMap((c) => Object.keys((ERRORS[c] as { headers?: Record<string, string> }).headers ?? {})));
     responses[String(status)] = {
       description: codes.map((c) => `${c}: ${ERRORS[c].when}`).join("\n\n"),
       ...(headers.size > 0 && {
