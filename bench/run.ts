@@ -12,6 +12,9 @@
 //   probes 4,000 connections: a stalled request's 408 (REQUEST_TIMEOUT_MS=2000), and SIGTERM
 //   objects 64 connections for OBJECT_SECS (30): object sizes and S3 requests per million payloads,
 //          at the defaults and with one object per batch (OBJECT_MAX_AGE_MS=0)
+//   status  64 connections, ROUNDS rounds: the service with nobody watching, then with the status
+//          page open (status.json fetched every second, as the page does); and the time of one
+//          sample and of one status.json, measured in-process
 // Other settings: THREADS=1 (wrk's), LATENCY_MS=25, BENCH_TARGET=binary|source (the target of
 // every row but main's source row), SERVICE_ENV="K=V ..." added to every service, and
 // CPU_PROF_DIR=dir to run the source under Bun's CPU profiler (main thread only).
@@ -277,6 +280,50 @@ if (GROUPS.includes("objects")) {
     await runService(`one object per batch, OBJECT_MAX_AGE_MS=0 (${TARGET})`, TARGET, load, { OBJECT_MAX_AGE_MS: "0" }),
   ]);
   table(`Object sizes: 64 connections, ${OBJECT_SECS} s each`, rows, () => ceiling);
+}
+
+if (GROUPS.includes("status")) {
+  // Does the status page cost the ingest path anything? The same load with and without a page
+  // open, each against the ceilings around it, alternating so that drift hits both alike.
+  const load = { connections: 64, seconds: DURATION };
+  const rows: Row[] = [];
+  const ceilingOf = new Map<Row, Row>();
+  const ratios: Record<string, number[]> = {};
+  let before = await runCeiling(load);
+  rows.push(before);
+  const watch = async (service: Spawned) => {
+    const ms: number[] = [];
+    let after = 0;
+    const end = performance.now() + load.seconds * 1000;
+    while (performance.now() < end) {
+      const started = performance.now();
+      const status = (await (await fetch(`http://127.0.0.1:${service.port}/status.json?after=${after}`)).json()) as { history: { count: number } };
+      ms.push(performance.now() - started);
+      after = status.history.count;
+      await Bun.sleep(1_000);
+    }
+    ms.sort((a, b) => a - b);
+    return `status.json fetched ${ms.length} times, median ${fmt(ms[Math.floor(ms.length / 2)], 1)} ms`;
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, during] of [
+      ["nobody watching", undefined],
+      ["status page open", watch],
+    ] as const) {
+      const row = await runService(`${name} (${TARGET})`, TARGET, load, {}, during);
+      const after = await runCeiling(load);
+      ceilingOf.set(row, before.wrk.rps >= after.wrk.rps ? before : after);
+      ratios[name] ??= [];
+      ratios[name].push(row.wrk.rps / ceilingOf.get(row)!.wrk.rps);
+      rows.push(row, after);
+      before = after;
+    }
+  }
+  table(`The status page's cost: 64 connections, ${DURATION} s each, ${ROUNDS} rounds`, rows, (r) => ceilingOf.get(r));
+  console.log("");
+  for (const [name, xs] of Object.entries(ratios)) console.log(`- ${name}: vs ceiling ${xs.map((x) => x.toFixed(2)).join(", ")}`);
+  const cost = Bun.spawnSync([process.execPath, join(ROOT, "bench/status-cost.ts")], { stdout: "pipe", stderr: "inherit" });
+  console.log(cost.stdout.toString());
 }
 
 if (GROUPS.includes("churn")) {

@@ -30,7 +30,12 @@ export const ConfigSchema = Type.Object({
     1_000_000,
     "Requests per second allowed per token, with a burst of one second's worth; past it 429. 0: no limit.",
   ),
-  ADMIN_PORT: Int(0, 0, 65535, "Serve /metrics on this separate port (on ADMIN_HOST) instead of the main one. 0: on the main port."),
+  ADMIN_PORT: Int(
+    0,
+    0,
+    65535,
+    "Serve /metrics and the status page on this separate port (on ADMIN_HOST) instead of the main one. 0: on the main port.",
+  ),
   ADMIN_HOST: Str("127.0.0.1", "Address of the admin listener (ADMIN_PORT)."),
   MAX_QUEUE_PAYLOADS: Int(100_000, 1, 100_000_000, "Capacity of the in-memory queue, in payloads."),
   MAX_QUEUE_BYTES: Int(

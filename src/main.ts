@@ -54,7 +54,7 @@ let listener: HttpListener;
 try {
   service = createService(config, { log });
   service.start();
-  listener = await startHttpThread(config, service.memory, (err) => {
+  listener = await startHttpThread(config, service, (err) => {
     log.error("the HTTP thread stopped; draining what is queued, then exiting", { error: errorField(err) });
     void shutdown("http_thread_failed");
   });

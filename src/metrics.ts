@@ -127,6 +127,10 @@ export class Histogram {
   get count(): number {
     return this.words.get(this.first + this.buckets.length);
   }
+  /** Cumulative counts: one per bucket, then the count of all (the +Inf bucket). */
+  counts(): number[] {
+    return Array.from({ length: this.buckets.length + 1 }, (_, i) => this.words.get(this.first + i));
+  }
   render(): string {
     const { words, first, buckets, name } = this;
     const lines = [`# HELP ${name} ${this.help}`, `# TYPE ${name} histogram`];
@@ -137,6 +141,23 @@ export class Histogram {
     lines.push(`${name}_bucket{le="+Inf"} ${count}`, `${name}_sum ${words.get(first + buckets.length + 1) / 1e6}`, `${name}_count ${count}`);
     return lines.join("\n");
   }
+}
+
+/**
+ * The q-quantile of observations whose cumulative bucket counts are `counts` (as Histogram.counts
+ * gives them, or the difference of two), interpolated within its bucket as Prometheus's
+ * histogram_quantile does: NaN with no observations, the highest bound if it falls past it.
+ */
+export function histogramQuantile(buckets: readonly number[], counts: readonly number[], q: number): number {
+  const total = counts[buckets.length] ?? 0;
+  if (total <= 0) return Number.NaN;
+  const rank = q * total;
+  const i = counts.findIndex((c) => c >= rank);
+  if (i < 0 || i >= buckets.length) return buckets[buckets.length - 1]!;
+  const below = i === 0 ? 0 : counts[i - 1]!;
+  const lower = i === 0 ? 0 : buckets[i - 1]!;
+  const inBucket = counts[i]! - below;
+  return inBucket === 0 ? buckets[i]! : lower + (buckets[i]! - lower) * ((rank - below) / inBucket);
 }
 
 /** Counts responses by status: one slot per status code, one increment per request. */

@@ -23,10 +23,14 @@ export class HttpStartError extends Error {
  */
 /**
  * @example
- * const listener = await startHttpThread(config, service.memory, (err) => log.error("the HTTP thread stopped", { error: String(err) }));
+ * const listener = await startHttpThread(config, service, (err) => log.error("the HTTP thread stopped", { error: String(err) }));
  * listener.port; // the public port
  */
-export function startHttpThread(config: Config, memory: HttpThreadMemory, onCrash: (err: unknown) => void): Promise<HttpListener> {
+export function startHttpThread(
+  config: Config,
+  { memory, instanceId, store }: { memory: HttpThreadMemory; instanceId: string; store: { location: string } },
+  onCrash: (err: unknown) => void,
+): Promise<HttpListener> {
   const worker = new Worker(new URL("./http/worker.ts", import.meta.url).href, { type: "module" });
   return new Promise((resolve, reject) => {
     let started = false;
@@ -44,6 +48,6 @@ export function startHttpThread(config: Config, memory: HttpThreadMemory, onCras
       if (started) onCrash(err);
       else reject(err);
     };
-    worker.postMessage({ config, memory } satisfies HttpThreadInit);
+    worker.postMessage({ config, memory, about: { instanceId, store: store.location } } satisfies HttpThreadInit);
   });
 }

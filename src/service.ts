@@ -5,6 +5,7 @@
 // started, so tests and main.ts assemble the same thing.
 import type { Buffer, Kept } from "./buffer/buffer.ts";
 import { createBuffer } from "./buffer/create-buffer.ts";
+import { bufferView } from "./buffer/gauges.ts";
 import type { Config } from "./config.ts";
 import type { HttpThreadMemory } from "./http/worker.ts";
 import type { Logger } from "./log.ts";
@@ -12,6 +13,7 @@ import { createMetrics } from "./metrics.ts";
 import { newInstanceId } from "./shared/instance-id.ts";
 import { SharedState } from "./shared/state.ts";
 import { StoreHealth } from "./shared/store-health.ts";
+import { createSampler, newSampleRing } from "./status/sampler.ts";
 import { createStore } from "./store/create-store.ts";
 import type { ObjectStore } from "./store/store.ts";
 import { createKeyNamer } from "./upload/object-key.ts";
@@ -29,7 +31,7 @@ export interface ServiceOptions {
  * @example
  * const service = createService(loadConfig(process.env), { log });
  * service.start();
- * await startHttpThread(config, service.memory, onCrash);
+ * await startHttpThread(config, service, onCrash);
  */
 export function createService(config: Config, options: ServiceOptions) {
   const { log } = options;
@@ -39,7 +41,15 @@ export function createService(config: Config, options: ServiceOptions) {
   const buffer: Buffer = createBuffer(config, log, () => {
     state.uploadProgressAt = Date.now();
   });
-  const memory: HttpThreadMemory = { buffer: buffer.memory, state: state.memory, health: health.memory, metrics: metrics.memory };
+  const history = newSampleRing();
+  const sampler = createSampler({ metrics, state, buffer: bufferView(buffer.memory), ring: history });
+  const memory: HttpThreadMemory = {
+    buffer: buffer.memory,
+    state: state.memory,
+    health: health.memory,
+    metrics: metrics.memory,
+    history: history.memory,
+  };
   const store = options.store ?? createStore(config);
   const instanceId = options.instanceId ?? newInstanceId();
   const keys = createKeyNamer(config.S3_PREFIX, instanceId);
@@ -63,6 +73,7 @@ export function createService(config: Config, options: ServiceOptions) {
       ),
   );
 
+  let stopSampling = () => {};
   return {
     config,
     log,
@@ -76,6 +87,7 @@ export function createService(config: Config, options: ServiceOptions) {
     start() {
       buffer.start();
       for (const u of uploaders) u.start();
+      stopSampling = sampler.start();
     },
     /** Write what is buffered now, without waiting for batches to fill (shutdown). */
     flush: () => buffer.flush(),
@@ -83,6 +95,7 @@ export function createService(config: Config, options: ServiceOptions) {
     async close(): Promise<void> {
       await buffer.close();
       await Promise.all(uploaders.map((u) => u.done()));
+      stopSampling();
     },
     /** Acknowledged payloads not yet in a completed object. */
     get unwritten(): number {

@@ -14,6 +14,7 @@ const LAYERS: string[][] = [
   ["server.ts", "service.ts", "shutdown.ts"], // the main thread: wiring, the HTTP thread's start, the drain
   ["http/"], // the HTTP thread
   ["upload/"], // the upload loops
+  ["status/"], // the status page's samples, taken on the upload side, read by the HTTP thread
   ["metrics.ts"], // counters both threads keep
   ["buffer/"], // memory and disk buffers
   ["queue/"], // the shared ring, disk mode's acknowledgements

@@ -3,6 +3,7 @@
 // of it (collections waiting for their fsync); in memory mode it shows while a spool an earlier
 // process left is uploaded.
 import { RingBuffer } from "../queue/ring-buffer.ts";
+import type { SharedState } from "../shared/state.ts";
 import type { BufferMemory, BufferType } from "./buffer.ts";
 import { SpoolStats } from "./spool-stats.ts";
 
@@ -41,4 +42,10 @@ export function bufferView(memory: BufferMemory): () => BufferSeries[] {
     }
     return series;
   };
+}
+
+/** How long the upload side has made no progress while payloads wait for it; 0 when none waits. */
+export function uploadStalledMs(series: readonly BufferSeries[], state: SharedState, now: number): number {
+  const waiting = series.reduce((n, s) => n + (s.type === "memory" ? s.payloads : (s.sealed ?? 0)), 0) + state.uploadInFlight;
+  return waiting > 0 ? Math.max(0, now - state.uploadProgressAt) : 0;
 }

@@ -7,10 +7,13 @@ import { healthRoutes } from "./health.ts";
 import { type IngestDeps, ingestRoutes } from "./ingest.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { openApiRoutes } from "./openapi.ts";
+import { type StatusDeps, statusRoutes } from "./status.ts";
 
 export interface AppDeps extends IngestDeps {
   /** What /metrics shows besides the counters. */
   gauges: readonly { render(): string }[];
+  /** What /status and /status.json show. */
+  status: StatusDeps;
   log: Logger;
 }
 
@@ -23,14 +26,14 @@ export function toHttpError(code: string | number, error: unknown, log: Logger):
   return new HttpError("INTERNAL", "internal error");
 }
 
-/** The public app. With `metrics: false` (ADMIN_PORT set), /metrics is served only by the admin app. */
+/** The public app. With `metrics: false` (ADMIN_PORT set), /metrics and /status are served only by the admin app. */
 export function createApp(deps: AppDeps, { metrics = true } = {}) {
   const app = new Elysia()
     .onError(({ code, error }) => errorResponse(toHttpError(code, error, deps.log)))
     .use(ingestRoutes(deps))
     .use(healthRoutes(deps.state, deps.health))
     .use(openApiRoutes(deps.config));
-  return metrics ? app.use(metricsRoutes(deps.metrics, deps.gauges)) : app;
+  return metrics ? app.use(operatorRoutes(deps)) : app;
 }
 
 /** The operator endpoints alone, for the admin listener on ADMIN_HOST:ADMIN_PORT. */
@@ -38,6 +41,10 @@ export function createAdminApp(deps: AppDeps) {
   return new Elysia()
     .onError(({ code, error }) => errorResponse(toHttpError(code, error, deps.log)))
     .use(healthRoutes(deps.state, deps.health))
-    .use(metricsRoutes(deps.metrics, deps.gauges));
+    .use(operatorRoutes(deps));
 }
+
+/** What operators look at: /metrics, and the status page. */
+const operatorRoutes = (deps: AppDeps) =>
+  new Elysia({ name: "operator" }).use(metricsRoutes(deps.metrics, deps.gauges)).use(statusRoutes(deps.status));
 export type App = ReturnType<typeof createApp>;

@@ -1,7 +1,7 @@
 // The gauges /metrics shows, read from memory both threads share, so they tell the truth
 // whichever thread renders them and however busy the HTTP thread is.
 import type { BufferMemory } from "../buffer/buffer.ts";
-import { bufferView } from "../buffer/gauges.ts";
+import { bufferView, uploadStalledMs } from "../buffer/gauges.ts";
 import { Gauge, GaugeFamily } from "../metrics.ts";
 import { runtimeName } from "../runtime.ts";
 import type { SharedState } from "../shared/state.ts";
@@ -10,7 +10,6 @@ import { VERSION } from "../version.ts";
 /** `tickMs`: the HTTP thread's housekeeping period, which its event-loop delay is measured against. */
 export function serviceGauges(buffer: BufferMemory, state: SharedState, tickMs: number, now: () => number = Date.now) {
   const view = bufferView(buffer);
-  const seconds = (ms: number) => Math.max(0, ms) / 1000;
   const family = (name: string, help: string, pick: (s: ReturnType<typeof view>[number]) => number | undefined) =>
     new GaugeFamily(name, help, "buffer_type", () =>
       view().flatMap((s) => {
@@ -32,10 +31,7 @@ export function serviceGauges(buffer: BufferMemory, state: SharedState, tickMs: 
     new Gauge(
       "s3_ingest_upload_stalled_seconds",
       "Seconds since the upload side last wrote an object while payloads were waiting; 0 when nothing waits.",
-      () => {
-        const waiting = view().reduce((n, s) => n + (s.type === "memory" ? s.payloads : (s.sealed ?? 0)), 0) + state.uploadInFlight;
-        return waiting > 0 ? seconds(now() - state.uploadProgressAt) : 0;
-      },
+      () => uploadStalledMs(view(), state, now()) / 1000,
     ),
     // The process, in the names every Prometheus client library uses.
     new Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", () => process.memoryUsage().rss),
@@ -55,7 +51,7 @@ export function serviceGauges(buffer: BufferMemory, state: SharedState, tickMs: 
     new Gauge(
       "s3_ingest_http_event_loop_delay_seconds",
       "How late the HTTP thread's timers run: the time since its periodic timer last ran, past its period.",
-      () => (state.httpTickAt === 0 ? 0 : seconds(now() - state.httpTickAt - tickMs)),
+      () => state.httpLoopDelayMs(now(), tickMs) / 1000,
     ),
   ];
 }

@@ -4,12 +4,14 @@
 // housekeeping (request deadlines, disk acknowledgements, a token reload) also runs from the
 // request path, through `pump()`.
 
+import { bufferView } from "../buffer/gauges.ts";
 import { createBufferWriter } from "../buffer/writer.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { createMetrics } from "../metrics.ts";
-import { SharedState } from "../shared/state.ts";
+import { HTTP_TICK_MS, SharedState } from "../shared/state.ts";
 import { StoreHealth } from "../shared/store-health.ts";
+import { newSampleRing } from "../status/sampler.ts";
 import { createAdminApp, createApp } from "./app.ts";
 import { serviceGauges } from "./gauges.ts";
 import { RequestsInFlight } from "./in-flight.ts";
@@ -17,17 +19,14 @@ import { createRateLimiter } from "./rate-limit.ts";
 import { requestDeadlines } from "./read-body.ts";
 import { withRoutableUrl } from "./routable-url.ts";
 import { createTokenCheck } from "./tokens.ts";
-import type { HttpThreadMemory } from "./worker.ts";
-
-/** Period of the HTTP thread's housekeeping timer; its lateness is the event-loop delay metric. */
-export const TICK_MS = 50;
+import type { HttpThreadMemory, ServiceFacts } from "./worker.ts";
 
 /**
  * @example
- * const http = createHttpThread(config, memory, log); // memory: service.memory, from the main thread
+ * const http = createHttpThread(config, memory, log, about); // memory: service.memory, from the main thread
  * listen(http); http.startHousekeeping();
  */
-export function createHttpThread(config: Config, memory: HttpThreadMemory, log: Logger) {
+export function createHttpThread(config: Config, memory: HttpThreadMemory, log: Logger, about: ServiceFacts) {
   const state = new SharedState(memory.state);
   const health = new StoreHealth(config.STORE_FAILING_AFTER_MS, Date.now, memory.health);
   const metrics = createMetrics(memory.metrics);
@@ -36,9 +35,11 @@ export function createHttpThread(config: Config, memory: HttpThreadMemory, log: 
   const tokens = createTokenCheck(config.ALLOWED_TOKENS, config.TOKENS_FILE);
   // Bounded: at most this many tokens' buckets at once, the least recently seen dropped first.
   const limiter = config.TOKEN_RATE_LIMIT_PER_SEC > 0 ? createRateLimiter(config.TOKEN_RATE_LIMIT_PER_SEC, 100_000) : null;
-  const gauges = serviceGauges(memory.buffer, state, TICK_MS);
+  const gauges = serviceGauges(memory.buffer, state, HTTP_TICK_MS);
   const inFlight = new RequestsInFlight(state);
-  const deps = { config, buffer, tokens, limiter, metrics, health, state, inFlight, deadlines, gauges, log };
+  const history = newSampleRing(memory.history);
+  const status = { config, state, health, metrics, buffer: bufferView(memory.buffer), history, about };
+  const deps = { config, buffer, tokens, limiter, metrics, health, state, inFlight, deadlines, gauges, status, log };
   const separateAdmin = config.ADMIN_PORT !== 0;
   const app = createApp(deps, { metrics: !separateAdmin });
   const adminApp = separateAdmin ? createAdminApp(deps) : null;
@@ -74,13 +75,13 @@ export function createHttpThread(config: Config, memory: HttpThreadMemory, log: 
     let last = 0;
     const tick = () => {
       const now = performance.now();
-      if (last > 0) metrics.httpLoopLag.observe(Math.max(0, now - last - TICK_MS) / 1000);
+      if (last > 0) metrics.httpLoopLag.observe(Math.max(0, now - last - HTTP_TICK_MS) / 1000);
       last = now;
       state.httpTickAt = Date.now();
       pump();
     };
     tick();
-    const timer = setInterval(tick, TICK_MS);
+    const timer = setInterval(tick, HTTP_TICK_MS);
     timer.unref?.();
     return () => clearInterval(timer);
   }

@@ -15,25 +15,36 @@ export interface HttpThreadMemory {
   state: SharedArrayBuffer;
   health: SharedArrayBuffer;
   metrics: SharedArrayBuffer;
+  /** The status page's per-second samples, which the upload side takes. */
+  history: SharedArrayBuffer;
+}
+
+export interface ServiceFacts {
+  /** The instance id, which names this process's objects. */
+  instanceId: string;
+  /** Where objects go: `s3://bucket` or a directory. */
+  store: string;
 }
 
 export interface HttpThreadInit {
   config: Config;
   memory: HttpThreadMemory;
+  /** What the status page says about the process that only the main thread knows. */
+  about: ServiceFacts;
 }
 
 export type HttpThreadReply = { type: "listening"; port: number; adminPort: number | null } | { type: "error"; message: string };
 
 declare const self: { onmessage: ((event: MessageEvent<HttpThreadInit>) => void) | null; postMessage(reply: HttpThreadReply): void };
 
-self.onmessage = ({ data: { config, memory } }) => {
+self.onmessage = ({ data: { config, memory, about } }) => {
   self.onmessage = null;
   try {
     const log = createLogger(config.LOG_LEVEL);
     process.on("unhandledRejection", (err) =>
       log.limited("error", "unhandled", "unhandled rejection on the HTTP thread", { error: errorField(err) }),
     );
-    const http = createHttpThread(config, memory, log);
+    const http = createHttpThread(config, memory, log, about);
     const { port, adminPort } = listen(http);
     http.startHousekeeping();
     self.postMessage({ type: "listening", port, adminPort });

@@ -12,6 +12,9 @@ const UPLOAD_IN_FLIGHT = 5;
 const PROCESS_STARTED_AT = 6;
 const SLOTS = 7;
 
+/** Period of the HTTP thread's housekeeping timer; its lateness is that thread's event-loop delay. */
+export const HTTP_TICK_MS = 50;
+
 export class SharedState {
   private readonly words: Words;
 
@@ -74,6 +77,11 @@ export class SharedState {
   }
   set httpTickAt(ms: number) {
     this.words.set(HTTP_TICK_AT, ms);
+  }
+
+  /** How late the HTTP thread's timers run now: the time since its timer last ran, past its period. */
+  httpLoopDelayMs(now: number, tickMs = HTTP_TICK_MS): number {
+    return this.httpTickAt === 0 ? 0 : Math.max(0, now - this.httpTickAt - tickMs);
   }
 
   /** When the upload side last made progress: an object written, or nothing left to do. */

@@ -51,6 +51,12 @@ export const STORE_ERROR_TYPES = [
   ),
 ] as const;
 
+/** A type's index in STORE_ERROR_TYPES, as StoreHealth keeps it; "unknown" for a type not listed. */
+export const storeErrorIndex = (type: string): number => {
+  const i = (STORE_ERROR_TYPES as readonly string[]).indexOf(type);
+  return i < 0 ? STORE_ERROR_TYPES.indexOf("unknown") : i;
+};
+
 export class StoreError extends Error {
   override name = "StoreError";
   constructor(

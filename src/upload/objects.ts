@@ -18,7 +18,7 @@ import type { Metrics } from "../metrics.ts";
 import type { Batch } from "../queue/batch.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
 import type { ObjectRecord, ObjectRecords, RecoveredObject } from "../spool/object-records.ts";
-import { type CompletedPart, type ObjectStore, StoreError } from "../store/store.ts";
+import { type CompletedPart, type ObjectStore, StoreError, storeErrorIndex } from "../store/store.ts";
 import { decodeFrame, type EncodedBatch, type Encoding, lonePayload } from "./encode.ts";
 import { type KeyNamer, objectKey } from "./object-key.ts";
 import { backoffMs, type RetryPolicy } from "./retry.ts";
@@ -460,7 +460,7 @@ export class ObjectWriter {
         }
         metrics.uploadErrors.inc(1, { error_type: e.type });
         // Cleaning up an earlier process's upload does not decide whether this one can write.
-        if (counts) health.failure(e.retryable);
+        if (counts) health.failure(e.retryable, storeErrorIndex(e.type));
         const delay = backoffMs(n, e.retryable, this.options.retry);
         log.limited(e.retryable ? "warn" : "error", `upload:${e.type}`, "upload failed; retrying", {
           call,

@@ -271,12 +271,13 @@ describe("access over HTTP", () => {
     expect(await (await t.request("/metrics")).text()).not.toContain("tok-");
   });
 
-  it("serves /metrics only on the admin app when ADMIN_PORT is set", async () => {
+  it("serves /metrics and the status page only on the admin app when ADMIN_PORT is set", async () => {
     const t = testService({ ADMIN_PORT: "9100" });
-    expect((await t.request("/metrics")).status).toBe(404);
+    for (const path of ["/metrics", "/status", "/status.json"]) expect((await t.request(path)).status).toBe(404);
     expect((await t.request("/ready")).status).toBe(200);
-    const admin = await t.http.adminApp!.handle(new Request("http://localhost/metrics"));
-    expect(admin.status).toBe(200);
-    expect(await admin.text()).toContain("s3_ingest_payloads_accepted_total");
+    const admin = (path: string) => t.http.adminApp!.handle(new Request(`http://localhost${path}`));
+    expect(await (await admin("/metrics")).text()).toContain("s3_ingest_payloads_accepted_total");
+    expect((await admin("/status")).status).toBe(200);
+    expect(((await (await admin("/status.json")).json()) as { state: string }).state).toBe("ready");
   });
 });

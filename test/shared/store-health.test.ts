@@ -37,4 +37,16 @@ describe("StoreHealth", () => {
     upload.failure(false);
     expect(http.healthy).toBe(false);
   });
+
+  it("keeps the last failure's type and time for the status page, through a success", () => {
+    let now = 5;
+    const upload = new StoreHealth(1_000, () => now);
+    const http = new StoreHealth(1_000, () => now, upload.memory);
+    expect(http.lastError).toBeNull();
+    upload.failure(true, 3);
+    now = 9;
+    upload.failure(true, 0);
+    upload.success();
+    expect(http.lastError).toEqual({ type: 0, at: 9 });
+  });
 });

@@ -13,7 +13,7 @@ export function testService(env: Record<string, string> = {}) {
   const log = createLogger("debug", (l) => logs.push(l));
   const config = loadConfig(env);
   const service = createService(config, { log, store, instanceId: "test" });
-  const http = createHttpThread(config, service.memory, log);
+  const http = createHttpThread(config, service.memory, log, { instanceId: service.instanceId, store: store.location });
   const request = (path: string, init: RequestInit = {}) => http.handle(new Request(`http://localhost${path}`, init));
   const post = (body: NonNullable<RequestInit["body"]>, headers: Record<string, string> = {}) =>
     request("/v1/collect", { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
