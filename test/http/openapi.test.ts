@@ -77,6 +77,7 @@ describe("GET /openapi.json", () => {
       MAX_BODY_BYTES: "4096",
       ALLOWED_TOKENS: "t",
       TOKEN_RATE_LIMIT_PER_SEC: "20",
+      REQUEST_TIMEOUT_MS: "100",
     });
     const responses = doc.paths["/v1/collect"]!.post!.responses;
     const collection = (data: unknown[], token = "t") => JSON.stringify({ version: "1", token, data });
@@ -96,6 +97,35 @@ describe("GET /openapi.json", () => {
         t.service.state.draining = false;
       }
     };
+    /** A body that stops arriving: the HTTP thread's housekeeping finds it past its deadline. */
+    const stalled = async () => {
+      const body = new ReadableStream<Uint8Array>({
+        start: (controller) => controller.enqueue(new TextEncoder().encode('{"version":"1","data":[')),
+      });
+      const stop = t.http.startHousekeeping();
+      try {
+        return await t.request("/v1/collect", {
+          method: "POST",
+          body,
+          headers: { "content-type": "application/json" },
+          duplex: "half",
+        } as RequestInit);
+      } finally {
+        stop();
+      }
+    };
+    /** A failure nobody foresaw, inside the handler: the token check throws. */
+    const internal = async () => {
+      const allows = t.http.tokens.allows;
+      t.http.tokens.allows = () => {
+        throw new TypeError("a bug");
+      };
+      try {
+        return await t.post(collection([{ a: 1 }]));
+      } finally {
+        t.http.tokens.allows = allows;
+      }
+    };
     const cases: [string, () => Promise<Response>][] = [
       ["200", () => t.post(collection([{ a: 1 }]))],
       ["200 gzip", () => t.post(gzipSync(collection([{ a: 1 }])), { "content-encoding": "gzip" })],
@@ -106,6 +136,8 @@ describe("GET /openapi.json", () => {
       ["415", () => t.post(collection([{ a: 1 }]), { "content-type": "text/plain" })],
       ["422", () => t.post(collection([{}, {}, {}]))],
       ["401", () => t.post(collection([{ a: 1 }], "someone-else"))],
+      ["408", stalled],
+      ["500", internal],
       ["503 draining", draining],
       ["429", untilLimited],
     ];
