@@ -89,6 +89,20 @@ export const ConfigSchema = Type.Object({
   ),
   S3_BUCKET: Str("", "Bucket to write to. Empty: write to the local directory DATA_DIR instead."),
   S3_PREFIX: Str("events", "Key prefix of every object (no leading or trailing slash)."),
+  PARTITION_BY: Type.String({
+    default: "",
+    pattern: "^([A-Za-z_][A-Za-z0-9_]{0,127})?$",
+    expect: "a field name (letters, digits and _, not starting with a digit) or empty",
+    description:
+      "Top-level field of each payload whose value partitions the objects: `{S3_PREFIX}/{field}={value}/dt=.../`. Strings, numbers and booleans partition; a payload without one goes to `__missing__`. Empty: no partitions.",
+  }),
+  PARTITION_MAX_ACTIVE: Int(
+    100,
+    1,
+    10_000,
+    "Most partitions with an open object at once; payloads of further values go to `{field}=__other__` until one completes.",
+  ),
+  TIME_PARTITION: OneOf(["hour", "day"] as const, "hour", "Time levels of the key: `dt=YYYY-MM-DD/hr=HH` (`hour`) or `dt=YYYY-MM-DD` alone (`day`)."),
   S3_ENDPOINT: Str("", "Endpoint URL of an S3-compatible store (MinIO, s3rver). Empty: AWS S3."),
   S3_FORCE_PATH_STYLE: Bool(false, "Use path-style URLs (`endpoint/bucket/key`), as most S3-compatible stores need."),
   S3_REQUEST_TIMEOUT_MS: Int(30_000, 100, 600_000, "Deadline of one PUT; past it the attempt counts as failed and is retried."),
@@ -160,6 +174,7 @@ function withNewNames(env: Record<string, string | undefined>): Record<string, s
 const entries = () => Object.entries(ConfigSchema.properties) as [keyof Config, TSchema][];
 
 function expectation(schema: TSchema): string {
+  if (typeof schema.expect === "string") return schema.expect;
   if (schema.type === "integer") {
     const max = schema.maximum as number;
     return `an integer from ${schema.minimum} to ${max}`;
@@ -211,6 +226,13 @@ export function loadConfig(given: Record<string, string | undefined>): Config {
     throw new ConfigError(
       `OBJECT_MAX_BYTES must be at most 10,000 parts of OBJECT_PART_BYTES (${10_000 * config.OBJECT_PART_BYTES}), got "${config.OBJECT_MAX_BYTES}"`,
     );
+  }
+  if (config.PARTITION_BY && config.DURABILITY === "disk") {
+    // Disk mode's objects are recorded by spool segment; a segment's payloads would span many partitions' objects.
+    throw new ConfigError("PARTITION_BY works with DURABILITY=memory only, for now; got DURABILITY=disk");
+  }
+  if (config.PARTITION_BY === "version") {
+    throw new ConfigError('PARTITION_BY=version (the collection\'s envelope version) is not supported yet; got "version"');
   }
   // A batch fills from the queue, so it can never be larger than the queue: clamp rather than wait forever.
   config.BATCH_MAX_PAYLOADS = Math.min(config.BATCH_MAX_PAYLOADS, config.MAX_QUEUE_PAYLOADS);

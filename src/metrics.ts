@@ -218,6 +218,16 @@ export function createMetrics(memory?: SharedArrayBuffer) {
       "s3_ingest_open_object_bytes",
       "Encoded bytes in objects not completed yet (parts uploaded, and the part being filled).",
     ),
+    activePartitions: new SharedGauge(
+      words,
+      slots,
+      "s3_ingest_partitions_active",
+      "Partitions (PARTITION_BY) with an open object, the overflow partition aside: at most PARTITION_MAX_ACTIVE.",
+    ),
+    partitionOverflow: counter(
+      "s3_ingest_partition_overflow_payloads_total",
+      "Payloads written to the overflow partition ({field}=__other__) because PARTITION_MAX_ACTIVE partitions were open.",
+    ),
     httpLoopLag: new Histogram(
       words,
       slots,

@@ -17,6 +17,7 @@ import { createSampler, newSampleRing } from "./status/sampler.ts";
 import { createStore } from "./store/create-store.ts";
 import type { ObjectStore } from "./store/store.ts";
 import { createKeyNamer } from "./upload/object-key.ts";
+import { OTHER, partitionOf } from "./upload/partitions.ts";
 import { Uploader } from "./upload/uploader.ts";
 
 export interface ServiceOptions {
@@ -52,13 +53,18 @@ export function createService(config: Config, options: ServiceOptions) {
   };
   const store = options.store ?? createStore(config);
   const instanceId = options.instanceId ?? newInstanceId();
-  const keys = createKeyNamer(config.S3_PREFIX, instanceId);
+  const keys = createKeyNamer(config.S3_PREFIX, instanceId, Date.now, config.TIME_PARTITION);
+  const partitions = config.PARTITION_BY
+    ? { partitionBy: config.PARTITION_BY, partitions: { maxActive: config.PARTITION_MAX_ACTIVE, overflow: partitionOf(config.PARTITION_BY, OTHER) } }
+    : {};
   const uploaders = buffer.readers.map(
     ({ reader, loops, records }) =>
       new Uploader(
         {
           loops,
           prefix: config.S3_PREFIX,
+          timePartition: config.TIME_PARTITION,
+          ...partitions,
           maxBytes: config.BATCH_MAX_BYTES,
           objectMaxBytes: config.OBJECT_MAX_BYTES,
           maxAgeMs: config.OBJECT_MAX_AGE_MS,

@@ -68,6 +68,22 @@ describe("loadConfig", () => {
     );
   });
 
+  it("takes a field name to partition by, and refuses what could not be one key level's name", () => {
+    expect(loadConfig({ PARTITION_BY: "eventType", TIME_PARTITION: "day" })).toMatchObject({ PARTITION_BY: "eventType", TIME_PARTITION: "day" });
+    for (const bad of ["a/b", "a=b", "1st", "a b", "x".repeat(129)]) {
+      expect(() => loadConfig({ PARTITION_BY: bad })).toThrow(
+        new ConfigError(`PARTITION_BY must be a field name (letters, digits and _, not starting with a digit) or empty, got ${JSON.stringify(bad)}`),
+      );
+    }
+  });
+
+  it("refuses PARTITION_BY with disk mode, and the envelope's version, which are not built yet", () => {
+    expect(() => loadConfig({ PARTITION_BY: "event", DURABILITY: "disk" })).toThrow(
+      new ConfigError("PARTITION_BY works with DURABILITY=memory only, for now; got DURABILITY=disk"),
+    );
+    expect(() => loadConfig({ PARTITION_BY: "version" })).toThrow(/not supported yet/);
+  });
+
   it("refuses a gzip level past 9", () => {
     expect(() => loadConfig({ COMPRESSION: "gzip", COMPRESSION_LEVEL: "12" })).toThrow(
       new ConfigError('COMPRESSION_LEVEL must be from 0 to 9 with gzip, got "12"'),

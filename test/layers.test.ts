@@ -20,6 +20,7 @@ const LAYERS: string[][] = [
   ["queue/"], // the shared ring, disk mode's acknowledgements
   ["spool/"], // segment files on disk
   ["store/"], // object stores
+  ["json/"], // JSON read byte by byte: the scanner's syntax, a payload's top-level field
   ["shared/", "config.ts", "allocator.ts", "runtime.ts", "log.ts", "errors.ts", "version.ts"], // the foundation
 ];
 

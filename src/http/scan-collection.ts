@@ -8,8 +8,8 @@
 // Side effect: line breaks between tokens inside a payload are replaced by spaces in `body`
 // itself, so each payload fits on one NDJSON line (JSON strings cannot hold raw line breaks).
 
-import { BACKSLASH, BOM, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "./json-bytes.ts";
-import { fail, skipSpace, skipString, skipValue } from "./json-syntax.ts";
+import { BACKSLASH, BOM, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "../json/json-bytes.ts";
+import { fail, skipSpace, skipString, skipValue } from "../json/json-syntax.ts";
 
 export interface ScannedCollection {
   /**

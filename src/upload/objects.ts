@@ -20,12 +20,14 @@ import type { StoreHealth } from "../shared/store-health.ts";
 import type { ObjectRecord, ObjectRecords, RecoveredObject } from "../spool/object-records.ts";
 import { type CompletedPart, type ObjectStore, StoreError, storeErrorIndex } from "../store/store.ts";
 import { decodeFrame, type EncodedBatch, type Encoding, lonePayload } from "./encode.ts";
-import { type KeyNamer, objectKey } from "./object-key.ts";
+import { type KeyNamer, objectKey, type TimePartition } from "./object-key.ts";
 import { backoffMs, type RetryPolicy } from "./retry.ts";
 
 export interface ObjectsOptions {
   /** S3_PREFIX, for objects whose name the buffer fixes. */
   prefix: string;
+  /** TIME_PARTITION, for objects whose name the buffer fixes. @default "hour" */
+  timePartition?: TimePartition;
   /** OBJECT_MAX_BYTES: an object is completed once it holds this many encoded bytes. */
   maxBytes: number;
   /** OBJECT_MAX_AGE_MS: ...or this long after its first batch. 0: every batch is an object of its own. */
@@ -41,6 +43,11 @@ export interface ObjectsOptions {
   loops?: number;
   /** Spool bytes one object may hold (disk mode): past them it is completed, so segments leave the spool. @default no bound */
   maxHeldBytes?: number;
+  /**
+   * PARTITION_BY's partitions: one open object each, at most `maxActive` of them (PARTITION_MAX_ACTIVE);
+   * payloads of further values go to `overflow` (`{field}=__other__`). Absent: one open object.
+   */
+  partitions?: { maxActive: number; overflow: string };
   retry: RetryPolicy;
 }
 
@@ -100,6 +107,8 @@ class OpenObject {
   constructor(
     /** The key without its extension. */
     readonly base: string,
+    /** Its partition (`field=value`), or "" without PARTITION_BY. */
+    readonly partition: string,
     readonly encoding: Encoding,
     /** Its record in the spool (objects of spool segments). */
     readonly record: ObjectRecord | null,
@@ -119,7 +128,10 @@ class OpenObject {
  * await objects.close();                                              // completes what is open
  */
 export class ObjectWriter {
-  private open: OpenObject | null = null;
+  /** The objects taking batches, by partition ("" without PARTITION_BY). */
+  private readonly open = new Map<string, OpenObject>();
+  /** Partitions given an object: those open, and those admitted for a batch on its way to one. */
+  private readonly active = new Set<string>();
   private readonly unfinished = new Set<OpenObject>();
   /** Objects an earlier process was completing, by their record. */
   private readonly recovered = new Map<ObjectRecord, OpenObject>();
@@ -146,9 +158,9 @@ export class ObjectWriter {
    * buffer keeps it until then. Otherwise the frame is all that is left of it, and the caller has
    * released it already.
    */
-  append(read: ReadBatch, frame: EncodedBatch): Promise<void> {
+  append(read: ReadBatch, frame: EncodedBatch, partition = ""): Promise<void> {
     const { options } = this;
-    const object = read.object ? this.recoveredObject(read, frame) : this.openFor(read, frame);
+    const object = read.object ? this.recoveredObject(read, frame) : this.openFor(read, frame, partition);
     this.fill(object, frame.body);
     object.framePayloads += read.batch.payloads;
     object.bytes += frame.body.length;
@@ -168,7 +180,58 @@ export class ObjectWriter {
       : object.bytes >= options.maxBytes || options.maxAgeMs === 0 || object.heldBytes >= (options.maxHeldBytes ?? Number.POSITIVE_INFINITY);
     if (full) return this.complete(object);
     if (object.frameBytes >= options.partBytes) return this.shipPart(object);
+    this.makeRoom();
     return this.withinBounds();
+  }
+
+  /**
+   * Where a payload of `partition` goes: its own object if it has one, or may open one (fewer than
+   * PARTITION_MAX_ACTIVE are), else the overflow partition. Counted in /metrics, logged once an interval.
+   */
+  admit(partition: string): string {
+    const { partitions } = this.options;
+    if (!partitions || this.active.has(partition) || partition === partitions.overflow) return partition;
+    if (this.active.size < partitions.maxActive) {
+      this.activate(partition);
+      return partition;
+    }
+    this.deps.metrics.partitionOverflow.inc();
+    this.deps.log.limited(
+      "warn",
+      "partition:overflow",
+      "PARTITION_MAX_ACTIVE partitions are open: payloads of further values go to the overflow partition",
+      {
+        max_active: partitions.maxActive,
+        partition,
+        overflow: partitions.overflow,
+      },
+    );
+    return partitions.overflow;
+  }
+
+  private activate(partition: string): void {
+    if (this.active.has(partition) || partition === this.options.partitions?.overflow) return;
+    this.active.add(partition);
+    this.deps.metrics.activePartitions.add(1);
+  }
+
+  /**
+   * Many partitions' objects, each short of a part, could hold a part's worth each: past one part
+   * per loop plus one, the object holding most ships a part, or is completed if it has less.
+   */
+  private makeRoom(): void {
+    if (this.open.size < 2) return;
+    const limit = ((this.options.loops ?? 1) + 1) * this.options.partBytes;
+    let held = 0;
+    for (const o of this.open.values()) held += o.frameBytes;
+    while (held > limit) {
+      let largest: OpenObject | null = null;
+      for (const o of this.open.values()) if (!largest || o.frameBytes > largest.frameBytes) largest = o;
+      if (!largest || largest.frameBytes === 0) return;
+      held -= largest.frameBytes;
+      if (largest.frameBytes >= this.options.partBytes) void this.shipPart(largest);
+      else void this.complete(largest);
+    }
   }
 
   /** Adds a frame to those not in a part yet: the first as it is, the next ones copied into a part buffer (a spare one if there is). */
@@ -214,12 +277,12 @@ export class ObjectWriter {
     if (part.buffer && this.spare.length < 2) this.spare.push(part.buffer);
   }
 
-  /** The open object, or a new one if there is none or the frame cannot join it. */
-  private openFor(read: ReadBatch, frame: EncodedBatch): OpenObject {
-    const object = this.open;
+  /** The partition's open object, or a new one if there is none or the frame cannot join it. */
+  private openFor(read: ReadBatch, frame: EncodedBatch, partition: string): OpenObject {
+    const object = this.open.get(partition);
     if (object && object.encoding.extension === frame.extension) return object;
     if (object) void this.complete(object); // an uncompressed fallback frame cannot join a compressed object
-    return this.openObject(read, frame);
+    return this.openObject(read, frame, partition);
   }
 
   /** The object an earlier process was completing that this batch belongs to: under its key, whatever the encoding. */
@@ -227,7 +290,7 @@ export class ObjectWriter {
     const recovered = read.object!;
     let object = this.recovered.get(recovered.record);
     if (!object) {
-      object = new OpenObject(recovered.record.base, frame, recovered.record, recovered);
+      object = new OpenObject(recovered.record.base, "", frame, recovered.record, recovered);
       this.recovered.set(recovered.record, object);
       this.track(object);
     }
@@ -265,7 +328,7 @@ export class ObjectWriter {
 
   /** Completes every object: the open one and those being completed. */
   async close(): Promise<void> {
-    if (this.open) void this.complete(this.open);
+    for (const object of this.open.values()) void this.complete(object);
     await Promise.all([...this.unfinished].map((o) => o.done));
   }
 
@@ -292,17 +355,18 @@ export class ObjectWriter {
     return { batches, uploads };
   }
 
-  private openObject(read: ReadBatch, frame: Encoding): OpenObject {
-    const { prefix, maxAgeMs } = this.options;
+  private openObject(read: ReadBatch, frame: Encoding, partition: string): OpenObject {
+    const { prefix, timePartition, maxAgeMs } = this.options;
     const { records } = this.deps;
-    const base = read.name ? objectKey({ prefix, ...read.name, extension: "" }) : this.deps.keys("");
+    const base = read.name ? objectKey({ prefix, timePartition, ...read.name, extension: "" }) : this.deps.keys("", partition);
     const record = records && read.name ? records.open(base, read.name.sequence) : null;
-    const object = new OpenObject(base, frame, record);
+    const object = new OpenObject(base, partition, frame, record);
     if (maxAgeMs > 0) {
       object.timer = setTimeout(() => void this.complete(object), maxAgeMs);
       object.timer.unref?.();
     }
-    this.open = object;
+    this.open.set(partition, object);
+    if (partition) this.activate(partition);
     this.track(object);
     return object;
   }
@@ -319,7 +383,7 @@ export class ObjectWriter {
   start(): void {
     const { records, store } = this.deps;
     records?.onRoomWanted(() => {
-      if (this.open) void this.complete(this.open);
+      for (const object of this.open.values()) void this.complete(object);
     });
     for (const { record, upload } of records?.stale ?? []) {
       void (async () => {
@@ -327,6 +391,22 @@ export class ObjectWriter {
         if (aborted !== null) await this.recording(() => records!.aborted(record, upload));
       })();
     }
+  }
+
+  /**
+   * One whole object in one PUT, retried until it is in, under `key`: a key that names exactly
+   * these payloads (a spool segment's share of one partition), so that writing it again after a
+   * crash overwrites it rather than writing them twice. False if the shutdown deadline stopped it.
+   */
+  async putWhole(key: string, frame: EncodedBatch, payloads: number): Promise<boolean> {
+    const { contentType, contentEncoding } = frame;
+    const { metrics, progress } = this.deps;
+    if ((await this.retrying("put", payloads, () => this.deps.store.put(key, frame.body, { contentType, contentEncoding }))) === null) return false;
+    metrics.objectsWritten.inc();
+    metrics.bytesWritten.inc(frame.body.length);
+    metrics.payloadsWritten.inc(payloads);
+    progress?.addUploadInFlight(-payloads);
+    return true;
   }
 
   /** Uploads the frames not in a part yet as the object's next part. */
@@ -365,7 +445,10 @@ export class ObjectWriter {
     object.done ??= (async () => {
       clearTimeout(object.timer);
       this.deps.progress?.addUploadInFlight(object.payloads); // in flight again until complete
-      if (this.open === object) this.open = null;
+      if (this.open.get(object.partition) === object) {
+        this.open.delete(object.partition);
+        if (this.active.delete(object.partition)) this.deps.metrics.activePartitions.add(-1);
+      }
       const { store, metrics, log, records } = this.deps;
       const { record } = object;
       // An object of several segments, or of parts: from here on it is these segments, so the next

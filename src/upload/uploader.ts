@@ -7,7 +7,9 @@ import type { BatchReader, ReadBatch } from "../buffer/buffer.ts";
 import { errorField } from "../log.ts";
 import type { Batch } from "../queue/batch.ts";
 import { type Compression, type EncodedBatch, encodeBatch } from "./encode.ts";
+import { objectKey } from "./object-key.ts";
 import { type ObjectsDeps, type ObjectsOptions, ObjectWriter, type Unfinished } from "./objects.ts";
+import { type Partitioner, partitioner } from "./partitions.ts";
 
 export interface UploaderOptions extends ObjectsOptions {
   /** How many loops: MAX_WORKERS. */
@@ -19,6 +21,8 @@ export interface UploaderOptions extends ObjectsOptions {
   compression: Compression;
   /** 0: the codec's default. */
   compressionLevel: number;
+  /** PARTITION_BY: the payload field whose value partitions the objects. Absent or empty: none. */
+  partitionBy?: string;
 }
 
 export interface UploaderDeps extends ObjectsDeps {
@@ -46,12 +50,15 @@ export class Uploader {
    */
   private buffers: Uint8Array[] = [];
   readonly objects: ObjectWriter;
+  /** Splits batches by partition (PARTITION_BY); null without partitions. */
+  private readonly split: Partitioner | null;
 
   constructor(
     private readonly options: UploaderOptions,
     private readonly deps: UploaderDeps,
   ) {
     this.objects = new ObjectWriter({ ...options, maxBytes: options.objectMaxBytes, loops: options.loops }, deps);
+    this.split = options.partitionBy ? partitioner(options.partitionBy) : null;
   }
 
   start(): void {
@@ -118,11 +125,54 @@ export class Uploader {
    * about 20 MiB more peak RSS with one object per batch.
    */
   private async encodeAndAppend(read: ReadBatch, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
+    if (this.split && !read.object)
+      return read.name ? this.writeSegment(read, this.split, scratch) : this.encodeAndAppendParts(read, this.split, scratch);
     const frame = await this.encode(read.batch);
     // A batch out of the ring lives on as its frame alone; a spool segment stays until its object is complete.
     if (!read.name) await this.release(read);
     this.buffers.push(scratch);
     return { appended: this.objects.append(read, frame) };
+  }
+
+  /** With partitions: each partition's share of the batch, encoded, appended to that partition's object. */
+  private async encodeAndAppendParts(read: ReadBatch, split: Partitioner, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
+    const shares = [];
+    for (const { partition, batch } of split(read.batch, (p) => this.objects.admit(p))) {
+      shares.push({ partition, payloads: batch.payloads, frame: await this.encode(batch) });
+    }
+    await this.release(read);
+    this.buffers.push(scratch);
+    const appended = shares.map(({ partition, payloads, frame }) =>
+      this.objects.append({ batch: { ndjson: frame.body, payloads }, release: () => {} }, frame, partition),
+    );
+    return { appended: Promise.all(appended).then(() => {}) };
+  }
+
+  /**
+   * With partitions, a spool segment (one an earlier process left): each partition's share is an
+   * object of its own, named after the segment and the partition, and the segment goes once all
+   * are written. Which values get their own partition is decided within the segment alone (the
+   * first PARTITION_MAX_ACTIVE in it), so after a crash the same objects are written again under
+   * the same keys: overwritten, never written twice.
+   */
+  private async writeSegment(read: ReadBatch, split: Partitioner, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
+    const { prefix, timePartition, partitions } = this.options;
+    const own = new Set<string>();
+    const admit = (p: string) => {
+      if (!partitions || own.has(p) || p === partitions.overflow) return p;
+      if (own.size >= partitions.maxActive) return partitions.overflow;
+      own.add(p);
+      return p;
+    };
+    let written = true;
+    for (const { partition, batch } of split(read.batch, admit)) {
+      const frame = await this.encode(batch);
+      const key = objectKey({ prefix, partition, timePartition, ...read.name!, extension: frame.extension });
+      written = (await this.objects.putWhole(key, frame, batch.payloads)) && written;
+    }
+    this.buffers.push(scratch);
+    if (written) await this.release(read); // stopped at the deadline otherwise: the segment stays for the next start
+    return { appended: Promise.resolve() };
   }
 
   private async encode(batch: Batch): Promise<EncodedBatch> {

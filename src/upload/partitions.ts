@@ -1,0 +1,97 @@
+// Partitions (PARTITION_BY): each payload goes to the object of `{field}={value}`, the value read
+// from its bytes (json/top-level-field.ts). Values are made safe as one level of an S3 key that
+// Hive-style readers parse: every byte but [A-Za-z0-9_.-] is percent-encoded (as UTF-8), which
+// Athena, Spark and DuckDB decode; a value longer than VALUE_MAX_BYTES encoded keeps its start
+// and a hash of the whole. Payloads whose field is missing or not a string, number or boolean go
+// to `__missing__`, never dropped; past PARTITION_MAX_ACTIVE open partitions, new values go to
+// `__other__` (objects.ts decides that).
+import { createHash } from "node:crypto";
+import { type FieldReader, fieldReader } from "../json/top-level-field.ts";
+import type { Batch } from "../queue/batch.ts";
+
+/** The value of payloads without one: the field missing, null, an object or an array. */
+export const MISSING = "__missing__";
+/** The value of payloads whose field is the empty string. */
+export const EMPTY = "__empty__";
+/** The value of payloads past PARTITION_MAX_ACTIVE open partitions. */
+export const OTHER = "__other__";
+/** Longest encoded value in a key: longer ones keep their start and a hash of the whole. */
+export const VALUE_MAX_BYTES = 128;
+
+const SAFE = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") SAFE[c.charCodeAt(0)] = 1;
+const HEX = "0123456789ABCDEF";
+const encoder = new TextEncoder();
+
+/** One character, percent-encoded as UTF-8 unless it is one of [A-Za-z0-9_.-]. */
+function encodeChar(ch: string): string {
+  if (ch.length === 1 && SAFE[ch.charCodeAt(0)]) return ch;
+  let out = "";
+  for (const b of encoder.encode(ch)) out += `%${HEX[b >> 4]}${HEX[b & 15]}`;
+  return out;
+}
+
+/** `value` as one level of an S3 key: percent-encoded UTF-8 but for [A-Za-z0-9_.-], capped at VALUE_MAX_BYTES. */
+export function safeValue(value: string | null): string {
+  if (value === null) return MISSING;
+  if (value === "") return EMPTY;
+  const chars = Array.from(value, encodeChar);
+  const whole = chars.join("");
+  if (whole.length <= VALUE_MAX_BYTES) return whole;
+  // The start that fits beside the hash, cut between characters: never inside one's escapes.
+  const hash = createHash("sha256").update(value).digest("hex").slice(0, 16);
+  let start = "";
+  for (const c of chars) {
+    if (start.length + c.length > VALUE_MAX_BYTES - hash.length - 1) break;
+    start += c;
+  }
+  return `${start}_${hash}`;
+}
+
+/** A payload's partition: `field=value`, the key level its object goes under. */
+export const partitionOf = (field: string, value: string | null): string => `${field}=${safeValue(value)}`;
+
+/** A batch's payloads in groups, one per partition, each as NDJSON, in the order they came. */
+export interface PartitionedBatch {
+  partition: string;
+  batch: Batch;
+}
+
+/**
+ * Splits batches by the field `field` of each payload. `admit(partition)` says where a payload
+ * of that partition goes (itself, or the overflow partition): objects.ts counts what is open.
+ *
+ * @example
+ * const split = partitioner("event");
+ * split(batch, (p) => p); // [{ partition: "event=boot", batch }, { partition: "event=scan", batch }]
+ */
+export function partitioner(field: string) {
+  const read: FieldReader = fieldReader(field);
+  return (batch: Batch, admit: (partition: string) => string): PartitionedBatch[] => {
+    const s = batch.ndjson;
+    // Each partition's lines as [start, end) pairs into s, then copied out together.
+    const spans = new Map<string, number[]>();
+    for (let start = 0; start < s.length; ) {
+      let end = s.indexOf(0x0a, start);
+      if (end < 0) end = s.length;
+      const partition = admit(partitionOf(field, read(s, start, end)));
+      const list = spans.get(partition);
+      if (list) list.push(start, end + 1);
+      else spans.set(partition, [start, end + 1]);
+      start = end + 1;
+    }
+    if (spans.size === 1) for (const [partition] of spans) return [{ partition, batch }];
+    return [...spans].map(([partition, list]) => {
+      let bytes = 0;
+      for (let i = 0; i < list.length; i += 2) bytes += list[i + 1]! - list[i]!;
+      const ndjson = new Uint8Array(bytes);
+      let at = 0;
+      for (let i = 0; i < list.length; i += 2) {
+        ndjson.set(s.subarray(list[i]!, list[i + 1]!), at);
+        at += list[i + 1]! - list[i]!;
+      }
+      return { partition, batch: { ndjson, payloads: list.length / 2 } };
+    });
+  };
+}
+export type Partitioner = ReturnType<typeof partitioner>;
