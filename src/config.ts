@@ -242,7 +242,12 @@ export function loadConfig(given: Record<string, string | undefined>): Config {
 
 /** `--help`: every variable with its default and meaning. */
 export function helpText(): string {
-  const lines = ["Usage: s3-ingest [--help | --version | healthcheck]", "", "Configured only by environment variables:", ""];
+  const lines = [
+    "Usage: s3-ingest [--help | --version | healthcheck | athena-ddl --table NAME --columns COLUMNS [--location s3://BUCKET/PREFIX] [--values A,B]]",
+    "",
+    "Configured only by environment variables:",
+    "",
+  ];
   for (const [name, schema] of entries()) {
     lines.push(`  ${name}  (${expectation(schema)}; default: ${JSON.stringify(schema.default)})`);
     lines.push(`      ${schema.description}`);

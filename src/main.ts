@@ -9,7 +9,7 @@ import type { HttpListener } from "./server.ts";
 import type { Service } from "./service.ts";
 
 const args = process.argv.slice(2);
-const oneShot = args.includes("--help") || args.includes("-h") || args.includes("--version") || args[0] === "healthcheck";
+const oneShot = args.includes("--help") || args.includes("-h") || args.includes("--version") || args[0] === "healthcheck" || args[0] === "athena-ddl";
 if (!oneShot) applyAllocatorSettings();
 
 const [{ ConfigError, helpText, loadConfig, redactedConfig, renamedInUse }, { healthcheck }, { BUILD, VERSION }] = await Promise.all([
@@ -37,6 +37,17 @@ try {
 }
 
 if (args[0] === "healthcheck") process.exit(await healthcheck(config));
+if (args[0] === "athena-ddl") {
+  const { athenaDdl, DdlError, parseDdlArgs } = await import("./athena-ddl.ts");
+  try {
+    process.stdout.write(athenaDdl(config, parseDdlArgs(args.slice(1))));
+    process.exit(0);
+  } catch (err) {
+    if (!(err instanceof DdlError)) throw err;
+    process.stderr.write(`s3-ingest athena-ddl: ${err.message}\n`);
+    process.exit(2);
+  }
+}
 
 const [{ createLogger, errorField }, { onSignal, runtimeName }, { startHttpThread }, { createService }, { createShutdown }] = await Promise.all([
   import("./log.ts"),

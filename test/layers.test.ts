@@ -10,7 +10,7 @@ const SRC = resolve(import.meta.dir, "../src");
 
 /** Top to bottom. */
 const LAYERS: string[][] = [
-  ["main.ts", "healthcheck.ts"], // the entrypoint and its one-shot commands
+  ["main.ts", "healthcheck.ts", "athena-ddl.ts"], // the entrypoint and its one-shot commands
   ["server.ts", "service.ts", "shutdown.ts"], // the main thread: wiring, the HTTP thread's start, the drain
   ["http/"], // the HTTP thread
   ["upload/"], // the upload loops

@@ -1,0 +1,91 @@
+// `s3-ingest athena-ddl --table NAME --columns "..." [--location s3://bucket/prefix] [--values a,b]`:
+// prints the CREATE EXTERNAL TABLE that reads this configuration's objects in Athena, with
+// partition projection (no crawler, no MSCK REPAIR): the key template, the partition columns and
+// the `projection.*` properties follow the key layout of upload/object-key.ts exactly.
+import type { Config } from "./config.ts";
+
+export class DdlError extends Error {
+  override name = "DdlError";
+}
+
+export interface DdlArgs {
+  table: string;
+  /** The payload's columns, as Athena DDL: "`id` string, `ts` bigint". */
+  columns: string;
+  /** `s3://bucket/prefix`: where the objects are. @default s3://{S3_BUCKET}/{S3_PREFIX} */
+  location?: string;
+  /** PARTITION_BY's values, when known: an `enum` projection instead of `injected`. */
+  values?: string[];
+}
+
+/** Reads `--name value` pairs. */
+export function parseDdlArgs(argv: readonly string[]): DdlArgs {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const table = get("--table");
+  const columns = get("--columns");
+  if (!table || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new DdlError("--table NAME is required: letters, digits and _");
+  if (!columns)
+    throw new DdlError('--columns is required: the payloads\' fields as Athena columns, for example --columns "`id` string, `ts` bigint"');
+  const location = get("--location");
+  const values = get("--values")
+    ?.split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+  return { table, columns, ...(location && { location }), ...(values?.length && { values }) };
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+export function athenaDdl(config: Config, args: DdlArgs): string {
+  const base = (args.location ?? (config.S3_BUCKET ? `s3://${config.S3_BUCKET}/${config.S3_PREFIX}` : "")).replace(/\/+$/, "");
+  if (!base.startsWith("s3://")) throw new DdlError("--location s3://bucket/prefix is required when S3_BUCKET is not set");
+  const field = config.PARTITION_BY;
+  // Athena's column names are lower case; the key keeps the field's own spelling.
+  const column = field.toLowerCase();
+  if (field && new RegExp(`(^|[\\s,\`])${column}[\`\\s]`, "i").test(args.columns)) {
+    throw new DdlError(`leave ${column} out of --columns: it is a partition column, read from the key`);
+  }
+  const levels: [string, string][] = [];
+  if (field) levels.push([field, column]);
+  levels.push(["dt", "dt"]);
+  if (config.TIME_PARTITION === "hour") levels.push(["hr", "hr"]);
+  const template = `${base}/${levels.map(([name, col]) => `${name}=\${${col}}`).join("/")}/`;
+
+  const properties: [string, string][] = [["projection.enabled", "true"]];
+  if (field) {
+    if (args.values) properties.push([`projection.${column}.type`, "enum"], [`projection.${column}.values`, args.values.join(",")]);
+    else properties.push([`projection.${column}.type`, "injected"]);
+  }
+  properties.push(
+    ["projection.dt.type", "date"],
+    ["projection.dt.format", "yyyy-MM-dd"],
+    ["projection.dt.range", "2020-01-01,NOW"],
+    ["projection.dt.interval", "1"],
+    ["projection.dt.interval.unit", "DAYS"],
+  );
+  if (config.TIME_PARTITION === "hour")
+    properties.push(["projection.hr.type", "integer"], ["projection.hr.range", "0,23"], ["projection.hr.digits", "2"]);
+  properties.push(["storage.location.template", template]);
+
+  const extension = { zstd: ".ndjson.zst", gzip: ".ndjson.gz", none: ".ndjson" }[config.COMPRESSION];
+  return [
+    `-- s3-ingest objects: NDJSON, one payload per line, in ${extension} files (Athena picks the codec by extension).`,
+    `-- Keys: ${template}{ms}-{instance}-{seq}${extension}`,
+    ...(field && !args.values
+      ? [`-- ${column} is an injected projection: every query names its value(s), e.g. WHERE ${column} = 'boot'. --values a,b,c makes it an enum.`]
+      : []),
+    `CREATE EXTERNAL TABLE IF NOT EXISTS \`${args.table}\` (`,
+    `  ${args.columns}`,
+    ")",
+    `PARTITIONED BY (${levels.map(([, col]) => `\`${col}\` string`).join(", ")})`,
+    "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'",
+    `LOCATION ${quote(`${base}/`)}`,
+    "TBLPROPERTIES (",
+    properties.map(([k, v]) => `  ${quote(k)} = ${quote(v)}`).join(",\n"),
+    ");",
+    "",
+  ].join("\n");
+}
