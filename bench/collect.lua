@@ -5,9 +5,13 @@ local bodies = {}
 local events = { "scan", "heartbeat", "update", "detection", "quarantine" }
 local oses = { "windows-10", "windows-11", "macos-14", "ubuntu-24.04" }
 
+-- BENCH_PARTITIONS=N adds a field "part" with N values (p1..pN), for PARTITION_BY=part.
+local partitions = tonumber(os.getenv("BENCH_PARTITIONS") or "")
+
 local function payload(thread, n, i)
-  return string.format(
-    '{"id":"%d-%d-%d","ts":%d,"host":"host-%05d","os":"%s","agent":"4.%d.%d","event":"%s",' ..
+  local part = partitions and string.format('"part":"p%d",', math.random(partitions)) or ""
+  return "{" .. part .. string.format(
+    '"id":"%d-%d-%d","ts":%d,"host":"host-%05d","os":"%s","agent":"4.%d.%d","event":"%s",' ..
     '"cpu":%.3f,"mem":%d,"ok":%s,"threats":%d,"sig":"%08x%08x","path":"C:\\\\Program Files\\\\Agent\\\\%d.dat"}',
     thread, n, i, 1700000000000 + math.random(0, 99999999), math.random(0, 99999), oses[math.random(#oses)],
     math.random(0, 20), math.random(0, 99), events[math.random(#events)], math.random(), math.random(0, 16000000000),

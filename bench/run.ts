@@ -12,6 +12,8 @@
 //   probes 4,000 connections: a stalled request's 408 (REQUEST_TIMEOUT_MS=2000), and SIGTERM
 //   objects 64 connections for OBJECT_SECS (30): object sizes and S3 requests per million payloads,
 //          at the defaults and with one object per batch (OBJECT_MAX_AGE_MS=0)
+//   partitions  64 connections for PARTITION_SECS (20) each, PARTITION_BY=part with PARTITION_COUNTS
+//          (0,1,10,100; 0: no PARTITION_BY) values: req/s, peak RSS, object sizes
 //   status  64 connections, ROUNDS rounds: the service with nobody watching, then with the status
 //          page open (status.json fetched every second, as the page does); and the time of one
 //          sample and of one status.json, measured in-process
@@ -86,14 +88,15 @@ interface Load {
   connections: number;
   seconds: number;
   churn?: boolean;
+  /** Values of the payloads' "part" field (collect.lua), for PARTITION_BY=part. */
+  partitions?: number;
 }
 
 async function runCeiling(load: Load): Promise<Row> {
   const server = await spawnWithPort([process.execPath, join(ROOT, "bench/ceiling.ts")], {});
   try {
     const cpu0 = cpuSeconds(server.proc.pid);
-    const wrk = await startWrk({ port: server.port, connections: load.connections, threads: THREADS, durationSecs: load.seconds, churn: load.churn })
-      .result;
+    const wrk = await startWrk({ port: server.port, threads: THREADS, durationSecs: load.seconds, ...load }).result;
     return {
       name: "ceiling (Bun.serve, reads the body)",
       connections: load.connections,
@@ -138,7 +141,7 @@ async function runService(
   const pid = service.proc.pid;
   try {
     const cpu0 = cpuSeconds(pid);
-    const running = startWrk({ port: service.port, connections: load.connections, threads: THREADS, durationSecs: load.seconds, churn: load.churn });
+    const running = startWrk({ port: service.port, threads: THREADS, durationSecs: load.seconds, ...load });
     let cpu = NaN;
     let rss = NaN;
     const notes = during ? await during(service) : undefined;
@@ -280,6 +283,25 @@ if (GROUPS.includes("objects")) {
     await runService(`one object per batch, OBJECT_MAX_AGE_MS=0 (${TARGET})`, TARGET, load, { OBJECT_MAX_AGE_MS: "0" }),
   ]);
   table(`Object sizes: 64 connections, ${OBJECT_SECS} s each`, rows, () => ceiling);
+}
+
+if (GROUPS.includes("partitions")) {
+  const seconds = Number(env.PARTITION_SECS ?? 20);
+  // 0: no PARTITION_BY, the same payloads, for comparison in the same run.
+  const counts = (env.PARTITION_COUNTS ?? "0,1,10,100").split(",").map(Number);
+  const rows: Row[] = [];
+  const ceilings = new Map<Row, Row>();
+  for (const partitions of counts) {
+    const load = { connections: 64, seconds, partitions };
+    const run = await withCeiling(load, async () => [
+      partitions === 0
+        ? await runService(`no PARTITION_BY (${TARGET})`, TARGET, { ...load, partitions: 1 }, {})
+        : await runService(`PARTITION_BY=part, ${partitions} values (${TARGET})`, TARGET, load, { PARTITION_BY: "part" }),
+    ]);
+    for (const r of run.rows) ceilings.set(r, run.ceiling);
+    rows.push(...run.rows);
+  }
+  table(`Partitions: 64 connections, ${seconds} s each, defaults otherwise (PARTITION_MAX_ACTIVE=100)`, rows, (r) => ceilings.get(r));
 }
 
 if (GROUPS.includes("status")) {

@@ -11,6 +11,8 @@ export interface WrkOptions {
   durationSecs: number;
   /** `Connection: close` on every request: every request is a new TCP connection. */
   churn?: boolean;
+  /** Payloads get a field "part" with this many values (collect.lua's BENCH_PARTITIONS), for PARTITION_BY=part. */
+  partitions?: number;
 }
 
 export interface WrkResult {
@@ -40,7 +42,8 @@ export function startWrk(o: WrkOptions): { result: Promise<WrkResult> } {
     join(ROOT, "bench/collect.lua"),
   ];
   if (o.churn) args.push("-H", "Connection: close");
-  const proc = Bun.spawn([...args, `http://127.0.0.1:${o.port}/v1/collect`], { stdout: "pipe", stderr: "inherit" });
+  const env = o.partitions ? { ...process.env, BENCH_PARTITIONS: String(o.partitions) } : process.env;
+  const proc = Bun.spawn([...args, `http://127.0.0.1:${o.port}/v1/collect`], { stdout: "pipe", stderr: "inherit", env });
   const result = (async () => {
     const out = await new Response(proc.stdout).text();
     if ((await proc.exited) !== 0) throw new Error(`wrk failed:\n${out}`);

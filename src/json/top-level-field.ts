@@ -14,17 +14,33 @@ function escaped(s: Uint8Array, start: number, end: number): boolean {
   return false;
 }
 
+/** A value's bytes in a payload: [start, end), a string's quotes included. */
+export interface ValueSpan {
+  start: number;
+  end: number;
+}
+
+/** A value's text: a string's decoded characters, a number's digits as sent, `true` or `false`; null for null, an object or an array. */
+export function valueText(s: Uint8Array, start: number, end: number): string | null {
+  const b = s[start];
+  if (b === QUOTE) return escaped(s, start, end) ? JSON.parse(utf8.decode(s.subarray(start, end))) : utf8.decode(s.subarray(start + 1, end - 1));
+  if (b === 0x74 /* t */ || b === 0x66 /* f */) return b === 0x74 ? "true" : "false";
+  if (b === 0x2d /* - */ || (b !== undefined && b >= 0x30 && b <= 0x39)) return utf8.decode(s.subarray(start, end));
+  return null;
+}
+
 /**
- * A reader of the field `name` of payloads: it gives the value's text (a string's decoded
- * characters, a number's digits as sent, `true` or `false`), or null when the payload has no
- * such field or it holds another type. The first occurrence of a repeated key counts.
+ * Finds the field `name` in payloads, allocating nothing: it gives where the value lies (the
+ * same object each call, overwritten by the next), or null when the payload has no such field.
+ * The first occurrence of a repeated key counts.
  *
  * @example
- * const eventOf = fieldReader("event");
- * eventOf(bytes, 0, bytes.length); // "boot" for {"event":"boot","id":1}
+ * const find = fieldFinder("event");
+ * const span = find(bytes, 0, bytes.length); // {"event":"boot","id":1}: bytes 9 to 15, "boot" with its quotes
  */
-export function fieldReader(name: string) {
+export function fieldFinder(name: string) {
   const key = encoder.encode(JSON.stringify(name)); // the key as sent when it has no escapes
+  const span: ValueSpan = { start: 0, end: 0 };
 
   const isKey = (s: Uint8Array, start: number, end: number): boolean => {
     if (escaped(s, start, end)) return JSON.parse(utf8.decode(s.subarray(start, end))) === name;
@@ -33,34 +49,43 @@ export function fieldReader(name: string) {
     return true;
   };
 
-  const valueAt = (s: Uint8Array, start: number, end: number): string | null => {
-    const b = s[start];
-    if (b === QUOTE) return escaped(s, start, end) ? JSON.parse(utf8.decode(s.subarray(start, end))) : utf8.decode(s.subarray(start + 1, end - 1));
-    if (b === 0x74 /* t */ || b === 0x66 /* f */) return b === 0x74 ? "true" : "false";
-    if (b === 0x2d /* - */ || (b !== undefined && b >= 0x30 && b <= 0x39)) return utf8.decode(s.subarray(start, end));
-    return null; // null, an object, an array
-  };
-
-  /** The field's value in the payload at [start, end) of `s`. */
-  return (s: Uint8Array, start: number, end: number): string | null => {
-    const payload = start === 0 && end === s.length ? s : s.subarray(start, end);
-    let i = skipSpace(payload, 0);
-    if (payload[i] !== OPEN_BRACE) return null;
-    i = skipSpace(payload, i + 1);
-    while (payload[i] === QUOTE) {
+  /** The field's value in the payload at [start, end) of `s` (a valid JSON object: it was checked when posted). */
+  return (s: Uint8Array, start: number, end: number): ValueSpan | null => {
+    let i = skipSpace(s, start);
+    if (s[i] !== OPEN_BRACE) return null;
+    i = skipSpace(s, i + 1);
+    while (i < end && s[i] === QUOTE) {
       const keyStart = i;
-      i = skipString(payload, i);
+      i = skipString(s, i);
       const keyEnd = i;
-      i = skipSpace(payload, i) + 1; // the colon
-      i = skipSpace(payload, i);
+      i = skipSpace(s, i) + 1; // the colon
+      i = skipSpace(s, i);
       const valueStart = i;
-      i = skipValue(payload, i, false);
-      if (isKey(payload, keyStart, keyEnd)) return valueAt(payload, valueStart, i);
-      i = skipSpace(payload, i);
-      if (payload[i] !== COMMA) return null; // the closing brace: no such field
-      i = skipSpace(payload, i + 1);
+      i = skipValue(s, i, false);
+      if (isKey(s, keyStart, keyEnd)) {
+        span.start = valueStart;
+        span.end = i;
+        return span;
+      }
+      i = skipSpace(s, i);
+      if (s[i] !== COMMA) return null; // the closing brace: no such field
+      i = skipSpace(s, i + 1);
     }
     return null; // an empty object
   };
 }
-export type FieldReader = ReturnType<typeof fieldReader>;
+
+/**
+ * The field `name`'s value as text (valueText), or null when it is missing or not a string,
+ * number or boolean.
+ *
+ * @example
+ * fieldReader("event")(bytes, 0, bytes.length); // "boot" for {"event":"boot","id":1}
+ */
+export function fieldReader(name: string) {
+  const find = fieldFinder(name);
+  return (s: Uint8Array, start: number, end: number): string | null => {
+    const span = find(s, start, end);
+    return span && valueText(s, span.start, span.end);
+  };
+}

@@ -68,11 +68,18 @@ export interface ObjectsDeps {
   records?: ObjectRecords;
 }
 
+/**
+ * Frames an object keeps as they came, up to this many bytes, before they are copied into a part
+ * buffer: with many partitions, most objects stay this small, and a part buffer each would hold
+ * far more memory than their frames.
+ */
+const FRAME_LIST_BYTES = 1024 * 1024;
+
 /** Whole frames of an object, back to back: a part, or a whole object written with one PUT. */
 interface Part {
   body: Uint8Array;
   payloads: number;
-  /** The reusable buffer `body` lies in; null for a lone frame, which is not copied. */
+  /** The reusable buffer `body` lies in; null for frames that were not copied into one. */
   buffer: Uint8Array | null;
 }
 
@@ -85,8 +92,8 @@ export interface Unfinished {
 }
 
 class OpenObject {
-  /** Frames not in a part yet: one as it came, or several back to back in a part buffer. */
-  lone: Uint8Array | null = null;
+  /** Frames not in a part yet: as they came while they are small (or one), else back to back in a part buffer. */
+  frames: Uint8Array[] = [];
   filling: Uint8Array | null = null;
   frameBytes = 0;
   framePayloads = 0;
@@ -234,38 +241,56 @@ export class ObjectWriter {
     }
   }
 
-  /** Adds a frame to those not in a part yet: the first as it is, the next ones copied into a part buffer (a spare one if there is). */
+  /**
+   * Adds a frame to those not in a part yet: kept as it is while the frames are one, or small
+   * together (FRAME_LIST_BYTES); past that, copied into a part buffer (a spare one if there is).
+   */
   private fill(object: OpenObject, frame: Uint8Array): void {
     const used = object.frameBytes;
     object.frameBytes = used + frame.length;
-    if (used === 0) {
-      object.lone = frame; // an object of one frame (OBJECT_MAX_AGE_MS=0) is never copied
+    if (!object.filling && (used === 0 || used + frame.length <= FRAME_LIST_BYTES)) {
+      object.frames.push(frame); // an object of one frame (OBJECT_MAX_AGE_MS=0) is never copied
       return;
     }
     let buffer = object.filling;
     if (!buffer || buffer.length < used + frame.length) {
-      // Room for a part and one more frame of up to a quarter part: a part ships once it passes partBytes.
+      // Room for a part and one more frame of up to a quarter part: a part ships once it passes
+      // partBytes. Grown by doubling up to that, as many partitions' objects may never fill one;
+      // spares come back full size.
       const spare = this.spare.pop();
+      const needed = used + frame.length;
       buffer =
-        spare && spare.length >= used + frame.length
-          ? spare
-          : new Uint8Array(Math.max(used + frame.length, Math.ceil(this.options.partBytes * 1.25)));
-      buffer.set(this.unshipped(object));
+        spare && spare.length >= needed ? spare : new Uint8Array(Math.max(needed, Math.min(2 * needed, Math.ceil(this.options.partBytes * 1.25))));
+      let at = 0;
+      for (const f of object.filling ? [object.filling.subarray(0, used)] : object.frames) {
+        buffer.set(f, at);
+        at += f.length;
+      }
       object.filling = buffer;
-      object.lone = null;
+      object.frames = [];
     }
     buffer.set(frame, used);
   }
 
-  /** The frames not in a part yet, as one body. */
+  /** The frames not in a part yet, as one body (joined once, if they were kept as they came). */
   private unshipped(object: OpenObject): Uint8Array {
-    return object.lone ?? object.filling?.subarray(0, object.frameBytes) ?? new Uint8Array(0);
+    if (object.filling) return object.filling.subarray(0, object.frameBytes);
+    if (object.frames.length > 1) {
+      const joined = new Uint8Array(object.frameBytes);
+      let at = 0;
+      for (const f of object.frames) {
+        joined.set(f, at);
+        at += f.length;
+      }
+      object.frames = [joined];
+    }
+    return object.frames[0] ?? new Uint8Array(0);
   }
 
   /** Takes the frames not in a part yet as a part. */
   private takePart(object: OpenObject): Part {
-    const part = { body: this.unshipped(object), payloads: object.framePayloads, buffer: object.lone ? null : object.filling };
-    object.lone = null;
+    const part = { body: this.unshipped(object), payloads: object.framePayloads, buffer: object.filling };
+    object.frames = [];
     object.filling = null;
     object.frameBytes = 0;
     object.framePayloads = 0;

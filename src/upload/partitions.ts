@@ -6,7 +6,7 @@
 // to `__missing__`, never dropped; past PARTITION_MAX_ACTIVE open partitions, new values go to
 // `__other__` (objects.ts decides that).
 import { createHash } from "node:crypto";
-import { type FieldReader, fieldReader } from "../json/top-level-field.ts";
+import { fieldFinder, valueText } from "../json/top-level-field.ts";
 import type { Batch } from "../queue/batch.ts";
 
 /** The value of payloads without one: the field missing, null, an object or an array. */
@@ -15,6 +15,8 @@ export const MISSING = "__missing__";
 export const EMPTY = "__empty__";
 /** The value of payloads past PARTITION_MAX_ACTIVE open partitions. */
 export const OTHER = "__other__";
+/** Values whose partition name the partitioner keeps, so as not to encode them again. */
+const KNOWN_VALUES = 10_000;
 /** Longest encoded value in a key: longer ones keep their start and a hash of the whole. */
 export const VALUE_MAX_BYTES = 128;
 
@@ -66,29 +68,70 @@ export interface PartitionedBatch {
  * split(batch, (p) => p); // [{ partition: "event=boot", batch }, { partition: "event=scan", batch }]
  */
 export function partitioner(field: string) {
-  const read: FieldReader = fieldReader(field);
-  return (batch: Batch, admit: (partition: string) => string): PartitionedBatch[] => {
+  const find = fieldFinder(field);
+  const missing = partitionOf(field, null);
+  // Values repeat: each one's partition is kept by its bytes, so that most payloads cost a
+  // hash and a compare, and allocate nothing. Bounded in count, and only short values are kept.
+  const known = new Map<number, { bytes: Uint8Array; partition: string }[]>();
+  let knownCount = 0;
+  const partitionFor = (s: Uint8Array, start: number, end: number): string => {
+    const span = find(s, start, end);
+    if (!span) return missing;
+    const length = span.end - span.start;
+    let hash = 0x811c9dc5; // FNV-1a
+    for (let i = span.start; i < span.end; i++) hash = Math.imul(hash ^ s[i]!, 0x01000193);
+    let entries = known.get(hash);
+    if (entries) {
+      for (const e of entries) {
+        if (e.bytes.length !== length) continue;
+        let i = 0;
+        while (i < length && e.bytes[i] === s[span.start + i]) i++;
+        if (i === length) return e.partition;
+      }
+    }
+    const partition = partitionOf(field, valueText(s, span.start, span.end));
+    if (length <= VALUE_MAX_BYTES) {
+      if (knownCount >= KNOWN_VALUES) {
+        known.clear();
+        knownCount = 0;
+        entries = undefined;
+      }
+      const entry = { bytes: s.slice(span.start, span.end), partition };
+      if (entries) entries.push(entry);
+      else known.set(hash, [entry]);
+      knownCount++;
+    }
+    return partition;
+  };
+  /**
+   * `into`, when given (at least the batch's size), receives the shares back to back: each share's
+   * NDJSON is a view of it, so splitting allocates no buffer. Else each share gets its own.
+   */
+  return (batch: Batch, admit: (partition: string) => string, into?: Uint8Array): PartitionedBatch[] => {
     const s = batch.ndjson;
     // Each partition's lines as [start, end) pairs into s, then copied out together.
     const spans = new Map<string, number[]>();
     for (let start = 0; start < s.length; ) {
       let end = s.indexOf(0x0a, start);
       if (end < 0) end = s.length;
-      const partition = admit(partitionOf(field, read(s, start, end)));
+      const partition = admit(partitionFor(s, start, end));
       const list = spans.get(partition);
       if (list) list.push(start, end + 1);
       else spans.set(partition, [start, end + 1]);
       start = end + 1;
     }
     if (spans.size === 1) for (const [partition] of spans) return [{ partition, batch }];
+    const target = into && into.length >= s.length ? into : null;
+    let at = 0;
     return [...spans].map(([partition, list]) => {
       let bytes = 0;
       for (let i = 0; i < list.length; i += 2) bytes += list[i + 1]! - list[i]!;
-      const ndjson = new Uint8Array(bytes);
-      let at = 0;
+      const ndjson = target ? target.subarray(at, at + bytes) : new Uint8Array(bytes);
+      at += bytes;
+      let k = 0;
       for (let i = 0; i < list.length; i += 2) {
-        ndjson.set(s.subarray(list[i]!, list[i + 1]!), at);
-        at += list[i + 1]! - list[i]!;
+        ndjson.set(s.subarray(list[i]!, list[i + 1]!), k);
+        k += list[i + 1]! - list[i]!;
       }
       return { partition, batch: { ndjson, payloads: list.length / 2 } };
     });

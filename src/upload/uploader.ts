@@ -136,12 +136,14 @@ export class Uploader {
 
   /** With partitions: each partition's share of the batch, encoded, appended to that partition's object. */
   private async encodeAndAppendParts(read: ReadBatch, split: Partitioner, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
+    // The shares go back to back into a second batch buffer: no buffer per share (BENCHMARKS.md).
+    const into = this.buffers.pop() ?? new Uint8Array(this.options.maxBytes);
     const shares = [];
-    for (const { partition, batch } of split(read.batch, (p) => this.objects.admit(p))) {
+    for (const { partition, batch } of split(read.batch, (p) => this.objects.admit(p), into)) {
       shares.push({ partition, payloads: batch.payloads, frame: await this.encode(batch) });
     }
     await this.release(read);
-    this.buffers.push(scratch);
+    this.buffers.push(scratch, into);
     const appended = shares.map(({ partition, payloads, frame }) =>
       this.objects.append({ batch: { ndjson: frame.body, payloads }, release: () => {} }, frame, partition),
     );

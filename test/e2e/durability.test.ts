@@ -170,6 +170,61 @@ describe("fault suite", () => {
     expect(report).toMatchObject({ missing: 0, duplicates: 0 });
   });
 
+  it("4b. the same with PARTITION_BY and more values than PARTITION_MAX_ACTIVE: every payload lands once, in its partition or the overflow", async () => {
+    await using s3 = await startS3();
+    using spool = spoolDir();
+    const env = {
+      ...s3.env,
+      SPOOL_DIR: spool.path,
+      SHUTDOWN_TIMEOUT_MS: "500",
+      RETRY_BASE_MS: "20",
+      RETRY_MAX_MS: "100",
+      PARTITION_BY: "event",
+      PARTITION_MAX_ACTIVE: "3",
+    };
+    const events = ["a", "b", "c/d", "é", undefined];
+    const eventOf = new Map<string, unknown>();
+    const bodies = Array.from({ length: 300 }, (_, i) => {
+      const data = Array.from({ length: 10 }, (_, j) => {
+        const id = `part-${i}-${j}`;
+        const event = events[(i + j) % events.length];
+        eventOf.set(id, event);
+        return event === undefined ? { id } : { id, event };
+      });
+      return { ids: data.map((d) => d.id), body: JSON.stringify({ version: "1", token: "t", data }) };
+    });
+    await using first = await startService(env);
+    await s3.stop();
+    const { acknowledged } = await postAll(first, bodies, 16);
+    first.signal("SIGTERM");
+    expect(await first.exited()).toBe(0);
+    expect(first.logs.find((l) => l.msg.startsWith("shutdown deadline passed"))).toMatchObject({ level: "warn" });
+    await first[Symbol.asyncDispose]();
+    expect(acknowledged.length).toBeGreaterThan(0);
+
+    await s3.start();
+    await using second = await startService(env);
+    await waitUntil(async () => new Set((await s3.lines()).map(idOf)).size >= acknowledged.length, "the saved payloads to land", {
+      timeoutMs: 30_000,
+    });
+    second.signal("SIGTERM");
+    expect(await second.exited()).toBe(0);
+    const objects = await s3.objects();
+    const report = deliveryReport(
+      objects.flatMap((o) => o.lines.map(idOf)),
+      acknowledged,
+    );
+    console.log("scenario 4b (SIGTERM, memory mode, store down, partitions):", report);
+    expect(report).toMatchObject({ missing: 0, duplicates: 0 });
+    for (const o of objects) {
+      const level = decodeURIComponent(o.key.split("/")[1]!);
+      for (const line of o.lines) {
+        const event = eventOf.get(idOf(line));
+        expect([`event=${event ?? "__missing__"}`, "event=__other__"]).toContain(level);
+      }
+    }
+  });
+
   it.skipIf(!haveHaproxy)("5. three instances behind HAProxy in disk mode, one killed with kill -9 mid-load and restarted", async () => {
     await using s3 = await startS3();
     using spools = spoolDir();

@@ -67,4 +67,17 @@ describe("partitioner", () => {
     const [only] = partitioner("event")(batch, (p) => p);
     expect(only!.batch).toBe(batch);
   });
+
+  it("knows a value again by its bytes, whatever form it was sent in, and past its bound of known values", () => {
+    const split = partitioner("event");
+    const one = (line: string) => split(ndjson([line]), (p) => p)[0]!.partition;
+    expect(one('{"event":"a"}')).toBe("event=a");
+    expect(one('{"event":"\\u0061"}')).toBe("event=a"); // other bytes, the same value
+    expect(one('{"event":"a"}')).toBe("event=a");
+    for (let i = 0; i < 25_000; i++) expect(one(`{"event":"v${i}"}`)).toBe(`event=v${i}`);
+    const long = "x".repeat(5_000);
+    expect(one(`{"event":"${long}"}`)).toBe(`event=${safeValue(long)}`);
+    expect(one(`{"event":"${long}"}`)).toBe(`event=${safeValue(long)}`);
+    expect(one('{"event":[1,2]}')).toBe("event=__missing__");
+  });
 });
