@@ -118,6 +118,32 @@ async function withCeiling(load: Load, rows: () => Promise<Row[]>): Promise<{ ro
   return { rows: [before, ...middle, after], ceiling };
 }
 
+/**
+ * ROUNDS rounds of `variants`, each run between two ceiling runs (a ceiling run serves the row
+ * before and after it), so that the machine's drift hits every variant alike. Each row's ratio is
+ * taken against the better of its two ceilings.
+ */
+async function alternating(load: Load, variants: [string, () => Promise<Row>][]) {
+  const rows: Row[] = [];
+  const ceilingOf = new Map<Row, Row>();
+  const ratios: Record<string, number[]> = {};
+  let before = await runCeiling(load);
+  rows.push(before);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of variants) {
+      const row = await run();
+      const after = await runCeiling(load);
+      const ceiling = before.wrk.rps >= after.wrk.rps ? before : after;
+      ceilingOf.set(row, ceiling);
+      ratios[name] ??= [];
+      ratios[name].push(row.wrk.rps / ceiling.wrk.rps);
+      rows.push(row, after);
+      before = after;
+    }
+  }
+  return { rows, ceilingOf, ratios };
+}
+
 /** `during` runs while wrk does; it may stop the service itself (the SIGTERM probe). */
 async function runService(
   name: string,
@@ -220,23 +246,10 @@ console.log(
 
 if (GROUPS.includes("main")) {
   const load = { connections: 64, seconds: DURATION };
-  const rows: Row[] = [];
-  const ceilingOf = new Map<Row, Row>();
-  const ratios: Record<string, number[]> = {};
-  let before = await runCeiling(load);
-  rows.push(before);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const target of ["binary", "source"]) {
-      const row = await runService(`default settings (${target})`, target, load, {});
-      const after = await runCeiling(load);
-      const ceiling = before.wrk.rps >= after.wrk.rps ? before : after;
-      ceilingOf.set(row, ceiling);
-      ratios[target] ??= [];
-      ratios[target].push(row.wrk.rps / ceiling.wrk.rps);
-      rows.push(row, after);
-      before = after;
-    }
-  }
+  const { rows, ceilingOf, ratios } = await alternating(
+    load,
+    ["binary", "source"].map((target) => [target, () => runService(`default settings (${target})`, target, load, {})]),
+  );
   const seed = await runService("seed mode (binary)", "binary", load, {
     BATCH_MAX_PAYLOADS: "1",
     COMPRESSION: "none",
@@ -308,11 +321,6 @@ if (GROUPS.includes("status")) {
   // Does the status page cost the ingest path anything? The same load with and without a page
   // open, each against the ceilings around it, alternating so that drift hits both alike.
   const load = { connections: 64, seconds: DURATION };
-  const rows: Row[] = [];
-  const ceilingOf = new Map<Row, Row>();
-  const ratios: Record<string, number[]> = {};
-  let before = await runCeiling(load);
-  rows.push(before);
   const watch = async (service: Spawned) => {
     const ms: number[] = [];
     let after = 0;
@@ -327,20 +335,10 @@ if (GROUPS.includes("status")) {
     ms.sort((a, b) => a - b);
     return `status.json fetched ${ms.length} times, median ${fmt(ms[Math.floor(ms.length / 2)], 1)} ms`;
   };
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, during] of [
-      ["nobody watching", undefined],
-      ["status page open", watch],
-    ] as const) {
-      const row = await runService(`${name} (${TARGET})`, TARGET, load, {}, during);
-      const after = await runCeiling(load);
-      ceilingOf.set(row, before.wrk.rps >= after.wrk.rps ? before : after);
-      ratios[name] ??= [];
-      ratios[name].push(row.wrk.rps / ceilingOf.get(row)!.wrk.rps);
-      rows.push(row, after);
-      before = after;
-    }
-  }
+  const { rows, ceilingOf, ratios } = await alternating(load, [
+    ["nobody watching", () => runService(`nobody watching (${TARGET})`, TARGET, load, {})],
+    ["status page open", () => runService(`status page open (${TARGET})`, TARGET, load, {}, watch)],
+  ]);
   table(`The status page's cost: 64 connections, ${DURATION} s each, ${ROUNDS} rounds`, rows, (r) => ceilingOf.get(r));
   console.log("");
   for (const [name, xs] of Object.entries(ratios)) console.log(`- ${name}: vs ceiling ${xs.map((x) => x.toFixed(2)).join(", ")}`);

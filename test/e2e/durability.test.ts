@@ -9,7 +9,7 @@ import { leftInSpool } from "../../src/spool/recovery.ts";
 import { collection, idOf, ids } from "../support/collections.ts";
 import { freePort, HaProxy, haveHaproxy } from "../support/haproxy.ts";
 import { collections, deliveryReport, noisyCollections, postAll } from "../support/load.ts";
-import { hasMoto, startMoto, startS3 } from "../support/s3.ts";
+import { hasMoto, startMoto, startS3, type TestS3 } from "../support/s3.ts";
 import { S3Proxy } from "../support/s3-proxy.ts";
 import type { ServiceProcess } from "../support/service-process.ts";
 import { startService } from "../support/service-process.ts";
@@ -32,6 +32,33 @@ const canMountTmpfs = (() => {
     rmSync(dir, { recursive: true, force: true });
   }
 })();
+
+/**
+ * Posts `bodies` to a memory-mode service whose store is down, SIGTERMs it (its deadline saves
+ * what is left to the spool), then starts it again with the store up, and waits until every
+ * acknowledged payload landed and the second process drained. Returns what was acknowledged.
+ */
+async function saveAtDeadlineThenRestart(s3: TestS3, env: Record<string, string>, bodies: { ids: string[]; body: string }[]): Promise<string[]> {
+  await using first = await startService(env); // disposed early below too; this covers a failed assertion
+  await s3.stop();
+  // The payloads rest in the open object (OBJECT_MAX_AGE_MS is a minute) until SIGTERM completes it, which fails.
+  const { acknowledged } = await postAll(first, bodies, 16);
+  first.signal("SIGTERM");
+  expect(await first.exited()).toBe(0);
+  expect(first.logs.some((l) => l.msg === "upload failed; retrying")).toBe(true);
+  expect(first.logs.find((l) => l.msg.startsWith("shutdown deadline passed"))).toMatchObject({ level: "warn" });
+  await first[Symbol.asyncDispose]();
+  expect(acknowledged.length).toBeGreaterThan(0);
+
+  await s3.start();
+  await using second = await startService(env);
+  await waitUntil(async () => new Set((await s3.lines()).map(idOf)).size >= acknowledged.length, "the saved payloads to land", {
+    timeoutMs: 30_000,
+  });
+  second.signal("SIGTERM");
+  expect(await second.exited()).toBe(0);
+  return acknowledged;
+}
 
 describe("fault suite", () => {
   it("1. the store goes down for a stretch in the middle of a load, then comes back", async () => {
@@ -147,24 +174,7 @@ describe("fault suite", () => {
       RETRY_MAX_MS: "100",
       MAX_QUEUE_PAYLOADS: "5000",
     };
-    await using first = await startService(env); // disposed early below too; this covers a failed assertion
-    await s3.stop();
-    // The payloads rest in the open object (OBJECT_MAX_AGE_MS is a minute) until SIGTERM completes it, which fails.
-    const { acknowledged } = await postAll(first, collections("down", 400, 10), 16);
-    first.signal("SIGTERM");
-    expect(await first.exited()).toBe(0);
-    expect(first.logs.some((l) => l.msg === "upload failed; retrying")).toBe(true);
-    expect(first.logs.find((l) => l.msg.startsWith("shutdown deadline passed"))).toMatchObject({ level: "warn" });
-    await first[Symbol.asyncDispose]();
-    expect(acknowledged.length).toBeGreaterThan(0);
-
-    await s3.start();
-    await using second = await startService(env);
-    await waitUntil(async () => new Set((await s3.lines()).map(idOf)).size >= acknowledged.length, "the saved payloads to land", {
-      timeoutMs: 30_000,
-    });
-    second.signal("SIGTERM");
-    expect(await second.exited()).toBe(0);
+    const acknowledged = await saveAtDeadlineThenRestart(s3, env, collections("down", 400, 10));
     const report = deliveryReport((await s3.lines()).map(idOf), acknowledged);
     console.log("scenario 4 (SIGTERM, memory mode, store down):", report);
     expect(report).toMatchObject({ missing: 0, duplicates: 0 });
@@ -193,22 +203,7 @@ describe("fault suite", () => {
       });
       return { ids: data.map((d) => d.id), body: JSON.stringify({ version: "1", token: "t", data }) };
     });
-    await using first = await startService(env);
-    await s3.stop();
-    const { acknowledged } = await postAll(first, bodies, 16);
-    first.signal("SIGTERM");
-    expect(await first.exited()).toBe(0);
-    expect(first.logs.find((l) => l.msg.startsWith("shutdown deadline passed"))).toMatchObject({ level: "warn" });
-    await first[Symbol.asyncDispose]();
-    expect(acknowledged.length).toBeGreaterThan(0);
-
-    await s3.start();
-    await using second = await startService(env);
-    await waitUntil(async () => new Set((await s3.lines()).map(idOf)).size >= acknowledged.length, "the saved payloads to land", {
-      timeoutMs: 30_000,
-    });
-    second.signal("SIGTERM");
-    expect(await second.exited()).toBe(0);
+    const acknowledged = await saveAtDeadlineThenRestart(s3, env, bodies);
     const objects = await s3.objects();
     const report = deliveryReport(
       objects.flatMap((o) => o.lines.map(idOf)),
