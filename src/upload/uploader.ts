@@ -144,10 +144,10 @@ export class Uploader {
     }
     await this.release(read);
     this.buffers.push(scratch, into);
-    const appended = shares.map(({ partition, payloads, frame }) =>
-      this.objects.append({ batch: { ndjson: frame.body, payloads }, release: () => {} }, frame, partition),
+    const appended = this.objects.appendShares(
+      shares.map(({ partition, payloads, frame }) => ({ read: { batch: { ndjson: frame.body, payloads }, release: () => {} }, frame, partition })),
     );
-    return { appended: Promise.all(appended).then(() => {}) };
+    return { appended };
   }
 
   /**
