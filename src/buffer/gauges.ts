@@ -44,6 +44,19 @@ export function bufferView(memory: BufferMemory): () => BufferSeries[] {
   };
 }
 
+/** What all the buffer's series hold together, against their capacity (the status page's one figure). */
+export function bufferTotals(series: readonly BufferSeries[]): { payloads: number; bytes: number; capacityBytes: number } {
+  let payloads = 0;
+  let bytes = 0;
+  let capacityBytes = 0;
+  for (const s of series) {
+    payloads += s.payloads;
+    bytes += s.bytes;
+    capacityBytes += s.capacityBytes;
+  }
+  return { payloads, bytes, capacityBytes };
+}
+
 /** How long the upload side has made no progress while payloads wait for it; 0 when none waits. */
 export function uploadStalledMs(series: readonly BufferSeries[], state: SharedState, now: number): number {
   const waiting = series.reduce((n, s) => n + (s.type === "memory" ? s.payloads : (s.sealed ?? 0)), 0) + state.uploadInFlight;

@@ -5,12 +5,15 @@ import { Elysia } from "elysia";
 import type { SharedState } from "../shared/state.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
 
+/** ready, draining, or store_failing: what /ready says, in one word (the status page shows it too). */
+export const serviceState = (state: SharedState, health: StoreHealth) => (state.draining ? "draining" : health.healthy ? "ready" : "store_failing");
+
 export function healthRoutes(state: SharedState, health: StoreHealth) {
   return new Elysia({ name: "health" })
     .get("/health", () => ({ status: "ok" }))
     .get("/ready", ({ set }) => {
-      const reason = state.draining ? "draining" : health.healthy ? null : "store_failing";
-      if (reason) set.status = 503;
-      return { ready: reason === null, ...(reason && { reason }) };
+      const now = serviceState(state, health);
+      if (now !== "ready") set.status = 503;
+      return { ready: now === "ready", ...(now !== "ready" && { reason: now }) };
     });
 }

@@ -6,7 +6,7 @@
 import { Elysia } from "elysia";
 import uPlotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import uPlotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
-import type { BufferSeries } from "../buffer/gauges.ts";
+import { type BufferSeries, bufferTotals } from "../buffer/gauges.ts";
 import { type Config, redactedConfig } from "../config.ts";
 import type { Metrics } from "../metrics.ts";
 import { runtimeName } from "../runtime.ts";
@@ -16,6 +16,7 @@ import type { StoreHealth } from "../shared/store-health.ts";
 import { peakRss, requestsByClass, type SampleField } from "../status/sampler.ts";
 import { STORE_ERROR_TYPES } from "../store/store.ts";
 import { BUILD, VERSION } from "../version.ts";
+import { serviceState } from "./health.ts";
 import pageJs from "./status-page/page.js" with { type: "text" };
 import type { ServiceFacts } from "./worker.ts";
 
@@ -29,13 +30,9 @@ export interface StatusDeps {
   about: ServiceFacts;
 }
 
-/** ready, draining, or store_failing: what /ready says, in one word. */
-export const serviceState = (state: SharedState, health: StoreHealth) => (state.draining ? "draining" : health.healthy ? "ready" : "store_failing");
-
 export function statusJson({ config, state, health, metrics, buffer, history, about }: StatusDeps, after = 0) {
   const lastError = health.lastError;
-  const series = buffer();
-  const sum = (pick: (s: BufferSeries) => number) => series.reduce((n, s) => n + pick(s), 0);
+  const held = bufferTotals(buffer());
   return {
     time: Date.now(),
     state: serviceState(state, health),
@@ -57,9 +54,9 @@ export function statusJson({ config, state, health, metrics, buffer, history, ab
       objects_written: metrics.objectsWritten.get(),
       bytes_written: metrics.bytesWritten.get(),
       upload_errors: STORE_ERROR_TYPES.reduce((n, type) => n + metrics.uploadErrors.get({ error_type: type }), 0),
-      buffer_payloads: sum((s) => s.payloads),
-      buffer_bytes: sum((s) => s.bytes),
-      buffer_capacity_bytes: sum((s) => s.capacityBytes),
+      buffer_payloads: held.payloads,
+      buffer_bytes: held.bytes,
+      buffer_capacity_bytes: held.capacityBytes,
       rss_bytes: process.memoryUsage().rss,
       peak_rss_bytes: peakRss(),
     },

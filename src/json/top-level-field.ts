@@ -74,18 +74,3 @@ export function fieldFinder(name: string) {
     return null; // an empty object
   };
 }
-
-/**
- * The field `name`'s value as text (valueText), or null when it is missing or not a string,
- * number or boolean.
- *
- * @example
- * fieldReader("event")(bytes, 0, bytes.length); // "boot" for {"event":"boot","id":1}
- */
-export function fieldReader(name: string) {
-  const find = fieldFinder(name);
-  return (s: Uint8Array, start: number, end: number): string | null => {
-    const span = find(s, start, end);
-    return span && valueText(s, span.start, span.end);
-  };
-}

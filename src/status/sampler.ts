@@ -2,7 +2,7 @@
 // threads share and pushes one row of rates and levels into a fixed ring (five minutes). It runs
 // on the main thread, whose timers keep their pace however many sockets the HTTP thread holds,
 // so the history has no gaps when it matters most; the HTTP thread only reads the ring.
-import { type BufferSeries, uploadStalledMs } from "../buffer/gauges.ts";
+import { type BufferSeries, bufferTotals, uploadStalledMs } from "../buffer/gauges.ts";
 import { histogramQuantile, type Metrics } from "../metrics.ts";
 import { SampleRing } from "../shared/sample-ring.ts";
 import type { SharedState } from "../shared/state.ts";
@@ -101,7 +101,7 @@ export function createSampler({
     if (uploadCounts.length > UPLOAD_WINDOW + 1) uploadCounts.shift();
     const window = t.uploads.map((c, i) => c - uploadCounts[0]![i]!);
     const series = buffer();
-    const bufferSum = (pick: (s: BufferSeries) => number) => series.reduce((n, s) => n + pick(s), 0);
+    const held = bufferTotals(series);
     ring.push({
       time: t.at / 1000,
       requests_2xx: rate(t.requests["2xx"], last.requests["2xx"]),
@@ -111,9 +111,9 @@ export function createSampler({
       requests_5xx: rate(t.requests["5xx"], last.requests["5xx"]),
       payloads_accepted: rate(t.accepted, last.accepted),
       payloads_written: rate(t.written, last.written),
-      buffer_bytes: bufferSum((s) => s.bytes),
-      buffer_capacity_bytes: bufferSum((s) => s.capacityBytes),
-      buffer_payloads: bufferSum((s) => s.payloads),
+      buffer_bytes: held.bytes,
+      buffer_capacity_bytes: held.capacityBytes,
+      buffer_payloads: held.payloads,
       upload_p50_seconds: histogramQuantile(metrics.uploadSeconds.buckets, window, 0.5),
       upload_p99_seconds: histogramQuantile(metrics.uploadSeconds.buckets, window, 0.99),
       objects_written: rate(t.objects, last.objects),

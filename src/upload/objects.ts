@@ -75,6 +75,16 @@ export interface ObjectsDeps {
  */
 const FRAME_LIST_BYTES = 1024 * 1024;
 
+/** Copies `frames` back to back into the start of `into`; returns `into`. */
+function copyFrames(frames: readonly Uint8Array[], into: Uint8Array): Uint8Array {
+  let at = 0;
+  for (const f of frames) {
+    into.set(f, at);
+    at += f.length;
+  }
+  return into;
+}
+
 /** Whole frames of an object, back to back: a part, or a whole object written with one PUT. */
 interface Part {
   body: Uint8Array;
@@ -284,11 +294,7 @@ export class ObjectWriter {
       const needed = used + frame.length;
       buffer =
         spare && spare.length >= needed ? spare : new Uint8Array(Math.max(needed, Math.min(2 * needed, Math.ceil(this.options.partBytes * 1.25))));
-      let at = 0;
-      for (const f of object.filling ? [object.filling.subarray(0, used)] : object.frames) {
-        buffer.set(f, at);
-        at += f.length;
-      }
+      copyFrames(object.filling ? [object.filling.subarray(0, used)] : object.frames, buffer);
       object.filling = buffer;
       object.frames = [];
     }
@@ -298,15 +304,7 @@ export class ObjectWriter {
   /** The frames not in a part yet, as one body (joined once, if they were kept as they came). */
   private unshipped(object: OpenObject): Uint8Array {
     if (object.filling) return object.filling.subarray(0, object.frameBytes);
-    if (object.frames.length > 1) {
-      const joined = new Uint8Array(object.frameBytes);
-      let at = 0;
-      for (const f of object.frames) {
-        joined.set(f, at);
-        at += f.length;
-      }
-      object.frames = [joined];
-    }
+    if (object.frames.length > 1) object.frames = [copyFrames(object.frames, new Uint8Array(object.frameBytes))];
     return object.frames[0] ?? new Uint8Array(0);
   }
 

@@ -34,11 +34,13 @@ const canMountTmpfs = (() => {
 })();
 
 /**
- * Posts `bodies` to a memory-mode service whose store is down, SIGTERMs it (its deadline saves
+ * Posts `bodies` to a memory-mode service (the defaults, a spool dir, `settings`) whose store is down, SIGTERMs it (its deadline saves
  * what is left to the spool), then starts it again with the store up, and waits until every
  * acknowledged payload landed and the second process drained. Returns what was acknowledged.
  */
-async function saveAtDeadlineThenRestart(s3: TestS3, env: Record<string, string>, bodies: { ids: string[]; body: string }[]): Promise<string[]> {
+async function saveAtDeadlineThenRestart(s3: TestS3, settings: Record<string, string>, bodies: { ids: string[]; body: string }[]): Promise<string[]> {
+  using spool = spoolDir();
+  const env = { ...s3.env, SPOOL_DIR: spool.path, SHUTDOWN_TIMEOUT_MS: "500", RETRY_BASE_MS: "20", RETRY_MAX_MS: "100", ...settings };
   await using first = await startService(env); // disposed early below too; this covers a failed assertion
   await s3.stop();
   // The payloads rest in the open object (OBJECT_MAX_AGE_MS is a minute) until SIGTERM completes it, which fails.
@@ -165,16 +167,7 @@ describe("fault suite", () => {
 
   it("4. SIGTERM during a load in memory mode with the store down: the next start, with the store up, lands everything", async () => {
     await using s3 = await startS3();
-    using spool = spoolDir();
-    const env = {
-      ...s3.env,
-      SPOOL_DIR: spool.path,
-      SHUTDOWN_TIMEOUT_MS: "500",
-      RETRY_BASE_MS: "20",
-      RETRY_MAX_MS: "100",
-      MAX_QUEUE_PAYLOADS: "5000",
-    };
-    const acknowledged = await saveAtDeadlineThenRestart(s3, env, collections("down", 400, 10));
+    const acknowledged = await saveAtDeadlineThenRestart(s3, { MAX_QUEUE_PAYLOADS: "5000" }, collections("down", 400, 10));
     const report = deliveryReport((await s3.lines()).map(idOf), acknowledged);
     console.log("scenario 4 (SIGTERM, memory mode, store down):", report);
     expect(report).toMatchObject({ missing: 0, duplicates: 0 });
@@ -182,16 +175,6 @@ describe("fault suite", () => {
 
   it("4b. the same with PARTITION_BY and more values than PARTITION_MAX_ACTIVE: every payload lands once, in its partition or the overflow", async () => {
     await using s3 = await startS3();
-    using spool = spoolDir();
-    const env = {
-      ...s3.env,
-      SPOOL_DIR: spool.path,
-      SHUTDOWN_TIMEOUT_MS: "500",
-      RETRY_BASE_MS: "20",
-      RETRY_MAX_MS: "100",
-      PARTITION_BY: "event",
-      PARTITION_MAX_ACTIVE: "3",
-    };
     const events = ["a", "b", "c/d", "é", undefined];
     const eventOf = new Map<string, unknown>();
     const bodies = Array.from({ length: 300 }, (_, i) => {
@@ -203,7 +186,7 @@ describe("fault suite", () => {
       });
       return { ids: data.map((d) => d.id), body: JSON.stringify({ version: "1", token: "t", data }) };
     });
-    const acknowledged = await saveAtDeadlineThenRestart(s3, env, bodies);
+    const acknowledged = await saveAtDeadlineThenRestart(s3, { PARTITION_BY: "event", PARTITION_MAX_ACTIVE: "3" }, bodies);
     const objects = await s3.objects();
     const report = deliveryReport(
       objects.flatMap((o) => o.lines.map(idOf)),

@@ -1,14 +1,19 @@
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
-import { fieldReader } from "../../src/json/top-level-field.ts";
+import { fieldFinder, valueText } from "../../src/json/top-level-field.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
+/** The field's text, as the partitioner reads it: where it lies, then its value. */
+const fieldIn = (name: string, b: Uint8Array, start: number, end: number) => {
+  const span = fieldFinder(name)(b, start, end);
+  return span && valueText(b, span.start, span.end);
+};
 const read = (name: string, payload: string) => {
   const b = bytes(payload);
-  return fieldReader(name)(b, 0, b.length);
+  return fieldIn(name, b, 0, b.length);
 };
 
-describe("fieldReader", () => {
+describe("fieldFinder and valueText", () => {
   it("gives a string's characters, a number's digits as sent, and true or false", () => {
     expect(read("event", '{"id":1,"event":"boot"}')).toBe("boot");
     expect(read("event", '{"event":1.50}')).toBe("1.50");
@@ -35,7 +40,7 @@ describe("fieldReader", () => {
 
   it("reads a payload in the middle of a buffer, as NDJSON lines lie in a batch", () => {
     const b = bytes('{"event":"a"}\n{"event":"b"}\n');
-    expect(fieldReader("event")(b, 14, 27)).toBe("b");
+    expect(fieldIn("event", b, 14, 27)).toBe("b");
   });
 
   it("agrees with JSON.parse on any object", () => {
