@@ -102,6 +102,12 @@ export const ConfigSchema = Type.Object({
     10_000,
     "Most partitions with an open object at once; payloads of further values go to `{field}=__other__` until one completes.",
   ),
+  PARTITION_BUFFER_BYTES: Int(
+    8 * MiB,
+    256 * 1024,
+    4096 * MiB,
+    "Compressed bytes the partitions' open objects hold together (PARTITION_BY); past it, the one holding most is completed, or ships a part once it holds OBJECT_PART_BYTES. Larger: larger objects, and more memory.",
+  ),
   TIME_PARTITION: OneOf(["hour", "day"] as const, "hour", "Time levels of the key: `dt=YYYY-MM-DD/hr=HH` (`hour`) or `dt=YYYY-MM-DD` alone (`day`)."),
   S3_ENDPOINT: Str("", "Endpoint URL of an S3-compatible store (MinIO, s3rver). Empty: AWS S3."),
   S3_FORCE_PATH_STYLE: Bool(false, "Use path-style URLs (`endpoint/bucket/key`), as most S3-compatible stores need."),

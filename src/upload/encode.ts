@@ -35,6 +35,9 @@ const ENCODINGS: Record<Compression, Encoding> = {
   none: { compression: "none", extension: ".ndjson", contentType: NDJSON },
 };
 
+/** The encoding of a compression's frames, before there is a frame. */
+export const encodingOf = (compression: Compression): Encoding => ENCODINGS[compression];
+
 /**
  * @param level COMPRESSION_LEVEL; 0 picks the codec's default. @default 0
  * @example

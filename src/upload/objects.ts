@@ -11,7 +11,7 @@
 // not uploaded can still be decoded and saved at the shutdown deadline. Objects made of spool
 // segments (disk mode) are recorded in the spool as they are built (spool/object-records.ts):
 // a crash then neither loses them nor writes them twice.
-import type { ReadBatch } from "../buffer/buffer.ts";
+import type { ObjectName, ReadBatch } from "../buffer/buffer.ts";
 import type { Logger } from "../log.ts";
 import { errorField } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
@@ -47,7 +47,13 @@ export interface ObjectsOptions {
    * PARTITION_BY's partitions: one open object each, at most `maxActive` of them (PARTITION_MAX_ACTIVE);
    * payloads of further values go to `overflow` (`{field}=__other__`). Absent: one open object.
    */
-  partitions?: { maxActive: number; overflow: string };
+  partitions?: { maxActive: number; overflow: string; bufferBytes: number };
+  /**
+   * Shares of batches (PARTITION_BY, memory mode) gather in their object as NDJSON, `bytes` at a
+   * time, and are compressed then as one frame (stageBatch): a batch cut into 100 shares made
+   * 100 frames of a few KiB each, and their number, not their bytes, held the memory (BENCHMARKS.md).
+   */
+  staging?: { bytes: number; encoding: Encoding; encode(batch: Batch): Promise<EncodedBatch> };
   retry: RetryPolicy;
 }
 
@@ -69,11 +75,15 @@ export interface ObjectsDeps {
 }
 
 /**
- * Frames an object keeps as they came, up to this many bytes, before they are copied into a part
+ * Frames an object keeps in chunks, up to this many bytes, before they are copied into a part
  * buffer: with many partitions, most objects stay this small, and a part buffer each would hold
  * far more memory than their frames.
  */
 const FRAME_LIST_BYTES = 1024 * 1024;
+/** The size of those chunks. */
+const CHUNK_BYTES = 32 * 1024;
+/** The least size of a buffer chunks are joined into: those are powers of two up to FRAME_LIST_BYTES. */
+const JOIN_MIN_BYTES = 64 * 1024;
 
 /** Copies `frames` back to back into the start of `into`; returns `into`. */
 function copyFrames(frames: readonly Uint8Array[], into: Uint8Array): Uint8Array {
@@ -102,8 +112,13 @@ export interface Unfinished {
 }
 
 class OpenObject {
-  /** Frames not in a part yet: as they came while they are small (or one), else back to back in a part buffer. */
+  /**
+   * Frames not in a part yet: while they are small, copied into pooled chunks (`chunkBytes` of
+   * them used), or the one frame as it came; else back to back in a part buffer (`filling`).
+   */
   frames: Uint8Array[] = [];
+  chunks: Uint8Array[] = [];
+  chunkBytes = 0;
   filling: Uint8Array | null = null;
   frameBytes = 0;
   framePayloads = 0;
@@ -115,6 +130,12 @@ class OpenObject {
   createdUploadId: string | null = null;
   bytes = 0;
   payloads = 0;
+  /** NDJSON gathered to be compressed as one frame (ObjectsOptions.staging): its buffer, bytes and payloads. */
+  stage: Uint8Array | null = null;
+  stageBytes = 0;
+  stagePayloads = 0;
+  /** Stages being compressed, with their NDJSON until their frame is in. */
+  readonly compressing = new Set<{ ndjson: Uint8Array; payloads: number; done: Promise<void> }>();
   /** Batches the buffer keeps until this object is complete (spool segments), and their bytes. */
   readonly held: ReadBatch[] = [];
   heldBytes = 0;
@@ -154,6 +175,20 @@ export class ObjectWriter {
   private readonly recovered = new Map<ObjectRecord, OpenObject>();
   /** Part buffers whose part is in the store, for the next parts. */
   private readonly spare: Uint8Array[] = [];
+  /**
+   * Small objects' frames are copied into chunks of this pool, and joined for their PUT into a
+   * buffer of `joins`; both are kept for reuse, as many as were ever in use at once. Kept as they
+   * came, frames lived for many seconds, reached the old generation, and only full collections
+   * freed them: with 100 partitions the heap grew by tens of MiB between those (BENCHMARKS.md).
+   */
+  private readonly chunks: Uint8Array[] = [];
+  private readonly joins = new Map<number, Uint8Array[]>();
+  /**
+   * Stage buffers whose NDJSON is compressed, for the next stages: all are kept, as many as were
+   * ever in use at once (about one per partition); dropped ones were garbage of a stage's size
+   * per stage, and the collector let it grow the heap by tens of MiB (BENCHMARKS.md).
+   */
+  private readonly spareStages: Uint8Array[] = [];
   private stopped = false;
 
   constructor(
@@ -182,46 +217,115 @@ export class ObjectWriter {
     return this.withinBounds();
   }
 
-  /**
-   * A batch's shares, one per partition, each appended to its partition's object; the bounds
-   * are checked once for all of them, not once a share: with many partitions, a check per share
-   * walked every object for every share, and its garbage grew the heap (BENCHMARKS.md).
-   */
-  appendShares(shares: readonly { read: ReadBatch; frame: EncodedBatch; partition: string }[]): Promise<void> {
-    const waits: Promise<void>[] = [];
-    for (const { read, frame, partition } of shares) {
-      const placed = this.place(read, frame, partition);
-      if (placed) waits.push(placed);
-    }
-    this.makeRoom();
-    waits.push(this.withinBounds());
-    return Promise.all(waits).then(() => {});
-  }
-
   /** Adds the frame to its object; the completion or part upload it started, if it started one. */
   private place(read: ReadBatch, frame: EncodedBatch, partition: string): Promise<void> | null {
-    const { options } = this;
-    const object = read.object ? this.recoveredObject(read, frame) : this.openFor(read, frame, partition);
-    this.fill(object, frame.body);
-    object.framePayloads += read.batch.payloads;
-    object.bytes += frame.body.length;
+    const object = read.object ? this.recoveredObject(read, frame) : this.openFor(read.name, frame, partition);
     object.payloads += read.batch.payloads;
     if (read.name) {
       object.held.push(read);
       object.heldBytes += read.batch.ndjson.length;
     }
-    this.deps.metrics.openObjectBytes.add(frame.body.length);
-    if (this.deps.progress) {
-      // At rest in the open object, not in flight: the object's age, not the store, decides when it moves.
-      this.deps.progress.addUploadInFlight(-read.batch.payloads);
-      this.deps.progress.uploadProgressAt = Date.now();
-    }
+    this.atRest(read.batch.payloads);
+    return this.placeFrame(object, frame.body, read.batch.payloads);
+  }
+
+  /** Payloads are at rest in an open object, not in flight: the object's age, not the store, decides when they move. */
+  private atRest(payloads: number): void {
+    if (!this.deps.progress) return;
+    this.deps.progress.addUploadInFlight(-payloads);
+    this.deps.progress.uploadProgressAt = Date.now();
+  }
+
+  /** Adds a frame of the object's payloads (counted already); completes the object or ships a part if that makes one. */
+  private placeFrame(object: OpenObject, body: Uint8Array, payloads: number): Promise<void> | null {
+    const { options } = this;
+    this.fill(object, body);
+    object.framePayloads += payloads;
+    object.bytes += body.length;
+    this.deps.metrics.openObjectBytes.add(body.length);
+    if (object.done) return null; // being completed: it ships what it holds once its stages are in
     const full = object.recovered
       ? object.held.length === object.recovered.batches // its batches are spool segments, all held
       : object.bytes >= options.maxBytes || options.maxAgeMs === 0 || object.heldBytes >= (options.maxHeldBytes ?? Number.POSITIVE_INFINITY);
     if (full) return this.complete(object);
     if (object.frameBytes >= options.partBytes) return this.shipPart(object);
     return null;
+  }
+
+  /**
+   * A batch, each payload copied into the stage of its partition's object (ObjectsOptions.staging):
+   * `partitionOf` names it, admit() decides. A stage is compressed as one frame once it holds
+   * `staging.bytes`. The batch may be reused once this returns. Resolves like append(); the
+   * bounds are checked once for the whole batch.
+   */
+  stageBatch(batch: Batch, partitionOf: (ndjson: Uint8Array, start: number, end: number) => string): Promise<void> {
+    const staging = this.options.staging!;
+    const waits: Promise<void>[] = [];
+    const touched = this.options.maxAgeMs === 0 ? new Set<OpenObject>() : null;
+    const s = batch.ndjson;
+    for (let start = 0; start < s.length; ) {
+      let end = s.indexOf(0x0a, start);
+      if (end < 0) end = s.length;
+      const partition = this.admit(partitionOf(s, start, end));
+      end++;
+      let object = this.open.get(partition);
+      if (!object || object.encoding.extension !== staging.encoding.extension) {
+        if (object) void this.complete(object);
+        object = this.openObject(undefined, staging.encoding, partition);
+      }
+      const length = end - start;
+      if (object.stage && object.stageBytes + length > object.stage.length) waits.push(this.compressStage(object));
+      // A payload larger than a stage is a stage of its own size, not kept for reuse.
+      object.stage ??= length > staging.bytes ? new Uint8Array(length) : (this.spareStages.pop() ?? new Uint8Array(staging.bytes));
+      object.stage.set(s.subarray(start, end), object.stageBytes);
+      object.stageBytes += length;
+      object.stagePayloads++;
+      object.payloads++;
+      if (object.stageBytes >= staging.bytes) waits.push(this.compressStage(object));
+      touched?.add(object);
+      start = end;
+    }
+    this.deps.metrics.openObjectBytes.add(s.length);
+    this.atRest(batch.payloads);
+    for (const object of touched ?? []) waits.push(this.complete(object)); // every batch an object of its own
+    this.makeRoom();
+    waits.push(this.withinBounds());
+    return Promise.all(waits).then(() => {});
+  }
+
+  /** Compresses the object's stage into a frame of it, in the background; resolves once the frame is placed. */
+  private compressStage(object: OpenObject): Promise<void> {
+    const staging = this.options.staging!;
+    const buffer = object.stage;
+    if (!buffer || object.stageBytes === 0) return Promise.resolve();
+    const batch = { ndjson: buffer.subarray(0, object.stageBytes), payloads: object.stagePayloads };
+    object.stage = null;
+    object.stageBytes = 0;
+    object.stagePayloads = 0;
+    const chunk = { ...batch, done: Promise.resolve() };
+    chunk.done = (async () => {
+      const frame = await staging.encode(batch);
+      object.compressing.delete(chunk);
+      this.deps.metrics.openObjectBytes.add(-batch.ndjson.length); // its frame's bytes replace them
+      if (this.stopped) return; // stop() handed its NDJSON over
+      if (buffer.length === staging.bytes) this.spareStages.push(buffer);
+      let into = object;
+      if (frame.extension !== object.encoding.extension) {
+        // The codec failed and the frame is plain NDJSON: it cannot join a compressed object.
+        object.payloads -= batch.payloads;
+        into = this.openFor(undefined, frame, object.partition);
+        into.payloads += batch.payloads;
+      }
+      await this.placeFrame(into, frame.body, batch.payloads);
+    })();
+    object.compressing.add(chunk);
+    return chunk.done;
+  }
+
+  /** Compresses what the object has staged, and waits until every stage of it is a frame in it. */
+  private async compressStages(object: OpenObject): Promise<void> {
+    void this.compressStage(object);
+    await Promise.all([...object.compressing].map((c) => c.done));
   }
 
   /**
@@ -256,12 +360,13 @@ export class ObjectWriter {
   }
 
   /**
-   * Many partitions' objects, each short of a part, could hold a part's worth each: past one part
-   * per loop plus one, the object holding most ships a part, or is completed if it has less.
+   * Many partitions' objects, each short of a part, could hold a part's worth each: past
+   * PARTITION_BUFFER_BYTES of frames (without partitions, one part per loop plus one), the object
+   * holding most ships a part, or is completed if it has less.
    */
   private makeRoom(): void {
     if (this.open.size < 2) return;
-    const limit = ((this.options.loops ?? 1) + 1) * this.options.partBytes;
+    const limit = this.options.partitions?.bufferBytes ?? ((this.options.loops ?? 1) + 1) * this.options.partBytes;
     let held = 0;
     for (const o of this.open.values()) held += o.frameBytes;
     while (held > limit) {
@@ -275,37 +380,92 @@ export class ObjectWriter {
   }
 
   /**
-   * Adds a frame to those not in a part yet: kept as it is while the frames are one, or small
-   * together (FRAME_LIST_BYTES); past that, copied into a part buffer (a spare one if there is).
+   * Adds a frame to those not in a part yet. While they are small together (FRAME_LIST_BYTES), it
+   * is copied into pooled chunks; past that, into a part buffer (a spare one if there is). An
+   * object's first frame is kept as it is when it will be the only one (OBJECT_MAX_AGE_MS=0).
    */
   private fill(object: OpenObject, frame: Uint8Array): void {
     const used = object.frameBytes;
-    object.frameBytes = used + frame.length;
-    if (!object.filling && (used === 0 || used + frame.length <= FRAME_LIST_BYTES)) {
-      object.frames.push(frame); // an object of one frame (OBJECT_MAX_AGE_MS=0) is never copied
+    const needed = used + frame.length;
+    object.frameBytes = needed;
+    if (!object.filling && used === 0 && this.options.maxAgeMs === 0) {
+      object.frames.push(frame);
+      return;
+    }
+    if (!object.filling && needed <= FRAME_LIST_BYTES) {
+      this.toChunks(object, frame);
       return;
     }
     let buffer = object.filling;
-    if (!buffer || buffer.length < used + frame.length) {
+    if (!buffer || buffer.length < needed) {
       // Room for a part and one more frame of up to a quarter part: a part ships once it passes
       // partBytes. Grown by doubling up to that, as many partitions' objects may never fill one;
       // spares come back full size.
       const spare = this.spare.pop();
-      const needed = used + frame.length;
       buffer =
         spare && spare.length >= needed ? spare : new Uint8Array(Math.max(needed, Math.min(2 * needed, Math.ceil(this.options.partBytes * 1.25))));
-      copyFrames(object.filling ? [object.filling.subarray(0, used)] : object.frames, buffer);
+      copyFrames(object.filling ? [object.filling.subarray(0, used)] : this.pieces(object), buffer);
+      if (object.filling) this.rejoin(object.filling);
+      this.dropPieces(object);
       object.filling = buffer;
-      object.frames = [];
     }
     buffer.set(frame, used);
   }
 
-  /** The frames not in a part yet, as one body (joined once, if they were kept as they came). */
+  /** Appends the frame to the object's chunks, taking chunks from the pool as it needs them. */
+  private toChunks(object: OpenObject, frame: Uint8Array): void {
+    for (let at = 0; at < frame.length; ) {
+      if (object.chunkBytes === object.chunks.length * CHUNK_BYTES) object.chunks.push(this.chunks.pop() ?? new Uint8Array(CHUNK_BYTES));
+      const offset = object.chunkBytes - (object.chunks.length - 1) * CHUNK_BYTES;
+      const n = Math.min(CHUNK_BYTES - offset, frame.length - at);
+      object.chunks.at(-1)!.set(frame.subarray(at, at + n), offset);
+      object.chunkBytes += n;
+      at += n;
+    }
+  }
+
+  /** The bytes not in a part yet, in order, while they are a kept frame and chunks. */
+  private pieces(object: OpenObject): Uint8Array[] {
+    const last = object.chunks.length - 1;
+    return [...object.frames, ...object.chunks.map((c, i) => (i === last ? c.subarray(0, object.chunkBytes - last * CHUNK_BYTES) : c))];
+  }
+
+  /** Gives the object's chunks back to the pool, once their bytes are copied out. */
+  private dropPieces(object: OpenObject): void {
+    this.chunks.push(...object.chunks);
+    object.chunks = [];
+    object.chunkBytes = 0;
+    object.frames = [];
+  }
+
+  /** The frames not in a part yet, as one body: chunks are joined once, into a pooled buffer the object keeps as its part buffer. */
   private unshipped(object: OpenObject): Uint8Array {
+    if (!object.filling && object.chunks.length > 0) {
+      const buffer = this.joinBuffer(object.frameBytes);
+      copyFrames(this.pieces(object), buffer);
+      this.dropPieces(object);
+      object.filling = buffer;
+    }
     if (object.filling) return object.filling.subarray(0, object.frameBytes);
-    if (object.frames.length > 1) object.frames = [copyFrames(object.frames, new Uint8Array(object.frameBytes))];
     return object.frames[0] ?? new Uint8Array(0);
+  }
+
+  /** A buffer of `bytes` or more from the pool of `joins`: their sizes are powers of two from JOIN_MIN_BYTES to FRAME_LIST_BYTES. */
+  private joinBuffer(bytes: number): Uint8Array {
+    if (bytes > FRAME_LIST_BYTES) return new Uint8Array(bytes);
+    let size = JOIN_MIN_BYTES;
+    while (size < bytes) size *= 2;
+    const pool = this.joins.get(size);
+    return pool?.pop() ?? new Uint8Array(size);
+  }
+
+  /** Whether `buffer` came from joinBuffer(), and goes back to its pool; returns false for part buffers. */
+  private rejoin(buffer: Uint8Array): boolean {
+    const pool = this.joins.get(buffer.length);
+    if (pool) pool.push(buffer);
+    else if (buffer.length >= JOIN_MIN_BYTES && buffer.length <= FRAME_LIST_BYTES && (buffer.length & (buffer.length - 1)) === 0) this.joins.set(buffer.length, [buffer]);
+    else return false;
+    return true;
   }
 
   /** Takes the frames not in a part yet as a part. */
@@ -318,17 +478,17 @@ export class ObjectWriter {
     return part;
   }
 
-  /** A part is in the store: its buffer serves the next one. Two spares: one part fills while one uploads. */
+  /** A part is in the store: its buffer serves the next one. Two spare part buffers: one part fills while one uploads. */
   private reuse(part: Part): void {
-    if (part.buffer && this.spare.length < 2) this.spare.push(part.buffer);
+    if (part.buffer && !this.rejoin(part.buffer) && this.spare.length < 2) this.spare.push(part.buffer);
   }
 
   /** The partition's open object, or a new one if there is none or the frame cannot join it. */
-  private openFor(read: ReadBatch, frame: EncodedBatch, partition: string): OpenObject {
+  private openFor(name: ObjectName | undefined, frame: Encoding, partition: string): OpenObject {
     const object = this.open.get(partition);
     if (object && object.encoding.extension === frame.extension) return object;
     if (object) void this.complete(object); // an uncompressed fallback frame cannot join a compressed object
-    return this.openObject(read, frame, partition);
+    return this.openObject(name, frame, partition);
   }
 
   /** The object an earlier process was completing that this batch belongs to: under its key, whatever the encoding. */
@@ -364,10 +524,12 @@ export class ObjectWriter {
   /** The store calls under way: each object's completion, or else its parts uploading. None once stopped. */
   private inFlight(): Promise<void>[] {
     if (this.stopped) return [];
-    return [...this.unfinished].flatMap((o) => (o.done ? [o.done] : [...o.shipping.values()].map((part) => part.upload)));
+    return [...this.unfinished].flatMap((o) =>
+      o.done ? [o.done] : [...[...o.compressing].map((c) => c.done), ...[...o.shipping.values()].map((part) => part.upload)],
+    );
   }
 
-  /** Resolves once no store call is in flight or due: every object but the open one is complete, and it has no part uploading. */
+  /** Resolves once no store call is in flight or due: every object but the open ones is complete, and they have no stage compressing or part uploading. */
   async whenSettled(): Promise<void> {
     for (let busy = this.inFlight(); busy.length > 0; busy = this.inFlight()) await Promise.all(busy);
   }
@@ -393,6 +555,8 @@ export class ObjectWriter {
       if (o.held.length > 0) continue;
       const parts = [...o.shipping.values(), { body: this.unshipped(o), payloads: o.framePayloads }];
       for (const p of parts) if (p.payloads > 0) batches.push({ ndjson: decodeFrame(p.body, o.encoding.compression), payloads: p.payloads });
+      for (const c of o.compressing) batches.push({ ndjson: c.ndjson, payloads: c.payloads });
+      if (o.stagePayloads > 0) batches.push({ ndjson: o.stage!.subarray(0, o.stageBytes), payloads: o.stagePayloads });
       if (o.parts.length > 0 && o.createdUploadId) {
         const parts = o.parts.map(({ partNumber, etag }) => ({ partNumber, etag }));
         uploads.push({ key: o.key, uploadId: o.createdUploadId, parts, payloads: o.parts.reduce((n, p) => n + p.payloads, 0) });
@@ -401,11 +565,11 @@ export class ObjectWriter {
     return { batches, uploads };
   }
 
-  private openObject(read: ReadBatch, frame: Encoding, partition: string): OpenObject {
+  private openObject(name: ObjectName | undefined, frame: Encoding, partition: string): OpenObject {
     const { prefix, timePartition, maxAgeMs } = this.options;
     const { records } = this.deps;
-    const base = read.name ? objectKey({ prefix, timePartition, ...read.name, extension: "" }) : this.deps.keys("", partition);
-    const record = records && read.name ? records.open(base, read.name.sequence) : null;
+    const base = name ? objectKey({ prefix, timePartition, ...name, extension: "" }) : this.deps.keys("", partition);
+    const record = records && name ? records.open(base, name.sequence) : null;
     const object = new OpenObject(base, partition, frame, record);
     if (maxAgeMs > 0) {
       object.timer = setTimeout(() => void this.complete(object), maxAgeMs);
@@ -494,6 +658,10 @@ export class ObjectWriter {
       if (this.open.get(object.partition) === object) {
         this.open.delete(object.partition);
         if (this.active.delete(object.partition)) this.deps.metrics.activePartitions.add(-1);
+      }
+      if (this.options.staging) {
+        await this.compressStages(object);
+        if (this.stopped) return; // stop() handed it over
       }
       const { store, metrics, log, records } = this.deps;
       const { record } = object;

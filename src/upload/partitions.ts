@@ -66,6 +66,7 @@ export interface PartitionedBatch {
  * @example
  * const split = partitioner("event");
  * split(batch, (p) => p); // [{ partition: "event=boot", batch }, { partition: "event=scan", batch }]
+ * split.of(line, 0, line.length); // "event=boot"
  */
 export function partitioner(field: string) {
   const find = fieldFinder(field);
@@ -103,11 +104,8 @@ export function partitioner(field: string) {
     }
     return partition;
   };
-  /**
-   * `into`, when given (at least the batch's size), receives the shares back to back: each share's
-   * NDJSON is a view of it, so splitting allocates no buffer. Else each share gets its own.
-   */
-  return (batch: Batch, admit: (partition: string) => string, into?: Uint8Array): PartitionedBatch[] => {
+  /** Splits a batch into its partitions' shares; `admit(partition)` says where a payload goes. */
+  const split = (batch: Batch, admit: (partition: string) => string): PartitionedBatch[] => {
     const s = batch.ndjson;
     // Each partition's lines as [start, end) pairs into s, then copied out together.
     const spans = new Map<string, number[]>();
@@ -121,13 +119,10 @@ export function partitioner(field: string) {
       start = end + 1;
     }
     if (spans.size === 1) for (const [partition] of spans) return [{ partition, batch }];
-    const target = into && into.length >= s.length ? into : null;
-    let at = 0;
     return [...spans].map(([partition, list]) => {
       let bytes = 0;
       for (let i = 0; i < list.length; i += 2) bytes += list[i + 1]! - list[i]!;
-      const ndjson = target ? target.subarray(at, at + bytes) : new Uint8Array(bytes);
-      at += bytes;
+      const ndjson = new Uint8Array(bytes);
       let k = 0;
       for (let i = 0; i < list.length; i += 2) {
         ndjson.set(s.subarray(list[i]!, list[i + 1]!), k);
@@ -136,5 +131,7 @@ export function partitioner(field: string) {
       return { partition, batch: { ndjson, payloads: list.length / 2 } };
     });
   };
+  /** The partition of the payload at [start, end) of `s` (its line, without the newline). */
+  return Object.assign(split, { of: partitionFor });
 }
 export type Partitioner = ReturnType<typeof partitioner>;

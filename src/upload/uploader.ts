@@ -6,10 +6,21 @@
 import type { BatchReader, ReadBatch } from "../buffer/buffer.ts";
 import { errorField } from "../log.ts";
 import type { Batch } from "../queue/batch.ts";
-import { type Compression, type EncodedBatch, encodeBatch } from "./encode.ts";
+import { type Compression, type EncodedBatch, encodeBatch, encodingOf } from "./encode.ts";
 import { objectKey } from "./object-key.ts";
 import { type ObjectsDeps, type ObjectsOptions, ObjectWriter, type Unfinished } from "./objects.ts";
 import { type Partitioner, partitioner } from "./partitions.ts";
+
+/**
+ * NDJSON a partition's object gathers before it is compressed as one frame (PARTITION_BY, memory
+ * mode): at 100 partitions a 2 MiB batch is 100 shares of about 20 KiB, and compressed one by
+ * one they made too many frames (BENCHMARKS.md). All stages together take at most STAGES_BYTES,
+ * unless PARTITION_MAX_ACTIVE is so large that each would be under STAGE_MIN_BYTES.
+ */
+const STAGE_MAX_BYTES = 128 * 1024;
+const STAGE_MIN_BYTES = 16 * 1024;
+const STAGES_BYTES = 8 * 1024 * 1024;
+export const stageBytes = (maxActive: number) => Math.max(STAGE_MIN_BYTES, Math.min(STAGE_MAX_BYTES, Math.floor(STAGES_BYTES / (maxActive + 1))));
 
 export interface UploaderOptions extends ObjectsOptions {
   /** How many loops: MAX_WORKERS. */
@@ -23,6 +34,8 @@ export interface UploaderOptions extends ObjectsOptions {
   compressionLevel: number;
   /** PARTITION_BY: the payload field whose value partitions the objects. Absent or empty: none. */
   partitionBy?: string;
+  /** NDJSON bytes a partition's object compresses at once. @default stageBytes(PARTITION_MAX_ACTIVE) */
+  stageBytes?: number;
 }
 
 export interface UploaderDeps extends ObjectsDeps {
@@ -57,7 +70,9 @@ export class Uploader {
     private readonly options: UploaderOptions,
     private readonly deps: UploaderDeps,
   ) {
-    this.objects = new ObjectWriter({ ...options, maxBytes: options.objectMaxBytes, loops: options.loops }, deps);
+    const bytes = options.stageBytes ?? stageBytes(options.partitions?.maxActive ?? 1);
+    const staging = options.partitionBy ? { bytes, encoding: encodingOf(options.compression), encode: (batch: Batch) => this.encode(batch) } : undefined;
+    this.objects = new ObjectWriter({ ...options, maxBytes: options.objectMaxBytes, loops: options.loops, staging }, deps);
     this.split = options.partitionBy ? partitioner(options.partitionBy) : null;
   }
 
@@ -126,7 +141,7 @@ export class Uploader {
    */
   private async encodeAndAppend(read: ReadBatch, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
     if (this.split && !read.object)
-      return read.name ? this.writeSegment(read, this.split, scratch) : this.encodeAndAppendParts(read, this.split, scratch);
+      return read.name ? this.writeSegment(read, this.split, scratch) : this.stageBatch(read, this.split, scratch);
     const frame = await this.encode(read.batch);
     // A batch out of the ring lives on as its frame alone; a spool segment stays until its object is complete.
     if (!read.name) await this.release(read);
@@ -134,19 +149,11 @@ export class Uploader {
     return { appended: this.objects.append(read, frame) };
   }
 
-  /** With partitions: each partition's share of the batch, encoded, appended to that partition's object. */
-  private async encodeAndAppendParts(read: ReadBatch, split: Partitioner, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
-    // The shares go back to back into a second batch buffer: no buffer per share (BENCHMARKS.md).
-    const into = this.buffers.pop() ?? new Uint8Array(this.options.maxBytes);
-    const shares = [];
-    for (const { partition, batch } of split(read.batch, (p) => this.objects.admit(p), into)) {
-      shares.push({ partition, payloads: batch.payloads, frame: await this.encode(batch) });
-    }
+  /** With partitions: each payload goes to its partition's object, to be compressed there with the next ones (ObjectWriter.stageBatch). */
+  private async stageBatch(read: ReadBatch, split: Partitioner, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
+    const appended = this.objects.stageBatch(read.batch, split.of);
     await this.release(read);
-    this.buffers.push(scratch, into);
-    const appended = this.objects.appendShares(
-      shares.map(({ partition, payloads, frame }) => ({ read: { batch: { ndjson: frame.body, payloads }, release: () => {} }, frame, partition })),
-    );
+    this.buffers.push(scratch);
     return { appended };
   }
 

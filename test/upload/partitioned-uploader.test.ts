@@ -14,7 +14,7 @@ import { type SetupOptions, uploaderSetup } from "../support/uploader.ts";
 const partitioned = (maxActive: number, o: Partial<SetupOptions> = {}) =>
   uploaderSetup({
     partitionBy: "event",
-    partitions: { maxActive, overflow: "event=__other__" },
+    partitions: { maxActive, overflow: "event=__other__", bufferBytes: 8 << 20 },
     maxAgeMs: 60_000,
     maxPayloads: 1000,
     maxWaitMs: 5,
@@ -74,21 +74,33 @@ describe("Uploader with PARTITION_BY", () => {
     expect(t.metrics.partitionOverflow.get()).toBe(0);
   });
 
-  it("keeps memory bounded with many values: past a part per loop, the fullest object is completed", async () => {
-    // 1 loop and 1 KiB parts: at most 2 KiB of frames held across all open objects.
-    const t = partitioned(1000, { loops: 1, partBytes: 1024, maxPayloads: 50, objectMaxBytes: 1 << 30 });
+  it("keeps memory bounded with many values: past PARTITION_BUFFER_BYTES of frames, the fullest object is completed", async () => {
+    // 1 KiB of frames across all open objects, 256-byte stages, 200 values: at most 1 KiB of
+    // frames plus a stage per value, plus what one batch brings.
+    const bufferBytes = 1024;
+    const t = partitioned(1000, {
+      loops: 1,
+      partBytes: 1024,
+      maxPayloads: 50,
+      objectMaxBytes: 1 << 30,
+      stageBytes: 256,
+      partitions: { maxActive: 1000, overflow: "event=__other__", bufferBytes },
+    });
     t.uploader.start();
     const sent: string[] = [];
     let peak = 0;
     for (let round = 0; round < 40; round++) {
-      const batch = Array.from({ length: 50 }, (_, i) => `{"event":"v${(round * 50 + i) % 200}","pad":"${"x".repeat(40)}","n":${round * 50 + i}}`);
+      const batch = Array.from({ length: 50 }, (_, i) => `{"event":"v${(round * 50 + i) % 200}","pad":"${"x".repeat(100)}","n":${round * 50 + i}}`);
       sent.push(...batch);
       t.push(...batch);
       await t.uploader.whenIdle();
       peak = Math.max(peak, t.metrics.openObjectBytes.get());
     }
     await t.close();
-    expect(peak).toBeLessThanOrEqual(2 * 1024 + 4 * 1024); // the bound, plus the frames one batch brought
+    const batchBytes = sent.slice(0, 50).join("\n").length + 50;
+    expect(peak).toBeGreaterThan(bufferBytes); // the stages are counted
+    expect(peak).toBeLessThanOrEqual(bufferBytes + 200 * 256 + batchBytes);
+    expect(t.metrics.objectsWritten.get()).toBeGreaterThan(200); // objects were completed to make room, not only at close
     expect(Object.values(byPartition(t.store)).flat().sort()).toEqual(sent.sort());
   });
 });
@@ -126,7 +138,7 @@ describe("a spool segment with PARTITION_BY", () => {
       compressionLevel: 0,
       retry: { baseMs: 1, maxMs: 5 },
       partitionBy: "event",
-      partitions: { maxActive: 2, overflow: "event=__other__" },
+      partitions: { maxActive: 2, overflow: "event=__other__", bufferBytes: 8 << 20 },
     };
     const uploader = new Uploader(options, {
       reader: segmentReader(released),
