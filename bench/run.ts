@@ -12,7 +12,7 @@
 //   probes 4,000 connections: a stalled request's 408 (REQUEST_TIMEOUT_MS=2000), and SIGTERM
 //   objects 64 connections for OBJECT_SECS (30): object sizes and S3 requests per million payloads,
 //          at the defaults and with one object per batch (OBJECT_MAX_AGE_MS=0)
-//   partitions  64 connections for PARTITION_SECS (20) each, PARTITION_BY=part with PARTITION_COUNTS
+//   partitions  64 connections for PARTITION_SECS (40) each, PARTITION_BY=part with PARTITION_COUNTS
 //          (0,1,10,100; 0: no PARTITION_BY) values: req/s, peak RSS, object sizes
 //   status  64 connections, ROUNDS rounds: the service with nobody watching, then with the status
 //          page open (status.json fetched every second, as the page does); and the time of one
@@ -299,7 +299,7 @@ if (GROUPS.includes("objects")) {
 }
 
 if (GROUPS.includes("partitions")) {
-  const seconds = Number(env.PARTITION_SECS ?? 20);
+  const seconds = Number(env.PARTITION_SECS ?? 40);
   // 0: no PARTITION_BY, the same payloads, for comparison in the same run.
   const counts = (env.PARTITION_COUNTS ?? "0,1,10,100").split(",").map(Number);
   const rows: Row[] = [];

@@ -131,7 +131,21 @@ export function partitioner(field: string) {
       return { partition, batch: { ndjson, payloads: list.length / 2 } };
     });
   };
-  /** The partition of the payload at [start, end) of `s` (its line, without the newline). */
-  return Object.assign(split, { of: partitionFor });
+  /** The partition of every payload of the batch if they share one, else null (it stops at the first that differs). */
+  const single = (batch: Batch): string | null => {
+    const s = batch.ndjson;
+    let only: string | null = null;
+    for (let start = 0; start < s.length; ) {
+      let end = s.indexOf(0x0a, start);
+      if (end < 0) end = s.length;
+      const partition = partitionFor(s, start, end);
+      if (only !== null && partition !== only) return null;
+      only = partition;
+      start = end + 1;
+    }
+    return only;
+  };
+  /** `of`: the partition of the payload at [start, end) of `s` (its line, without the newline). */
+  return Object.assign(split, { of: partitionFor, single });
 }
 export type Partitioner = ReturnType<typeof partitioner>;
