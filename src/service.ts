@@ -55,7 +55,14 @@ export function createService(config: Config, options: ServiceOptions) {
   const instanceId = options.instanceId ?? newInstanceId();
   const keys = createKeyNamer(config.S3_PREFIX, instanceId, Date.now, config.TIME_PARTITION);
   const partitions = config.PARTITION_BY
-    ? { partitionBy: config.PARTITION_BY, partitions: { maxActive: config.PARTITION_MAX_ACTIVE, overflow: partitionOf(config.PARTITION_BY, OTHER), bufferBytes: config.PARTITION_BUFFER_BYTES } }
+    ? {
+        partitionBy: config.PARTITION_BY,
+        partitions: {
+          maxActive: config.PARTITION_MAX_ACTIVE,
+          overflow: partitionOf(config.PARTITION_BY, OTHER),
+          bufferBytes: config.PARTITION_BUFFER_BYTES,
+        },
+      }
     : {};
   const uploaders = buffer.readers.map(
     ({ reader, loops, records }) =>

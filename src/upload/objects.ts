@@ -463,7 +463,8 @@ export class ObjectWriter {
   private rejoin(buffer: Uint8Array): boolean {
     const pool = this.joins.get(buffer.length);
     if (pool) pool.push(buffer);
-    else if (buffer.length >= JOIN_MIN_BYTES && buffer.length <= FRAME_LIST_BYTES && (buffer.length & (buffer.length - 1)) === 0) this.joins.set(buffer.length, [buffer]);
+    else if (buffer.length >= JOIN_MIN_BYTES && buffer.length <= FRAME_LIST_BYTES && (buffer.length & (buffer.length - 1)) === 0)
+      this.joins.set(buffer.length, [buffer]);
     else return false;
     return true;
   }

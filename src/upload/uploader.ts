@@ -71,7 +71,9 @@ export class Uploader {
     private readonly deps: UploaderDeps,
   ) {
     const bytes = options.stageBytes ?? stageBytes(options.partitions?.maxActive ?? 1);
-    const staging = options.partitionBy ? { bytes, encoding: encodingOf(options.compression), encode: (batch: Batch) => this.encode(batch) } : undefined;
+    const staging = options.partitionBy
+      ? { bytes, encoding: encodingOf(options.compression), encode: (batch: Batch) => this.encode(batch) }
+      : undefined;
     this.objects = new ObjectWriter({ ...options, maxBytes: options.objectMaxBytes, loops: options.loops, staging }, deps);
     this.split = options.partitionBy ? partitioner(options.partitionBy) : null;
   }
@@ -140,8 +142,7 @@ export class Uploader {
    * about 20 MiB more peak RSS with one object per batch.
    */
   private async encodeAndAppend(read: ReadBatch, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
-    if (this.split && !read.object)
-      return read.name ? this.writeSegment(read, this.split, scratch) : this.stageBatch(read, this.split, scratch);
+    if (this.split && !read.object) return read.name ? this.writeSegment(read, this.split, scratch) : this.stageBatch(read, this.split, scratch);
     const frame = await this.encode(read.batch);
     // A batch out of the ring lives on as its frame alone; a spool segment stays until its object is complete.
     if (!read.name) await this.release(read);
