@@ -142,25 +142,23 @@ export class Uploader {
    * about 20 MiB more peak RSS with one object per batch.
    */
   private async encodeAndAppend(read: ReadBatch, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
-    if (this.split && !read.object) return read.name ? this.writeSegment(read, this.split, scratch) : this.stageBatch(read, this.split, scratch);
+    let only: string | null = null;
+    if (this.split && !read.object) {
+      if (read.name) return this.writeSegment(read, this.split, scratch);
+      // A batch of one partition (one value, or a hot one) is a frame as it is: copied into stages,
+      // it cost 21 µs more CPU per request and 23 MiB more peak RSS with one value (BENCHMARKS.md).
+      only = this.split.single(read.batch);
+      if (only === null) return this.stageBatch(read, this.split, scratch);
+    }
     const frame = await this.encode(read.batch);
     // A batch out of the ring lives on as its frame alone; a spool segment stays until its object is complete.
     if (!read.name) await this.release(read);
     this.buffers.push(scratch);
-    return { appended: this.objects.append(read, frame) };
+    return { appended: this.objects.append(read, frame, only === null ? "" : this.objects.admit(only)) };
   }
 
-  /** With partitions: each payload goes to its partition's object, to be compressed there with the next ones (ObjectWriter.stageBatch). */
+  /** With partitions, a batch of several: each payload goes to its partition's object, to be compressed there with the next ones (ObjectWriter.stageBatch). */
   private async stageBatch(read: ReadBatch, split: Partitioner, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
-    // A batch of one partition (one value, or a hot one) is a frame as it is: copied into stages,
-    // it cost 21 µs more CPU per request and 23 MiB more peak RSS with one value (BENCHMARKS.md).
-    const only = split.single(read.batch);
-    if (only !== null) {
-      const frame = await this.encode(read.batch);
-      await this.release(read);
-      this.buffers.push(scratch);
-      return { appended: this.objects.append(read, frame, this.objects.admit(only)) };
-    }
     const appended = this.objects.stageBatch(read.batch, split.of);
     await this.release(read);
     this.buffers.push(scratch);
