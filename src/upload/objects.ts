@@ -15,7 +15,7 @@ import type { ObjectName, ReadBatch } from "../buffer/buffer.ts";
 import type { Logger } from "../log.ts";
 import { errorField } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
-import type { Batch } from "../queue/batch.ts";
+import { type Batch, eachLine } from "../queue/batch.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
 import type { ObjectRecord, ObjectRecords, RecoveredObject } from "../spool/object-records.ts";
 import { type CompletedPart, type ObjectStore, StoreError, storeErrorIndex } from "../store/store.ts";
@@ -114,9 +114,10 @@ export interface Unfinished {
 class OpenObject {
   /**
    * Frames not in a part yet: while they are small, copied into pooled chunks (`chunkBytes` of
-   * them used), or the one frame as it came; else back to back in a part buffer (`filling`).
+   * them used), or, when it is to be the only one (OBJECT_MAX_AGE_MS=0), the frame as it came
+   * (`onlyFrame`); else back to back in a part buffer (`filling`).
    */
-  frames: Uint8Array[] = [];
+  onlyFrame: Uint8Array | null = null;
   chunks: Uint8Array[] = [];
   chunkBytes = 0;
   filling: Uint8Array | null = null;
@@ -263,11 +264,9 @@ export class ObjectWriter {
     const waits: Promise<void>[] = [];
     const touched = this.options.maxAgeMs === 0 ? new Set<OpenObject>() : null;
     const s = batch.ndjson;
-    for (let start = 0; start < s.length; ) {
-      let end = s.indexOf(0x0a, start);
-      if (end < 0) end = s.length;
-      const partition = this.admit(partitionOf(s, start, end));
-      end++;
+    eachLine(s, (start, lineEnd) => {
+      const partition = this.admit(partitionOf(s, start, lineEnd));
+      const end = lineEnd + 1;
       let object = this.open.get(partition);
       if (!object || object.encoding.extension !== staging.encoding.extension) {
         if (object) void this.complete(object);
@@ -283,8 +282,7 @@ export class ObjectWriter {
       object.payloads++;
       if (object.stageBytes >= staging.bytes) waits.push(this.compressStage(object));
       touched?.add(object);
-      start = end;
-    }
+    });
     this.deps.metrics.openObjectBytes.add(s.length);
     this.atRest(batch.payloads);
     for (const object of touched ?? []) waits.push(this.complete(object)); // every batch an object of its own
@@ -389,7 +387,7 @@ export class ObjectWriter {
     const needed = used + frame.length;
     object.frameBytes = needed;
     if (!object.filling && used === 0 && this.options.maxAgeMs === 0) {
-      object.frames.push(frame);
+      object.onlyFrame = frame;
       return;
     }
     if (!object.filling && needed <= FRAME_LIST_BYTES) {
@@ -427,7 +425,10 @@ export class ObjectWriter {
   /** The bytes not in a part yet, in order, while they are a kept frame and chunks. */
   private pieces(object: OpenObject): Uint8Array[] {
     const last = object.chunks.length - 1;
-    return [...object.frames, ...object.chunks.map((c, i) => (i === last ? c.subarray(0, object.chunkBytes - last * CHUNK_BYTES) : c))];
+    return [
+      ...(object.onlyFrame ? [object.onlyFrame] : []),
+      ...object.chunks.map((c, i) => (i === last ? c.subarray(0, object.chunkBytes - last * CHUNK_BYTES) : c)),
+    ];
   }
 
   /** Gives the object's chunks back to the pool, once their bytes are copied out. */
@@ -435,7 +436,7 @@ export class ObjectWriter {
     this.chunks.push(...object.chunks);
     object.chunks = [];
     object.chunkBytes = 0;
-    object.frames = [];
+    object.onlyFrame = null;
   }
 
   /** The frames not in a part yet, as one body: chunks are joined once, into a pooled buffer the object keeps as its part buffer. */
@@ -447,7 +448,7 @@ export class ObjectWriter {
       object.filling = buffer;
     }
     if (object.filling) return object.filling.subarray(0, object.frameBytes);
-    return object.frames[0] ?? new Uint8Array(0);
+    return object.onlyFrame ?? new Uint8Array(0);
   }
 
   /** A buffer of `bytes` or more from the pool of `joins`: their sizes are powers of two from JOIN_MIN_BYTES to FRAME_LIST_BYTES. */
@@ -472,7 +473,7 @@ export class ObjectWriter {
   /** Takes the frames not in a part yet as a part. */
   private takePart(object: OpenObject): Part {
     const part = { body: this.unshipped(object), payloads: object.framePayloads, buffer: object.filling };
-    object.frames = [];
+    object.onlyFrame = null;
     object.filling = null;
     object.frameBytes = 0;
     object.framePayloads = 0;

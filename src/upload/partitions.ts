@@ -7,7 +7,7 @@
 // `__other__` (objects.ts decides that).
 import { createHash } from "node:crypto";
 import { fieldFinder, valueText } from "../json/top-level-field.ts";
-import type { Batch } from "../queue/batch.ts";
+import { type Batch, eachLine } from "../queue/batch.ts";
 
 /** The value of payloads without one: the field missing, null, an object or an array. */
 export const MISSING = "__missing__";
@@ -109,15 +109,12 @@ export function partitioner(field: string) {
     const s = batch.ndjson;
     // Each partition's lines as [start, end) pairs into s, then copied out together.
     const spans = new Map<string, number[]>();
-    for (let start = 0; start < s.length; ) {
-      let end = s.indexOf(0x0a, start);
-      if (end < 0) end = s.length;
+    eachLine(s, (start, end) => {
       const partition = admit(partitionFor(s, start, end));
       const list = spans.get(partition);
       if (list) list.push(start, end + 1);
       else spans.set(partition, [start, end + 1]);
-      start = end + 1;
-    }
+    });
     if (spans.size === 1) for (const [partition] of spans) return [{ partition, batch }];
     return [...spans].map(([partition, list]) => {
       let bytes = 0;
@@ -135,15 +132,14 @@ export function partitioner(field: string) {
   const single = (batch: Batch): string | null => {
     const s = batch.ndjson;
     let only: string | null = null;
-    for (let start = 0; start < s.length; ) {
-      let end = s.indexOf(0x0a, start);
-      if (end < 0) end = s.length;
+    let shared = true;
+    eachLine(s, (start, end) => {
       const partition = partitionFor(s, start, end);
-      if (only !== null && partition !== only) return null;
+      shared = only === null || partition === only;
       only = partition;
-      start = end + 1;
-    }
-    return only;
+      return shared;
+    });
+    return shared ? only : null;
   };
   /** `of`: the partition of the payload at [start, end) of `s` (its line, without the newline). */
   return Object.assign(split, { of: partitionFor, single });
