@@ -233,10 +233,6 @@ export function loadConfig(given: Record<string, string | undefined>): Config {
       `OBJECT_MAX_BYTES must be at most 10,000 parts of OBJECT_PART_BYTES (${10_000 * config.OBJECT_PART_BYTES}), got "${config.OBJECT_MAX_BYTES}"`,
     );
   }
-  if (config.PARTITION_BY && config.DURABILITY === "disk") {
-    // Disk mode's objects are recorded by spool segment; a segment's payloads would span many partitions' objects.
-    throw new ConfigError("PARTITION_BY works with DURABILITY=memory only, for now; got DURABILITY=disk");
-  }
   if (config.PARTITION_BY === "version") {
     throw new ConfigError('PARTITION_BY=version (the collection\'s envelope version) is not supported yet; got "version"');
   }

@@ -6,6 +6,7 @@
 import type { Batch } from "../queue/batch.ts";
 import type { RingMemory } from "../queue/ring-buffer.ts";
 import type { ObjectRecords, RecoveredObject } from "../spool/object-records.ts";
+import type { RecoveredShares } from "../spool/recovery.ts";
 
 export type BufferType = "memory" | "disk";
 
@@ -47,12 +48,24 @@ export interface ReadBatch {
   name?: ObjectName;
   /** A spool segment of an object an earlier process was completing: written again with exactly the same segments, under the same key. */
   object?: RecoveredObject;
+  /** A spool segment's shares (PARTITION_BY): each partition's payloads, which go into that partition's objects. */
+  shares?: SegmentShares;
   /**
    * The buffer may forget the batch. A batch with a `name` (a spool segment) is released once
    * its object is complete; one without (out of the ring), once it is encoded into an object,
    * which keeps it from then on.
    */
   release(): Promise<void> | void;
+}
+
+/** What the spool knows of a segment's shares (one per partition, PARTITION_BY), and how to record where they go. */
+export interface SegmentShares {
+  /** The partitions its payloads went to, if recorded before: each payload goes where it went then. */
+  routes?: readonly string[];
+  /** An earlier process's objects of its shares: written ones to skip, and ones it was completing, by partition. */
+  recovered?: RecoveredShares;
+  /** Records the partitions its payloads go to: call before any goes into an object. */
+  record(routes: readonly string[]): Promise<void>;
 }
 
 /** Where upload loops take batches from. */

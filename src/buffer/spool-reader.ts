@@ -40,7 +40,7 @@ export class SpoolReader implements BatchReader {
         });
       }
       // An empty segment is dropped, unless an object an earlier process was completing counts it.
-      if (decoded.payloads === 0 && !segment.object) {
+      if (decoded.payloads === 0 && !segment.object && !segment.shares?.objects.size) {
         await this.spool.remove(segment);
         continue;
       }
@@ -48,6 +48,11 @@ export class SpoolReader implements BatchReader {
         batch: { ndjson: decoded.ndjson, payloads: decoded.payloads },
         name: { timeMs: segment.createdMs, instanceId: this.spool.instanceId, sequence: segment.seq },
         ...(segment.object && { object: segment.object }),
+        shares: {
+          ...(segment.routes && { routes: segment.routes }),
+          ...(segment.shares && { recovered: segment.shares }),
+          record: (routes) => this.spool.recordRoutes(segment, routes),
+        },
         release: () => this.spool.remove(segment),
       };
     }

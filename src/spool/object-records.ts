@@ -9,7 +9,10 @@
 // when a record cannot be written for want of space, and made again once there is room.
 // The next start reads the records (recover): completed, the segments left are removed; sealing,
 // exactly those segments are written again under the same key, which overwrites the object if it
-// was written; only started, the segments flow into new objects like any others. Every upload a
+// was written; only started, the segments flow into new objects like any others. With
+// PARTITION_BY an object holds one partition's share of each of its segments: its record names
+// the partition, a completed one marks those shares written (skipped when the segment is read
+// again), a sealing one has exactly those shares written again. Every upload a
 // record names that did not become the object is aborted, and the record is deleted once none is left.
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
@@ -28,6 +31,8 @@ export interface ObjectRecord {
   readonly id: string;
   /** The object's key without its extension (fixed by its first segment). */
   readonly base: string;
+  /** PARTITION_BY: the partition whose share of each segment the object holds; "" for whole segments. */
+  readonly partition: string;
   /** The multipart upload that is to become the object. */
   upload: UploadRef | null;
   /** Uploads that will never be the object: to abort. */
@@ -48,8 +53,8 @@ export interface RecoveredObject {
 
 /** What the records of an earlier process ask of the next start. */
 export interface RecoveredObjects {
-  /** Segments whose object is written: to remove, never to upload again. */
-  written: Set<number>;
+  /** Shares of segments whose object is written, never to upload again: the partitions of each, "" for the whole segment. */
+  written: Map<number, Set<string>>;
   /** Objects to write again from exactly these segments, under their base key. */
   rewrite: { record: ObjectRecord; segments: number[] }[];
 }
@@ -94,22 +99,25 @@ export class ObjectRecords {
    * nothing: the spool removes the `written` segments, then calls settle().
    */
   recover(): RecoveredObjects {
-    const written = new Set<number>();
+    const written = new Map<number, Set<string>>();
     const rewrite: RecoveredObjects["rewrite"] = [];
     for (const file of readdirSync(this.dir)) {
       if (file.endsWith(".tmp")) unlinkSync(join(this.dir, file)); // torn before its rename: it never took effect
       const m = RECORD.exec(file);
       if (!m) continue;
-      const saved: Omit<ObjectRecord, "id" | "saved" | "completed"> = JSON.parse(readFileSync(join(this.dir, file), "utf8"));
-      const record: ObjectRecord = { ...saved, id: m[1]!, completed: m[2] === "written", saved: true };
+      const saved: Omit<ObjectRecord, "id" | "saved" | "completed" | "partition"> & { partition?: string } = JSON.parse(
+        readFileSync(join(this.dir, file), "utf8"),
+      );
+      const record: ObjectRecord = { ...saved, partition: saved.partition ?? "", id: m[1]!, completed: m[2] === "written", saved: true };
       if (!record.completed && record.upload) {
         // Not the object: it is written again from its segments, or they go into new objects.
         record.stale.push(record.upload);
         record.upload = null;
       }
       this.live.add(record);
-      if (record.completed) for (const seq of record.segments ?? []) written.add(seq);
-      else if (record.segments?.length) rewrite.push({ record, segments: record.segments });
+      if (record.completed) {
+        for (const seq of record.segments ?? []) written.set(seq, (written.get(seq) ?? new Set()).add(record.partition));
+      } else if (record.segments?.length) rewrite.push({ record, segments: record.segments });
     }
     return { written, rewrite };
   }
@@ -127,10 +135,10 @@ export class ObjectRecords {
     syncDir(this.dir);
   }
 
-  /** A new object's record, in memory until it is needed on disk. */
-  open(base: string, firstSegment: number): ObjectRecord {
+  /** A new object's record, in memory until it is needed on disk; `partition` for an object of segments' shares. */
+  open(base: string, firstSegment: number, partition = ""): ObjectRecord {
     const id = `${String(firstSegment).padStart(12, "0")}-${randomBytes(4).toString("hex")}`;
-    return { id, base, upload: null, stale: [], segments: null, completed: false, saved: false };
+    return { id, base, partition, upload: null, stale: [], segments: null, completed: false, saved: false };
   }
 
   /** The object's multipart upload was created. */
@@ -206,12 +214,12 @@ export class ObjectRecords {
   }
 
   private async writeFile(record: ObjectRecord): Promise<void> {
-    const { upload, stale, segments, base } = record;
+    const { upload, stale, segments, base, partition } = record;
     const path = fileOf(this.dir, record);
     const tmp = `${path}.tmp`;
     const file = await open(tmp, "w");
     try {
-      await file.writeFile(JSON.stringify({ base, upload, stale, segments }));
+      await file.writeFile(JSON.stringify({ base, upload, stale, segments, ...(partition && { partition }) }));
       await file.datasync();
     } catch (err) {
       await unlink(tmp).catch(() => {});

@@ -1,18 +1,20 @@
 // The disk spool: append-only segment files in SPOOL_DIR. In disk mode every collection is
 // appended and fsync'd before its 200 (group commit: one fsync covers every collection that
 // arrived while the previous one ran). A segment is sealed when it holds a batch's worth or is
-// BATCH_MAX_WAIT_MS old, becomes exactly one object, and is deleted once that object is written.
-// Its key comes from the segment's identity (spool id, sequence, creation time), so uploading it
+// BATCH_MAX_WAIT_MS old, goes into an object (or, with PARTITION_BY, each partition's share of it
+// into that partition's object), and is deleted once those objects are written. An object's key
+// comes from its first segment's identity (spool id, sequence, creation time), so uploading it
 // again after a crash overwrites the same object instead of adding a duplicate. The directory's
 // lock and id are in directory.ts, what an earlier process left in recovery.ts, the on-disk frame
-// format in frame.ts, the records of objects made of several segments in object-records.ts.
+// format in frame.ts, the records of objects in object-records.ts; with PARTITION_BY, where a
+// segment's payloads went is in a `.routes` file beside it (recordRoutes).
 import { unlinkSync } from "node:fs";
 import { open as openFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { openSpoolDirectory, syncDir } from "./directory.ts";
 import { FRAME_HEADER_BYTES, frameHeader } from "./frame.ts";
 import { ObjectRecords } from "./object-records.ts";
-import { recoverSegments, type Segment, segmentName } from "./recovery.ts";
+import { recoverSegments, routesName, type Segment, segmentName } from "./recovery.ts";
 
 export type { Segment } from "./recovery.ts";
 
@@ -116,29 +118,42 @@ export class Spool {
 
   /**
    * Applies what an earlier process recorded of its objects: segments of a written object are
-   * removed; those of an object it was completing come first, marked with that object, to be
-   * written again exactly; the rest follow, oldest first.
+   * removed (with PARTITION_BY, once every share of them is written; else the written shares are
+   * marked, to be skipped); those of an object it was completing come first, marked with that
+   * object, to be written again exactly; the rest follow, oldest first.
    */
   private recoverObjects(segments: Segment[]): Segment[] {
     const { written, rewrite } = this.records.recover();
     const left = new Map(segments.map((s) => [s.seq, s]));
-    for (const seq of written) {
+    for (const [seq, partitions] of written) {
       const segment = left.get(seq);
       if (!segment) continue;
-      unlinkSync(segment.path);
-      left.delete(seq);
+      if (partitions.has("") || segment.routes?.every((p) => partitions.has(p))) {
+        unlinkSync(segment.path);
+        if (segment.routes) unlinkSync(join(this.options.dir, routesName(seq)));
+        left.delete(seq);
+      } else {
+        segment.shares = { written: partitions, objects: new Map() };
+      }
     }
     syncDir(this.options.dir);
     this.records.settle();
-    const first: Segment[] = [];
+    const first = new Set<Segment>();
     for (const { record, segments } of rewrite) {
       const held = segments.flatMap((seq) => left.get(seq) ?? []);
-      for (const s of held) left.delete(s.seq);
       const object = { record, batches: held.length };
-      for (const s of held) first.push({ ...s, object });
+      for (const s of held) {
+        if (record.partition) {
+          s.shares ??= { written: new Set(), objects: new Map() };
+          s.shares.objects.set(record.partition, object);
+        } else {
+          s.object = object;
+        }
+        first.add(s);
+      }
       if (held.length === 0) void this.records.finished(record);
     }
-    return [...first, ...left.values()];
+    return [...first, ...[...left.values()].filter((s) => !first.has(s))];
   }
 
   private changed(): void {
@@ -311,11 +326,32 @@ export class Spool {
     return this.options.segmentMaxBytes - FRAME_HEADER_BYTES;
   }
 
-  /** The segment's object is written: free its disk space. */
+  /**
+   * PARTITION_BY: records the partitions the segment's payloads go to, before any goes into an
+   * object, so that a replay after a crash routes them the same way (PARTITION_MAX_ACTIVE's
+   * overflow depends on what was open then). Written whole or not at all, and fsync'd.
+   */
+  async recordRoutes(segment: Segment, routes: readonly string[]): Promise<void> {
+    const path = join(this.options.dir, routesName(segment.seq));
+    const file = await openFile(`${path}.tmp`, "w");
+    try {
+      await file.writeFile(JSON.stringify(routes));
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+    await rename(`${path}.tmp`, path);
+    syncDir(this.options.dir);
+    segment.routes = [...routes];
+  }
+
+  /** The segment's objects are written: free its disk space. Its routes go after it: without it they route nothing. */
   async remove(segment: Segment): Promise<void> {
-    await unlink(segment.path).catch((err) => {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    });
+    const gone = (err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    };
+    await unlink(segment.path).catch(gone);
+    if (segment.routes) await unlink(join(this.options.dir, routesName(segment.seq))).catch(gone);
     this.usedBytes -= segment.bytes;
     this.payloads -= segment.payloads;
     this.taken--;

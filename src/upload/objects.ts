@@ -9,8 +9,8 @@
 // that never filled a part is written with a single PUT. Parts end on frame boundaries, so every
 // part but the last is a whole number of frames of at least OBJECT_PART_BYTES, and whatever was
 // not uploaded can still be decoded and saved at the shutdown deadline. Objects made of spool
-// segments (disk mode) are recorded in the spool as they are built (spool/object-records.ts):
-// a crash then neither loses them nor writes them twice.
+// segments (disk mode), or of their partitions' shares, are recorded in the spool as they are
+// built (spool/object-records.ts): a crash then neither loses them nor writes them twice.
 import type { ObjectName, ReadBatch } from "../buffer/buffer.ts";
 import type { Logger } from "../log.ts";
 import { errorField } from "../log.ts";
@@ -18,6 +18,7 @@ import type { Metrics } from "../metrics.ts";
 import { type Batch, eachLine } from "../queue/batch.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
 import type { ObjectRecord, ObjectRecords, RecoveredObject } from "../spool/object-records.ts";
+import type { RecoveredShares } from "../spool/recovery.ts";
 import { type CompletedPart, type ObjectStore, StoreError, storeErrorIndex } from "../store/store.ts";
 import { decodeFrame, type EncodedBatch, type Encoding, lonePayload } from "./encode.ts";
 import { type KeyNamer, objectKey, type TimePartition } from "./object-key.ts";
@@ -49,7 +50,7 @@ export interface ObjectsOptions {
    */
   partitions?: { maxActive: number; overflow: string; bufferBytes: number };
   /**
-   * Shares of batches (PARTITION_BY, memory mode) gather in their object as NDJSON, `bytes` at a
+   * Shares of batches (PARTITION_BY) gather in their object as NDJSON, `bytes` at a
    * time, and are compressed then as one frame (stageBatch): a batch cut into 100 shares made
    * 100 frames of a few KiB each, and their number, not their bytes, held the memory (BENCHMARKS.md).
    */
@@ -104,6 +105,8 @@ function copyFrames(frames: readonly Uint8Array[], into: Uint8Array): Uint8Array
   return into;
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 /** Whole frames of an object, back to back: a part, or a whole object written with one PUT. */
 interface Part {
   body: Uint8Array;
@@ -146,9 +149,11 @@ class OpenObject {
   stagePayloads = 0;
   /** Stages being compressed, with their NDJSON until their frame is in. */
   readonly compressing = new Set<{ ndjson: Uint8Array; payloads: number; done: Promise<void> }>();
-  /** Batches the buffer keeps until this object is complete (spool segments), and their bytes. */
+  /** Batches the buffer keeps until this object is complete (spool segments, or their shares), and their bytes. */
   readonly held: ReadBatch[] = [];
   heldBytes = 0;
+  /** Of shares it holds: when their segments are removed (after every object holding a share of them is complete). */
+  readonly segmentsGone: Promise<boolean>[] = [];
   timer: ReturnType<typeof setTimeout> | undefined;
   done: Promise<void> | null = null;
 
@@ -199,6 +204,10 @@ export class ObjectWriter {
    * per stage, and the collector let it grow the heap by tens of MiB (BENCHMARKS.md).
    */
   private readonly spareStages: Uint8Array[] = [];
+  /** Spool segments whose shares are in objects not complete yet (stageBatch), oldest first: their bytes, and those objects. */
+  private readonly heldSegments = new Map<ReadBatch, { bytes: number; holders: Set<OpenObject> }>();
+  /** Records of objects of shares, to be finished once their segments are removed. */
+  private readonly finishing = new Set<Promise<unknown>>();
   private stopped = false;
 
   constructor(
@@ -264,24 +273,40 @@ export class ObjectWriter {
 
   /**
    * A batch, each payload copied into the stage of its partition's object (ObjectsOptions.staging):
-   * `partitionOf` names it, admit() decides. A stage is compressed as one frame once it holds
-   * `staging.bytes`. The batch may be reused once this returns. Resolves like append(); the
-   * bounds are checked once for the whole batch.
+   * `route` names the partition, admission included (admit()). A stage is compressed as one
+   * frame once it holds `staging.bytes`. The batch may be reused once this returns. Resolves like
+   * append(); the bounds are checked once for the whole batch.
+   *
+   * A spool segment (`segment`) stays in the spool until every object holding a share of it is
+   * complete; each holds its share (one partition's payloads) and records it. Shares an earlier
+   * process wrote are skipped; those of an object it was completing go into that object again.
    */
-  stageBatch(batch: Batch, partitionOf: (ndjson: Uint8Array, start: number, end: number) => string): Promise<void> {
+  stageBatch(batch: Batch, route: (ndjson: Uint8Array, start: number, end: number) => string, segment?: ReadBatch): Promise<void> {
     const staging = this.options.staging!;
     const waits: Promise<void>[] = [];
-    const touched = this.options.maxAgeMs === 0 ? new Set<OpenObject>() : null;
+    const shares = segment ? new Map<OpenObject, ReadBatch>() : null;
+    const touched = this.options.maxAgeMs === 0 || segment ? new Set<OpenObject>() : null;
+    const recovered = segment?.shares?.recovered;
     const s = batch.ndjson;
     eachLine(s, (start, lineEnd) => {
-      const partition = this.admit(partitionOf(s, start, lineEnd));
+      const partition = route(s, start, lineEnd);
+      if (recovered?.written.has(partition)) return; // in a written object already
       const end = lineEnd + 1;
-      let object = this.open.get(partition);
+      const length = end - start;
+      let object = recovered?.objects.size ? this.recoveredShare(recovered, partition) : this.open.get(partition);
       if (!object || object.encoding.extension !== staging.encoding.extension) {
         if (object) void this.complete(object);
-        object = this.openObject(undefined, staging.encoding, partition);
+        object = this.openObject(segment?.name, staging.encoding, partition);
       }
-      const length = end - start;
+      if (shares) {
+        let share = shares.get(object);
+        if (!share) {
+          share = { batch: { ndjson: NO_BYTES, payloads: 0 }, release: () => {} };
+          shares.set(object, share);
+        }
+        share.batch.payloads++;
+        object.heldBytes += length;
+      }
       if (object.stage && object.stageBytes + length > object.stage.length) waits.push(this.compressStage(object));
       // A payload larger than a stage is a stage of its own size, not kept for reuse.
       object.stage ??= length > staging.bytes ? new Uint8Array(length) : (this.spareStages.pop() ?? new Uint8Array(staging.bytes));
@@ -294,10 +319,78 @@ export class ObjectWriter {
     });
     this.deps.metrics.openObjectBytes.add(s.length);
     this.atRest(batch.payloads);
-    for (const object of touched ?? []) waits.push(this.complete(object)); // every batch an object of its own
+    if (segment && shares) waits.push(this.holdShares(segment, shares));
+    for (const object of touched ?? []) {
+      const full = object.recovered ? object.held.length === object.recovered.batches : this.options.maxAgeMs === 0; // every batch an object of its own
+      if (full) waits.push(this.complete(object));
+    }
+    this.leaveSpoolRoom();
     this.makeRoom();
     waits.push(this.withinBounds());
     return Promise.all(waits).then(() => {});
+  }
+
+  /**
+   * Each object given a share of the segment holds it: the segment is released once the last of
+   * them is complete (at once if every share was written before).
+   */
+  private holdShares(read: ReadBatch, shares: Map<OpenObject, ReadBatch>): Promise<void> {
+    if (shares.size === 0) return Promise.resolve(read.release());
+    const holders = new Set(shares.keys());
+    let removed = (_: boolean) => {};
+    const gone = new Promise<boolean>((resolve) => {
+      removed = resolve;
+    });
+    this.heldSegments.set(read, { bytes: read.batch.ndjson.length, holders });
+    for (const [object, share] of shares) {
+      Object.assign(share, {
+        name: read.name,
+        release: async () => {
+          holders.delete(object);
+          if (holders.size > 0) return;
+          this.heldSegments.delete(read);
+          try {
+            await read.release();
+            removed(true);
+          } catch (err) {
+            removed(false); // the segment stays, and so does the record saying which shares of it are written
+            throw err;
+          }
+        },
+      });
+      object.held.push(share);
+      object.segmentsGone.push(gone);
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * Segments stay in the spool until every object holding a share of them is complete: past
+   * `maxHeldBytes` of them, the objects holding the oldest are completed, so that they can go.
+   */
+  private leaveSpoolRoom(): void {
+    const limit = this.options.maxHeldBytes;
+    if (limit === undefined) return;
+    let held = 0;
+    for (const { bytes } of this.heldSegments.values()) held += bytes;
+    for (const { bytes, holders } of this.heldSegments.values()) {
+      if (held <= limit) return;
+      for (const object of holders) void this.complete(object);
+      held -= bytes;
+    }
+  }
+
+  /** The object an earlier process was completing of this partition's shares, if there is one; else the partition's open object. */
+  private recoveredShare(recovered: RecoveredShares, partition: string): OpenObject | undefined {
+    const previous = recovered.objects.get(partition);
+    if (!previous) return this.open.get(partition);
+    let object = this.recovered.get(previous.record);
+    if (!object) {
+      object = new OpenObject(previous.record.base, partition, this.options.staging!.encoding, previous.record, previous);
+      this.recovered.set(previous.record, object);
+      this.track(object);
+    }
+    return object;
   }
 
   /** Compresses the object's stage into a frame of it, in the background; resolves once the frame is placed. */
@@ -545,10 +638,11 @@ export class ObjectWriter {
     for (let busy = this.inFlight(); busy.length > 0; busy = this.inFlight()) await Promise.all(busy);
   }
 
-  /** Completes every object: the open one and those being completed. */
+  /** Completes every object: the open one and those being completed; and waits until their records are done with. */
   async close(): Promise<void> {
     for (const object of this.open.values()) void this.complete(object);
     await Promise.all([...this.unfinished].map((o) => o.done));
+    await Promise.all(this.finishing);
   }
 
   /**
@@ -579,8 +673,8 @@ export class ObjectWriter {
   private openObject(name: ObjectName | undefined, frame: Encoding, partition: string): OpenObject {
     const { prefix, timePartition, maxAgeMs } = this.options;
     const { records } = this.deps;
-    const base = name ? objectKey({ prefix, timePartition, ...name, extension: "" }) : this.deps.keys("", partition);
-    const record = records && name ? records.open(base, name.sequence) : null;
+    const base = name ? objectKey({ prefix, partition, timePartition, ...name, extension: "" }) : this.deps.keys("", partition);
+    const record = records && name ? records.open(base, name.sequence, partition) : null;
     const object = new OpenObject(base, partition, frame, record);
     if (maxAgeMs > 0) {
       object.timer = setTimeout(() => void this.complete(object), maxAgeMs);
@@ -612,22 +706,6 @@ export class ObjectWriter {
         if (aborted !== null) await this.recording(() => records!.aborted(record, upload));
       })();
     }
-  }
-
-  /**
-   * One whole object in one PUT, retried until it is in, under `key`: a key that names exactly
-   * these payloads (a spool segment's share of one partition), so that writing it again after a
-   * crash overwrites it rather than writing them twice. False if the shutdown deadline stopped it.
-   */
-  async putWhole(key: string, frame: EncodedBatch, payloads: number): Promise<boolean> {
-    const { contentType, contentEncoding } = frame;
-    const { metrics, progress } = this.deps;
-    if ((await this.retrying("put", payloads, () => this.deps.store.put(key, frame.body, { contentType, contentEncoding }))) === null) return false;
-    metrics.objectsWritten.inc();
-    metrics.bytesWritten.inc(frame.body.length);
-    metrics.payloadsWritten.inc(payloads);
-    progress?.addUploadInFlight(-payloads);
-    return true;
   }
 
   /** Uploads the frames not in a part yet as the object's next part. */
@@ -678,7 +756,9 @@ export class ObjectWriter {
       const { record } = object;
       // An object of several segments, or of parts: from here on it is these segments, so the next
       // start writes exactly them again under this key if it finds the object not yet completed.
-      const recorded = record !== null && (object.held.length > 1 || object.nextPart > 1 || record.saved);
+      // An object of shares always is: a share written alone would otherwise join another object
+      // when its segment is read again, and be written twice.
+      const recorded = record !== null && (object.partition !== "" || object.held.length > 1 || object.nextPart > 1 || record.saved);
       if (recorded) {
         const segments = object.held.map((read) => read.name!.sequence);
         if ((await this.recording(() => records!.sealing(record, segments))) === null) return;
@@ -720,13 +800,18 @@ export class ObjectWriter {
           log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) });
         }
       }
-      if (record) await this.recording(() => records!.finished(record));
+      if (!record) return;
+      // A record of shares stays until their segments are removed: it says which shares of them are written.
+      const finish = Promise.all(object.segmentsGone).then((gone) => gone.every(Boolean) && this.recording(() => records!.finished(record)));
+      this.finishing.add(finish);
+      void finish.then(() => this.finishing.delete(finish));
+      if (object.segmentsGone.length === 0) await finish;
     })();
     return object.done;
   }
 
   /** Writes to the spool's object records, retried until they succeed: a store call made without its record could be lost or written twice after a crash. Null once stopped. */
-  private recording(write: () => Promise<void>): Promise<true | null> {
+  recording(write: () => Promise<void>): Promise<true | null> {
     return this.retried(
       async () => {
         await write();

@@ -5,15 +5,13 @@
 
 import type { BatchReader, ReadBatch } from "../buffer/buffer.ts";
 import { errorField } from "../log.ts";
-import type { Batch } from "../queue/batch.ts";
+import { type Batch, eachLine } from "../queue/batch.ts";
 import { type Compression, type EncodedBatch, encodeBatch, encodingOf } from "./encode.ts";
-import { objectKey } from "./object-key.ts";
 import { type ObjectsDeps, type ObjectsOptions, ObjectWriter, type Unfinished } from "./objects.ts";
 import { type Partitioner, partitioner } from "./partitions.ts";
 
 /**
- * NDJSON a partition's object gathers before it is compressed as one frame (PARTITION_BY, memory
- * mode): at 100 partitions a 2 MiB batch is 100 shares of about 20 KiB, and compressed one by
+ * NDJSON a partition's object gathers before it is compressed as one frame (PARTITION_BY): at 100 partitions a 2 MiB batch is 100 shares of about 20 KiB, and compressed one by
  * one they made too many frames (BENCHMARKS.md). All stages together take at most STAGES_BYTES,
  * unless PARTITION_MAX_ACTIVE is so large that each would be under STAGE_MIN_BYTES.
  */
@@ -144,7 +142,7 @@ export class Uploader {
   private async encodeAndAppend(read: ReadBatch, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
     let only: string | null = null;
     if (this.split && !read.object) {
-      if (read.name) return this.writeSegment(read, this.split, scratch);
+      if (read.shares) return this.stageSegment(read, this.split, scratch);
       // A batch of one partition (one value, or a hot one) is a frame as it is: copied into stages,
       // it cost 21 µs more CPU per request and 23 MiB more peak RSS with one value (BENCHMARKS.md).
       only = this.split.single(read.batch);
@@ -159,37 +157,44 @@ export class Uploader {
 
   /** With partitions, a batch of several: each payload goes to its partition's object, to be compressed there with the next ones (ObjectWriter.stageBatch). */
   private async stageBatch(read: ReadBatch, split: Partitioner, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
-    const appended = this.objects.stageBatch(read.batch, split.of);
+    const appended = this.objects.stageBatch(read.batch, (s, start, end) => this.objects.admit(split.of(s, start, end)));
     await this.release(read);
     this.buffers.push(scratch);
     return { appended };
   }
 
   /**
-   * With partitions, a spool segment (one an earlier process left): each partition's share is an
-   * object of its own, named after the segment and the partition, and the segment goes once all
-   * are written. Which values get their own partition is decided within the segment alone (the
-   * first PARTITION_MAX_ACTIVE in it), so after a crash the same objects are written again under
-   * the same keys: overwritten, never written twice.
+   * With partitions, a spool segment: each partition's share goes into that partition's object,
+   * which holds the share, and the segment goes once all are complete. Where each payload goes
+   * (its own partition, or the overflow past PARTITION_MAX_ACTIVE) is recorded beside the segment
+   * first, so that after a crash it is read again into the same partitions, and the shares
+   * already written are skipped (ObjectRecords).
    */
-  private async writeSegment(read: ReadBatch, split: Partitioner, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
-    const { prefix, timePartition, partitions } = this.options;
-    const own = new Set<string>();
-    const admit = (p: string) => {
-      if (!partitions || own.has(p) || p === partitions.overflow) return p;
-      if (own.size >= partitions.maxActive) return partitions.overflow;
-      own.add(p);
-      return p;
-    };
-    let written = true;
-    for (const { partition, batch } of split(read.batch, admit)) {
-      const frame = await this.encode(batch);
-      const key = objectKey({ prefix, partition, timePartition, ...read.name!, extension: frame.extension });
-      written = (await this.objects.putWhole(key, frame, batch.payloads)) && written;
+  private async stageSegment(read: ReadBatch, split: Partitioner, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
+    const shares = read.shares!;
+    let route: (s: Uint8Array, start: number, end: number) => string;
+    if (shares.routes) {
+      const own = new Set(shares.routes);
+      const overflow = this.options.partitions?.overflow;
+      route = (s, start, end) => {
+        const partition = split.of(s, start, end);
+        return own.has(partition) || !overflow ? partition : overflow;
+      };
+    } else {
+      const routed = new Map<string, string>();
+      const s = read.batch.ndjson;
+      eachLine(s, (start, end) => {
+        const partition = split.of(s, start, end);
+        if (!routed.has(partition)) routed.set(partition, this.objects.admit(partition));
+      });
+      if ((await this.objects.recording(() => shares.record([...new Set(routed.values())]))) === null) {
+        return { appended: Promise.resolve() }; // stopped at the deadline: the segment stays for the next start
+      }
+      route = (s, start, end) => routed.get(split.of(s, start, end))!;
     }
+    const appended = this.objects.stageBatch(read.batch, route, read);
     this.buffers.push(scratch);
-    if (written) await this.release(read); // stopped at the deadline otherwise: the segment stays for the next start
-    return { appended: Promise.resolve() };
+    return { appended };
   }
 
   private async encode(batch: Batch): Promise<EncodedBatch> {

@@ -1,14 +1,8 @@
 // PARTITION_BY on the upload side: one open object per partition, the overflow past
-// PARTITION_MAX_ACTIVE, memory bounded whatever the number of values, and a spool segment's
-// shares written under keys that name them (written again after a crash, never twice).
+// PARTITION_MAX_ACTIVE, and memory bounded whatever the number of values. Spool segments'
+// shares across a crash are in spool-objects.test.ts.
 import { describe, expect, it } from "bun:test";
-import type { BatchReader, ReadBatch } from "../../src/buffer/buffer.ts";
-import { createLogger } from "../../src/log.ts";
-import { createMetrics } from "../../src/metrics.ts";
-import { StoreHealth } from "../../src/shared/store-health.ts";
-import { createKeyNamer } from "../../src/upload/object-key.ts";
-import { Uploader, type UploaderOptions } from "../../src/upload/uploader.ts";
-import { MemoryStore } from "../support/memory-store.ts";
+import type { MemoryStore } from "../support/memory-store.ts";
 import { type SetupOptions, uploaderSetup } from "../support/uploader.ts";
 
 const partitioned = (maxActive: number, o: Partial<SetupOptions> = {}) =>
@@ -102,74 +96,5 @@ describe("Uploader with PARTITION_BY", () => {
     expect(peak).toBeLessThanOrEqual(bufferBytes + 200 * 256 + batchBytes);
     expect(t.metrics.objectsWritten.get()).toBeGreaterThan(200); // objects were completed to make room, not only at close
     expect(Object.values(byPartition(t.store)).flat().sort()).toEqual(sent.sort());
-  });
-});
-
-describe("a spool segment with PARTITION_BY", () => {
-  const name = { timeMs: Date.UTC(2026, 10, 27, 3), instanceId: "spoolid", sequence: 7 };
-  const lines = ['{"event":"a","i":0}', '{"event":"b","i":1}', '{"event":"c","i":2}', '{"event":"a","i":3}'];
-
-  /** A reader that gives the one segment once, then ends. */
-  function segmentReader(released: { n: number }): BatchReader {
-    let given = false;
-    return {
-      get length() {
-        return given ? 0 : 1;
-      },
-      async next(): Promise<ReadBatch | null> {
-        if (given) return null;
-        given = true;
-        const ndjson = new TextEncoder().encode(lines.map((l) => `${l}\n`).join(""));
-        return { batch: { ndjson, payloads: lines.length }, name, release: () => void released.n++ };
-      },
-    };
-  }
-
-  function run(store: MemoryStore, released: { n: number }) {
-    const options: UploaderOptions = {
-      loops: 1,
-      prefix: "t",
-      timePartition: "day",
-      maxBytes: 1 << 20,
-      objectMaxBytes: 1 << 30,
-      maxAgeMs: 60_000,
-      partBytes: 5 << 20,
-      compression: "none",
-      compressionLevel: 0,
-      retry: { baseMs: 1, maxMs: 5 },
-      partitionBy: "event",
-      partitions: { maxActive: 2, overflow: "event=__other__", bufferBytes: 8 << 20 },
-    };
-    const uploader = new Uploader(options, {
-      reader: segmentReader(released),
-      store,
-      keys: createKeyNamer("t", "inst"),
-      health: new StoreHealth(60_000),
-      metrics: createMetrics(),
-      log: createLogger("error", () => {}),
-    });
-    uploader.start();
-    return uploader.done();
-  }
-
-  it("writes each share under a key named by the segment and partition, then lets the segment go", async () => {
-    const store = new MemoryStore();
-    const released = { n: 0 };
-    await run(store, released);
-    expect([...store.objects.keys()].sort()).toEqual([
-      `t/event=__other__/dt=2026-11-27/${name.timeMs}-spoolid-7.ndjson`,
-      `t/event=a/dt=2026-11-27/${name.timeMs}-spoolid-7.ndjson`,
-      `t/event=b/dt=2026-11-27/${name.timeMs}-spoolid-7.ndjson`,
-    ]);
-    expect(byPartition(store)["event=a"]).toEqual([lines[0]!, lines[3]!]);
-    expect(released.n).toBe(1);
-  });
-
-  it("writes the same objects again when the segment is read again after a crash: overwritten, not doubled", async () => {
-    const store = new MemoryStore();
-    await run(store, { n: 0 });
-    const first = new Map([...store.objects].map(([k, v]) => [k, new TextDecoder().decode(v.body)]));
-    await run(store, { n: 0 });
-    expect(new Map([...store.objects].map(([k, v]) => [k, new TextDecoder().decode(v.body)]))).toEqual(first);
   });
 });

@@ -14,7 +14,7 @@ import { leftInSpool } from "../../src/spool/recovery.ts";
 import { Spool } from "../../src/spool/spool.ts";
 import type { CompletedPart } from "../../src/store/store.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
-import { Uploader } from "../../src/upload/uploader.ts";
+import { Uploader, type UploaderOptions } from "../../src/upload/uploader.ts";
 import { MemoryStore } from "../support/memory-store.ts";
 import { spoolOptions } from "../support/spool-options.ts";
 import { tempDir } from "../support/temp-dir.ts";
@@ -39,7 +39,7 @@ async function fillSpool(dir: string, prefix: string): Promise<{ spool: Spool; i
   return { spool, ids };
 }
 
-function uploader(spool: Spool, store: MemoryStore, maxAgeMs = 60_000) {
+function uploader(spool: Spool, store: MemoryStore, maxAgeMs = 60_000, more: Partial<UploaderOptions> = {}) {
   const log = createLogger("error", () => {});
   return new Uploader(
     {
@@ -52,6 +52,7 @@ function uploader(spool: Spool, store: MemoryStore, maxAgeMs = 60_000) {
       compression: "zstd",
       compressionLevel: 0,
       retry: { baseMs: 1, maxMs: 5 },
+      ...more,
     },
     {
       reader: new SpoolReader(spool, log),
@@ -89,9 +90,9 @@ const idsIn = (store: MemoryStore) =>
  * The next process: reads the spool the crashed one left, to the end. It makes every segment an
  * object of its own (OBJECT_MAX_AGE_MS=0) unless an earlier process's record groups them.
  */
-async function restart(dir: string, store: MemoryStore) {
+async function restart(dir: string, store: MemoryStore, more: Partial<UploaderOptions> = {}) {
   const spool = new Spool(spoolOptions(dir));
-  const next = uploader(spool, store, 0);
+  const next = uploader(spool, store, 0, more);
   next.start();
   await spool.close();
   await next.done();
@@ -189,5 +190,167 @@ describe("objects of spool segments across a crash", () => {
     expect(store.calls.length).toBe(calls); // nothing written twice, nothing to abort
     expect(idsIn(store).sort()).toEqual(ids.sort());
     expect(leftInSpool(dir.path)).toEqual([]);
+  });
+});
+
+describe("shares of spool segments (PARTITION_BY) across a crash", () => {
+  const partitioned = (maxActive: number): Partial<UploaderOptions> => ({
+    partitionBy: "event",
+    partitions: { maxActive, overflow: "event=__other__", bufferBytes: 8 << 20 },
+    stageBytes: 2048, // compressed a few KiB at a time: objects of several parts
+  });
+
+  /** Sealed segments of `events[s]` payloads each (an id, its event, incompressible noise); the event of every id. */
+  async function fillSegments(dir: string, prefix: string, events: string[][]) {
+    const spool = new Spool(spoolOptions(dir));
+    const eventOf = new Map<string, string>();
+    for (const [s, segment] of events.entries()) {
+      const lines = segment.map((event, i) => {
+        const id = `${prefix}-${s}-${i}`;
+        eventOf.set(id, event);
+        return `{"id":"${id}","event":"${event}","noise":"${crypto.randomUUID()}${crypto.randomUUID()}"}\n`;
+      });
+      await spool.append(enc.encode(lines.join("")), lines.length);
+      await spool.sealNow();
+    }
+    return { spool, eventOf };
+  }
+
+  /** Each id that landed, with the partition levels of the objects holding it (one, if it landed once). */
+  const partitionsOf = (store: MemoryStore) => {
+    const out = new Map<string, string[]>();
+    for (const [key, o] of store.objects) {
+      for (const line of dec.decode(zstdDecompressSync(o.body)).split("\n").filter(Boolean)) {
+        const id = (JSON.parse(line) as { id: string }).id;
+        out.set(id, [...(out.get(id) ?? []), key.split("/")[1]!]);
+      }
+    }
+    return out;
+  };
+
+  /** Every id landed once, in `expected(its event)`; nothing is left in the spool. */
+  function expectLandedOnce(store: MemoryStore, dir: string, eventOf: Map<string, string>, expected = (event: string) => `event=${event}`) {
+    const landed = partitionsOf(store);
+    expect(landed.size).toBe(eventOf.size);
+    for (const [id, event] of eventOf) expect([id, landed.get(id)]).toEqual([id, [expected(event)]]);
+    expect(leftInSpool(dir)).toEqual([]);
+  }
+
+  const cycle = (n: number, values: string[]) => Array.from({ length: n }, (_, i) => values[i % values.length]!);
+
+  it("crash after every partition's object is recorded, before Complete answers: the next start writes exactly those shares again under the same keys", async () => {
+    using dir = tempDir("spool-shares-");
+    const store = new MemoryStore(PART);
+    const { spool, eventOf } = await fillSegments(
+      dir.path,
+      "a",
+      Array.from({ length: 6 }, () => cycle(60, ["x", "y", "z"])),
+    );
+    const complete = store.multipart.complete;
+    store.multipart.complete = () => new Promise(() => {}); // never answers: the process dies waiting
+    const first = uploader(spool, store, 60_000, partitioned(10));
+    first.start();
+    await spool.close();
+    const sealed = () =>
+      files(dir.path, ".object").map(
+        (f) => JSON.parse(readFileSync(join(dir.path, f), "utf8")) as { base: string; partition: string; segments: number[] | null },
+      );
+    await waitUntil(() => sealed().filter((r) => r.segments?.length === 6).length === 3, "each partition's object recorded with its 6 shares");
+    const bases = sealed()
+      .map((r) => r.base)
+      .sort();
+    expect(
+      sealed()
+        .map((r) => r.partition)
+        .sort(),
+    ).toEqual(["event=x", "event=y", "event=z"]);
+    expect(files(dir.path, ".routes")).toHaveLength(6);
+    first.stop(); // the crash
+
+    store.multipart.complete = complete;
+    await restart(dir.path, store, partitioned(10));
+    expect([...store.objects.keys()].sort()).toEqual(bases.map((b) => `${b}.ndjson.zst`));
+    expectLandedOnce(store, dir.path, eventOf);
+    expect(store.uploads.size).toBe(0); // the first process's uploads aborted
+  });
+
+  it("crash once one partition's object is written and its only segment removed, another's still pending: the written shares are skipped, and the recorded overflow routing is kept", async () => {
+    using dir = tempDir("spool-shares-");
+    const store = new MemoryStore(1 << 20); // single PUTs
+    // Segment 0 is all "a"; segment 1 is "b" and "a". With one partition open at most, "b" goes to
+    // the overflow. Read alone after a crash, segment 1 would give "b" its own partition if its
+    // routing were decided again.
+    const { spool, eventOf } = await fillSegments(dir.path, "b", [cycle(20, ["a"]), cycle(20, ["b", "a"])]);
+    const put = store.put.bind(store);
+    store.put = (key, body, options) => (key.includes("__other__") ? new Promise(() => {}) : put(key, body, options));
+    // One loop: with two, which segment is admitted first is a race, and "a" could be the overflow.
+    const first = uploader(spool, store, 60_000, { ...partitioned(1), loops: 1 });
+    first.start();
+    await spool.close();
+    await waitUntil(
+      () => files(dir.path, ".seg").length === 1 && files(dir.path, ".written").length === 1,
+      "the a object written, segment 0 removed",
+    );
+    // The a object's record stays, saying its share of segment 1 is written, until segment 1 goes.
+    expect([...store.objects.keys()]).toHaveLength(1);
+    first.stop(); // the crash
+
+    store.put = put;
+    const before = store.calls.filter((c) => c.startsWith("put ")).length;
+    await restart(dir.path, store, partitioned(1));
+    expect(store.calls.filter((c) => c.startsWith("put ")).length).toBe(before + 1); // the overflow's share only
+    expectLandedOnce(store, dir.path, eventOf, (event) => (event === "a" ? "event=a" : "event=__other__"));
+  });
+
+  it("crash with the partitions' objects open, parts uploaded: the shares go into new objects, and the uploads are aborted", async () => {
+    using dir = tempDir("spool-shares-");
+    const store = new MemoryStore(PART);
+    const { spool, eventOf } = await fillSegments(
+      dir.path,
+      "c",
+      Array.from({ length: 6 }, () => cycle(60, ["x", "y"])),
+    );
+    const first = uploader(spool, store, 60_000, partitioned(10)); // the spool stays open: so do the objects
+    first.start();
+    await waitUntil(
+      () => store.calls.filter((c) => c.startsWith("part ")).length >= 2 && spool.sealedWaiting === 0,
+      "parts uploaded, every segment taken",
+    );
+    await waitUntil(() => files(dir.path, ".object").length === 2, "both uploads recorded");
+    first.stop();
+    expect(store.objects.size).toBe(0);
+
+    await restart(dir.path, store, partitioned(10));
+    expectLandedOnce(store, dir.path, eventOf);
+    expect(store.uploads.size).toBe(0);
+  });
+
+  it("crash after Complete, while the segments are being removed: nothing is written again", async () => {
+    using dir = tempDir("spool-shares-");
+    const store = new MemoryStore(PART);
+    const { spool, eventOf } = await fillSegments(
+      dir.path,
+      "d",
+      Array.from({ length: 6 }, () => cycle(60, ["x", "y"])),
+    );
+    const first = uploader(spool, store, 60_000, partitioned(10));
+    const remove = spool.remove.bind(spool);
+    let removed = 0;
+    spool.remove = async (segment) => {
+      if (removed++ === 2) {
+        first.stop(); // the crash: two segments gone, four left, both objects written
+        return new Promise(() => {});
+      }
+      return remove(segment);
+    };
+    first.start();
+    await spool.close();
+    await waitUntil(() => removed === 3, "two segments removed");
+    expect(store.objects.size).toBe(2);
+    const calls = store.calls.length;
+
+    await restart(dir.path, store, partitioned(10));
+    expect(store.calls.length).toBe(calls);
+    expectLandedOnce(store, dir.path, eventOf);
   });
 });
