@@ -94,7 +94,7 @@ export const ConfigSchema = Type.Object({
     pattern: "^([A-Za-z_][A-Za-z0-9_]{0,127})?$",
     expect: "a field name (letters, digits and _, not starting with a digit) or empty",
     description:
-      "Top-level field of each payload whose value partitions the objects: `{S3_PREFIX}/{field}={value}/dt=.../`. Strings, numbers and booleans partition; a payload without one goes to `__missing__`. Empty: no partitions.",
+      "Top-level field of each payload whose value partitions the objects: `{S3_PREFIX}/{field}={value}/dt=.../`. Strings, numbers and booleans partition; a payload without one goes to `__missing__`. `version`: the collection's envelope version instead. Empty: no partitions.",
   }),
   PARTITION_MAX_ACTIVE: Int(
     100,
@@ -232,9 +232,6 @@ export function loadConfig(given: Record<string, string | undefined>): Config {
     throw new ConfigError(
       `OBJECT_MAX_BYTES must be at most 10,000 parts of OBJECT_PART_BYTES (${10_000 * config.OBJECT_PART_BYTES}), got "${config.OBJECT_MAX_BYTES}"`,
     );
-  }
-  if (config.PARTITION_BY === "version") {
-    throw new ConfigError('PARTITION_BY=version (the collection\'s envelope version) is not supported yet; got "version"');
   }
   // A batch fills from the queue, so it can never be larger than the queue: clamp rather than wait forever.
   config.BATCH_MAX_PAYLOADS = Math.min(config.BATCH_MAX_PAYLOADS, config.MAX_QUEUE_PAYLOADS);

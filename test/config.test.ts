@@ -77,9 +77,9 @@ describe("loadConfig", () => {
     }
   });
 
-  it("takes PARTITION_BY in disk mode too; refuses the envelope's version, which is not built yet", () => {
+  it("takes PARTITION_BY in either durability mode, and `version` for the envelope's version", () => {
     expect(loadConfig({ PARTITION_BY: "event", DURABILITY: "disk" })).toMatchObject({ PARTITION_BY: "event", DURABILITY: "disk" });
-    expect(() => loadConfig({ PARTITION_BY: "version" })).toThrow(/not supported yet/);
+    expect(loadConfig({ PARTITION_BY: "version" })).toMatchObject({ PARTITION_BY: "version" });
   });
 
   it("refuses a gzip level past 9", () => {

@@ -20,7 +20,7 @@ export function createBufferWriter(memory: BufferMemory): BufferWriter {
   if (memory.type === "memory") {
     return {
       hasRoom: () => ring.fits(1, 0),
-      push: (body, spans) => (ring.push(body, spans) === -1 ? "full" : "ok"),
+      push: (body, spans, prefix) => (ring.push(body, spans, prefix) === -1 ? "full" : "ok"),
       poll: () => {},
     };
   }
@@ -35,9 +35,9 @@ export function createBufferWriter(memory: BufferMemory): BufferWriter {
   };
   return {
     hasRoom: () => ring.fits(1, 0) && spoolRoom(0),
-    push(body, spans) {
-      if (!spoolRoom(ndjsonBytes(spans))) return "full";
-      const end = ring.push(body, spans);
+    push(body, spans, prefix) {
+      if (!spoolRoom(ndjsonBytes(spans) + (spans.length / 2) * (prefix?.length ?? 0))) return "full";
+      const end = ring.push(body, spans, prefix);
       if (end === -1) return "full";
       return acks.wait(spans.length / 2, end).then(fsynced, notStored);
     },

@@ -9,6 +9,7 @@ import { HttpError } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
 import type { SharedState } from "../shared/state.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
+import { VERSION, versionPrefixer } from "../upload/partitions.ts";
 import { collectionCheck } from "./collection.ts";
 import type { Deadlines } from "./deadlines.ts";
 import { createGarbagePacer } from "./garbage.ts";
@@ -41,6 +42,8 @@ function checkContentType(header: string | null): void {
 
 export function ingestRoutes({ config, buffer, tokens, limiter, metrics, health, state, inFlight, deadlines }: IngestDeps) {
   const collection = collectionCheck(config.MAX_PAYLOADS_PER_REQUEST);
+  // PARTITION_BY=version: the payloads do not hold their collection's version, so it goes with each (queue/batch.ts).
+  const prefixOf = config.PARTITION_BY === VERSION ? versionPrefixer() : null;
   const collectAfter = createGarbagePacer();
   const draining = () => new HttpError("DRAINING", "the service is shutting down; retry on another instance");
   // While the store is failing the queue will not empty soon: ask clients to back off longer.
@@ -81,7 +84,7 @@ export function ingestRoutes({ config, buffer, tokens, limiter, metrics, health,
       }
     }
     const accepted = spans.length / 2;
-    const pushed = buffer.push(body, spans);
+    const pushed = buffer.push(body, spans, prefixOf?.(envelope.version));
     // Memory mode answers at once; disk mode once the spool's fsync covers this collection.
     if (typeof pushed === "string") return answer(pushed, accepted);
     return pushed.then((p) => answer(p, accepted));

@@ -108,25 +108,33 @@ export class RingBuffer {
    * Producer: appends the payloads at `spans` ([start0, end0, start1, end1, ...]) of `source`,
    * copying their bytes, or none of them when they do not all fit. Returns the wrapping count of
    * payloads ever pushed once these are in (disk mode waits for the spool to reach it), or -1.
+   * `prefix` goes in front of each (PARTITION_BY=version: queue/batch.ts), and counts in its bytes.
    */
-  push(source: Uint8Array, spans: readonly number[]): number {
+  push(source: Uint8Array, spans: readonly number[], prefix?: Uint8Array): number {
     const payloads = spans.length / 2;
-    const bytes = ndjsonBytes(spans);
+    const bytes = ndjsonBytes(spans) + payloads * (prefix?.length ?? 0);
     // Payloads one comma apart (a compact JSON array) are copied in one go, commas becoming newlines.
-    let compact = true;
+    let compact = !prefix;
     for (let i = 2; i < spans.length && compact; i += 2) compact = spans[i]! === spans[i - 1]! + 1;
     // Counted in before CLOSED is read: a close() that has seen no push in progress after
     // setting CLOSED knows that none will publish payloads after it.
     Atomics.add(this.control, PUSHING, 1);
     try {
       if (Atomics.load(this.control, CLOSED) === 1 || !this.fits(payloads, bytes)) return -1;
-      return this.copyAndPublish(source, spans, payloads, bytes, compact);
+      return this.copyAndPublish(source, spans, payloads, bytes, compact, prefix);
     } finally {
       Atomics.sub(this.control, PUSHING, 1);
     }
   }
 
-  private copyAndPublish(source: Uint8Array, spans: readonly number[], payloads: number, bytes: number, compact: boolean): number {
+  private copyAndPublish(
+    source: Uint8Array,
+    spans: readonly number[],
+    payloads: number,
+    bytes: number,
+    compact: boolean,
+    prefix?: Uint8Array,
+  ): number {
     const { data, capacityBytes } = this;
     let at = this.tailOffset;
     let slot = this.tailSlot;
@@ -142,7 +150,13 @@ export class RingBuffer {
         slot = (slot + 1) & this.mask;
       }
     } else {
+      const head = prefix?.length ?? 0;
       for (let i = 0; i < spans.length; i += 2) {
+        if (prefix) {
+          this.copyIn(prefix, 0, head, at);
+          at += head;
+          if (at >= capacityBytes) at -= capacityBytes;
+        }
         const start = spans[i]!;
         const length = spans[i + 1]! - start;
         this.copyIn(source, start, start + length, at);
@@ -150,7 +164,7 @@ export class RingBuffer {
         if (at >= capacityBytes) at -= capacityBytes;
         data[at] = NEWLINE;
         if (++at === capacityBytes) at = 0;
-        this.lengths[slot] = length + 1;
+        this.lengths[slot] = head + length + 1;
         slot = (slot + 1) & this.mask;
       }
     }

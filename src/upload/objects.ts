@@ -15,7 +15,7 @@ import type { ObjectName, ReadBatch } from "../buffer/buffer.ts";
 import type { Logger } from "../log.ts";
 import { errorField } from "../log.ts";
 import type { Metrics } from "../metrics.ts";
-import { type Batch, eachLine } from "../queue/batch.ts";
+import { type Batch, eachLine, payloadStart, prefixLines } from "../queue/batch.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
 import type { ObjectRecord, ObjectRecords, RecoveredObject } from "../spool/object-records.ts";
 import type { RecoveredShares } from "../spool/recovery.ts";
@@ -55,6 +55,11 @@ export interface ObjectsOptions {
    * 100 frames of a few KiB each, and their number, not their bytes, held the memory (BENCHMARKS.md).
    */
   staging?: { bytes: number; encoding: Encoding; encode(batch: Batch): Promise<EncodedBatch> };
+  /**
+   * PARTITION_BY=version: payload lines carry their partition as a prefix (queue/batch.ts), left
+   * out in objects; what stop() hands over gets its object's partition back, to be routed there again.
+   */
+  linePrefixes?: boolean;
   retry: RetryPolicy;
 }
 
@@ -291,8 +296,9 @@ export class ObjectWriter {
     eachLine(s, (start, lineEnd) => {
       const partition = route(s, start, lineEnd);
       if (recovered?.written.has(partition)) return; // in a written object already
+      const from = payloadStart(s, start, lineEnd);
       const end = lineEnd + 1;
-      const length = end - start;
+      const length = end - from;
       let object = recovered?.objects.size ? this.recoveredShare(recovered, partition) : this.open.get(partition);
       if (!object || object.encoding.extension !== staging.encoding.extension) {
         if (object) void this.complete(object);
@@ -310,7 +316,7 @@ export class ObjectWriter {
       if (object.stage && object.stageBytes + length > object.stage.length) waits.push(this.compressStage(object));
       // A payload larger than a stage is a stage of its own size, not kept for reuse.
       object.stage ??= length > staging.bytes ? new Uint8Array(length) : (this.spareStages.pop() ?? new Uint8Array(staging.bytes));
-      copyBytes(s, start, end, object.stage, object.stageBytes);
+      copyBytes(s, from, end, object.stage, object.stageBytes);
       object.stageBytes += length;
       object.stagePayloads++;
       object.payloads++;
@@ -658,10 +664,12 @@ export class ObjectWriter {
       clearTimeout(o.timer);
       // Spool segments stay in the spool for the next start; its record names the upload to abort.
       if (o.held.length > 0) continue;
+      const save = (ndjson: Uint8Array, payloads: number) =>
+        batches.push({ ndjson: this.options.linePrefixes ? prefixLines(ndjson, o.partition) : ndjson, payloads });
       const parts = [...o.shipping.values(), { body: this.unshipped(o), payloads: o.framePayloads }];
-      for (const p of parts) if (p.payloads > 0) batches.push({ ndjson: decodeFrame(p.body, o.encoding.compression), payloads: p.payloads });
-      for (const c of o.compressing) batches.push({ ndjson: c.ndjson, payloads: c.payloads });
-      if (o.stagePayloads > 0) batches.push({ ndjson: o.stage!.subarray(0, o.stageBytes), payloads: o.stagePayloads });
+      for (const p of parts) if (p.payloads > 0) save(decodeFrame(p.body, o.encoding.compression), p.payloads);
+      for (const c of o.compressing) save(c.ndjson, c.payloads);
+      if (o.stagePayloads > 0) save(o.stage!.subarray(0, o.stageBytes), o.stagePayloads);
       if (o.parts.length > 0 && o.createdUploadId) {
         const parts = o.parts.map(({ partNumber, etag }) => ({ partNumber, etag }));
         uploads.push({ key: o.key, uploadId: o.createdUploadId, parts, payloads: o.parts.reduce((n, p) => n + p.payloads, 0) });

@@ -4,10 +4,11 @@
 // Athena, Spark and DuckDB decode; a value longer than VALUE_MAX_BYTES encoded keeps its start
 // and a hash of the whole. Payloads whose field is missing or not a string, number or boolean go
 // to `__missing__`, never dropped; past PARTITION_MAX_ACTIVE open partitions, new values go to
-// `__other__` (objects.ts decides that).
+// `__other__` (objects.ts decides that). PARTITION_BY=version partitions by the collection's
+// envelope version instead: the HTTP thread puts each payload's partition in front of its line.
 import { createHash } from "node:crypto";
-import { fieldFinder, valueText } from "../json/top-level-field.ts";
-import { type Batch, eachLine } from "../queue/batch.ts";
+import { fieldFinder, type ValueSpan, valueText } from "../json/top-level-field.ts";
+import { type Batch, eachLine, PREFIX_END, payloadStart } from "../queue/batch.ts";
 
 /** The value of payloads without one: the field missing, null, an object or an array. */
 export const MISSING = "__missing__";
@@ -24,6 +25,7 @@ const SAFE = new Uint8Array(256);
 for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") SAFE[c.charCodeAt(0)] = 1;
 const HEX = "0123456789ABCDEF";
 const encoder = new TextEncoder();
+const latin1 = new TextDecoder("latin1"); // a partition's name is ASCII
 
 /** One character, percent-encoded as UTF-8 unless it is one of [A-Za-z0-9_.-]. */
 function encodeChar(ch: string): string {
@@ -53,30 +55,54 @@ export function safeValue(value: string | null): string {
 /** A payload's partition: `field=value`, the key level its object goes under. */
 export const partitionOf = (field: string, value: string | null): string => `${field}=${safeValue(value)}`;
 
-/** A batch's payloads in groups, one per partition, each as NDJSON, in the order they came. */
-export interface PartitionedBatch {
-  partition: string;
-  batch: Batch;
+/** PARTITION_BY's name for the collection's envelope version, which the payloads do not hold: it comes in each line's prefix (queue/batch.ts). */
+export const VERSION = "version";
+
+/**
+ * The line prefix of the payloads of a collection whose envelope version is `version`, for the
+ * HTTP thread (PARTITION_BY=version): the partition, then PREFIX_END. Known versions are kept.
+ */
+export function versionPrefixer(): (version: string) => Uint8Array {
+  const known = new Map<string, Uint8Array>();
+  return (version) => {
+    let prefix = known.get(version);
+    if (!prefix) {
+      if (known.size >= KNOWN_VALUES) known.clear();
+      prefix = new Uint8Array([...encoder.encode(partitionOf(VERSION, version)), PREFIX_END]);
+      known.set(version, prefix);
+    }
+    return prefix;
+  };
 }
 
 /**
- * Splits batches by the field `field` of each payload. `admit(partition)` says where a payload
- * of that partition goes (itself, or the overflow partition): objects.ts counts what is open.
+ * Tells the partition of payloads by the field `field` of each (past the line's prefix, if it
+ * has one); with `version`, by the partition their line's prefix names.
  *
  * @example
  * const split = partitioner("event");
- * split(batch, (p) => p); // [{ partition: "event=boot", batch }, { partition: "event=scan", batch }]
  * split.of(line, 0, line.length); // "event=boot"
+ * split.single(batch);            // "event=boot" if every payload of it is, else null
  */
 export function partitioner(field: string) {
+  const byVersion = field === VERSION;
   const find = fieldFinder(field);
   const missing = partitionOf(field, null);
+  const prefix: ValueSpan = { start: 0, end: 0 };
+  const spanOf = (s: Uint8Array, start: number, end: number): ValueSpan | null => {
+    const from = payloadStart(s, start, end);
+    if (!byVersion) return find(s, from, end);
+    if (from === start) return null;
+    prefix.start = start;
+    prefix.end = from - 1;
+    return prefix;
+  };
   // Values repeat: each one's partition is kept by its bytes, so that most payloads cost a
   // hash and a compare, and allocate nothing. Bounded in count, and only short values are kept.
   const known = new Map<number, { bytes: Uint8Array; partition: string }[]>();
   let knownCount = 0;
   const partitionFor = (s: Uint8Array, start: number, end: number): string => {
-    const span = find(s, start, end);
+    const span = spanOf(s, start, end);
     if (!span) return missing;
     const length = span.end - span.start;
     let hash = 0x811c9dc5; // FNV-1a
@@ -90,8 +116,8 @@ export function partitioner(field: string) {
         if (i === length) return e.partition;
       }
     }
-    const partition = partitionOf(field, valueText(s, span.start, span.end));
-    if (length <= VALUE_MAX_BYTES) {
+    const partition = byVersion ? latin1.decode(s.subarray(span.start, span.end)) : partitionOf(field, valueText(s, span.start, span.end));
+    if (length <= VALUE_MAX_BYTES + VERSION.length + 1) {
       if (knownCount >= KNOWN_VALUES) {
         known.clear();
         knownCount = 0;
@@ -103,30 +129,6 @@ export function partitioner(field: string) {
       knownCount++;
     }
     return partition;
-  };
-  /** Splits a batch into its partitions' shares; `admit(partition)` says where a payload goes. */
-  const split = (batch: Batch, admit: (partition: string) => string): PartitionedBatch[] => {
-    const s = batch.ndjson;
-    // Each partition's lines as [start, end) pairs into s, then copied out together.
-    const spans = new Map<string, number[]>();
-    eachLine(s, (start, end) => {
-      const partition = admit(partitionFor(s, start, end));
-      const list = spans.get(partition);
-      if (list) list.push(start, end + 1);
-      else spans.set(partition, [start, end + 1]);
-    });
-    if (spans.size === 1) for (const [partition] of spans) return [{ partition, batch }];
-    return [...spans].map(([partition, list]) => {
-      let bytes = 0;
-      for (let i = 0; i < list.length; i += 2) bytes += list[i + 1]! - list[i]!;
-      const ndjson = new Uint8Array(bytes);
-      let k = 0;
-      for (let i = 0; i < list.length; i += 2) {
-        ndjson.set(s.subarray(list[i]!, list[i + 1]!), k);
-        k += list[i + 1]! - list[i]!;
-      }
-      return { partition, batch: { ndjson, payloads: list.length / 2 } };
-    });
   };
   /** The partition of every payload of the batch if they share one, else null (it stops at the first that differs). */
   const single = (batch: Batch): string | null => {
@@ -142,6 +144,6 @@ export function partitioner(field: string) {
     return shared ? only : null;
   };
   /** `of`: the partition of the payload at [start, end) of `s` (its line, without the newline). */
-  return Object.assign(split, { of: partitionFor, single });
+  return { of: partitionFor, single };
 }
 export type Partitioner = ReturnType<typeof partitioner>;

@@ -5,15 +5,16 @@
 
 import type { BatchReader, ReadBatch } from "../buffer/buffer.ts";
 import { errorField } from "../log.ts";
-import { type Batch, eachLine } from "../queue/batch.ts";
+import { type Batch, eachLine, stripPrefixes } from "../queue/batch.ts";
 import { type Compression, type EncodedBatch, encodeBatch, encodingOf } from "./encode.ts";
 import { type ObjectsDeps, type ObjectsOptions, ObjectWriter, type Unfinished } from "./objects.ts";
-import { type Partitioner, partitioner } from "./partitions.ts";
+import { type Partitioner, partitioner, VERSION } from "./partitions.ts";
 
 /**
- * NDJSON a partition's object gathers before it is compressed as one frame (PARTITION_BY): at 100 partitions a 2 MiB batch is 100 shares of about 20 KiB, and compressed one by
- * one they made too many frames (BENCHMARKS.md). All stages together take at most STAGES_BYTES,
- * unless PARTITION_MAX_ACTIVE is so large that each would be under STAGE_MIN_BYTES.
+ * NDJSON a partition's object gathers before it is compressed as one frame (PARTITION_BY): at
+ * 100 partitions a 2 MiB batch is 100 shares of about 20 KiB, and compressed one by one they
+ * made too many frames (BENCHMARKS.md). All stages together take at most STAGES_BYTES, unless
+ * PARTITION_MAX_ACTIVE is so large that each would be under STAGE_MIN_BYTES.
  */
 const STAGE_MAX_BYTES = 128 * 1024;
 const STAGE_MIN_BYTES = 16 * 1024;
@@ -72,7 +73,8 @@ export class Uploader {
     const staging = options.partitionBy
       ? { bytes, encoding: encodingOf(options.compression), encode: (batch: Batch) => this.encode(batch) }
       : undefined;
-    this.objects = new ObjectWriter({ ...options, maxBytes: options.objectMaxBytes, loops: options.loops, staging }, deps);
+    const linePrefixes = options.partitionBy === VERSION;
+    this.objects = new ObjectWriter({ ...options, maxBytes: options.objectMaxBytes, loops: options.loops, staging, linePrefixes }, deps);
     this.split = options.partitionBy ? partitioner(options.partitionBy) : null;
   }
 
@@ -148,7 +150,8 @@ export class Uploader {
       only = this.split.single(read.batch);
       if (only === null) return this.stageBatch(read, this.split, scratch);
     }
-    const frame = await this.encode(read.batch);
+    // Lines carry a prefix with PARTITION_BY=version, and may in a spool a run of it left.
+    const frame = await this.encode(read.name || this.options.partitionBy === VERSION ? stripPrefixes(read.batch) : read.batch);
     // A batch out of the ring lives on as its frame alone; a spool segment stays until its object is complete.
     if (!read.name) await this.release(read);
     this.buffers.push(scratch);

@@ -62,27 +62,33 @@ async function saveAtDeadlineThenRestart(s3: TestS3, settings: Record<string, st
   return acknowledged;
 }
 
-/** `n` collections of 10 payloads whose `event` is one of a few values, hostile ones and none included; and the event of each id. */
+/**
+ * `n` collections of 10 payloads whose `event` is one of a few values, hostile ones and none
+ * included, and whose envelope versions take four values; and the partition level of each id
+ * under PARTITION_BY=event and =version.
+ */
 function eventCollections(prefix: string, n: number) {
   const events = ["a", "b", "c/d", "é", undefined];
-  const eventOf = new Map<string, string | undefined>();
+  const levelOf = { event: new Map<string, string>(), version: new Map<string, string>() };
   const bodies = Array.from({ length: n }, (_, i) => {
+    const version = `${i % 4}.0`;
     const data = Array.from({ length: 10 }, (_, j) => {
       const id = `${prefix}-${i}-${j}`;
       const event = events[(i + j) % events.length];
-      eventOf.set(id, event);
+      levelOf.event.set(id, `event=${event ?? "__missing__"}`);
+      levelOf.version.set(id, `version=${version}`);
       return event === undefined ? { id } : { id, event };
     });
-    return { ids: data.map((d) => d.id), body: JSON.stringify({ version: "1", token: "t", data }) };
+    return { ids: data.map((d) => d.id), body: JSON.stringify({ version, token: "t", data }) };
   });
-  return { bodies, eventOf };
+  return { bodies, levelOf };
 }
 
-/** Every payload of `objects` is under its event's partition level (or one of `alsoAllowed`). */
-function expectInPartitions(objects: { key: string; lines: string[] }[], eventOf: Map<string, string | undefined>, alsoAllowed: string[] = []) {
+/** Every payload of `objects` is under its partition level (or one of `alsoAllowed`). */
+function expectInPartitions(objects: { key: string; lines: string[] }[], levelOf: Map<string, string>, alsoAllowed: string[] = []) {
   for (const o of objects) {
     const level = decodeURIComponent(o.key.split("/")[1]!);
-    for (const line of o.lines) expect([`event=${eventOf.get(idOf(line)) ?? "__missing__"}`, ...alsoAllowed]).toContain(level);
+    for (const line of o.lines) expect([levelOf.get(idOf(line)), ...alsoAllowed]).toContain(level);
   }
 }
 
@@ -189,49 +195,51 @@ describe("fault suite", () => {
     expect(report.duplicates).toBe(0);
   });
 
-  it("3b. the same with PARTITION_BY: nothing lost, nothing written twice, every payload in its value's partition", async () => {
-    await using s3 = await startS3();
-    using spool = spoolDir();
-    const env = {
-      ...s3.env,
-      DURABILITY: "disk",
-      SPOOL_DIR: spool.path,
-      PARTITION_BY: "event",
-      BATCH_MAX_WAIT_MS: "200",
-      OBJECT_MAX_AGE_MS: "500", // objects of several segments' shares, some written before the kill
-      BATCH_MAX_PAYLOADS: "500",
-    };
-    const { bodies, eventOf } = eventCollections("crash-part", 10_000);
-    await using first = await startService(env);
-    const progress = { answered: 0 };
-    const load = postAll(first, bodies, 16, progress);
-    await waitUntil(async () => progress.answered >= 400 && (await s3.keys()).length >= 3, "some objects written before the crash");
-    first.signal("SIGKILL");
-    expect(progress.answered).toBeLessThan(9_000); // killed in the middle of the load
-    const { acknowledged } = await load;
-    await first[Symbol.asyncDispose]();
-    const left = leftInSpool(spool.path);
-    expect(left.some((f) => f.endsWith(".routes"))).toBe(true); // segments whose shares were on their way
+  for (const field of ["event", "version"] as const) {
+    it(`3b. the same with PARTITION_BY=${field}: nothing lost, nothing written twice, every payload in its value's partition`, async () => {
+      await using s3 = await startS3();
+      using spool = spoolDir();
+      const env = {
+        ...s3.env,
+        DURABILITY: "disk",
+        SPOOL_DIR: spool.path,
+        PARTITION_BY: field,
+        BATCH_MAX_WAIT_MS: "200",
+        OBJECT_MAX_AGE_MS: "500", // objects of several segments' shares, some written before the kill
+        BATCH_MAX_PAYLOADS: "500",
+      };
+      const { bodies, levelOf } = eventCollections("crash-part", 10_000);
+      await using first = await startService(env);
+      const progress = { answered: 0 };
+      const load = postAll(first, bodies, 16, progress);
+      await waitUntil(async () => progress.answered >= 400 && (await s3.keys()).length >= 3, "some objects written before the crash");
+      first.signal("SIGKILL");
+      expect(progress.answered).toBeLessThan(9_000); // killed in the middle of the load
+      const { acknowledged } = await load;
+      await first[Symbol.asyncDispose]();
+      const left = leftInSpool(spool.path);
+      expect(left.some((f) => f.endsWith(".routes"))).toBe(true); // segments whose shares were on their way
 
-    await using second = await startService(env);
-    await waitUntil(async () => new Set((await s3.lines()).map(idOf)).size >= acknowledged.length, "every acknowledged payload to land", {
-      timeoutMs: 30_000,
+      await using second = await startService(env);
+      await waitUntil(async () => new Set((await s3.lines()).map(idOf)).size >= acknowledged.length, "every acknowledged payload to land", {
+        timeoutMs: 30_000,
+      });
+      second.signal("SIGTERM");
+      expect(await second.exited()).toBe(0);
+      expect(leftInSpool(spool.path)).toEqual([]);
+      const objects = await s3.objects();
+      const report = deliveryReport(
+        objects.flatMap((o) => o.lines.map(idOf)),
+        acknowledged,
+      );
+      console.log(`scenario 3b (kill -9, disk mode, PARTITION_BY=${field}):`, report, {
+        objects: objects.length,
+        left_by_the_crash: Object.groupBy(left, (f) => f.split(".").at(-1)!),
+      });
+      expect(report).toMatchObject({ missing: 0, duplicates: 0 });
+      expectInPartitions(objects, levelOf[field]);
     });
-    second.signal("SIGTERM");
-    expect(await second.exited()).toBe(0);
-    expect(leftInSpool(spool.path)).toEqual([]);
-    const objects = await s3.objects();
-    const report = deliveryReport(
-      objects.flatMap((o) => o.lines.map(idOf)),
-      acknowledged,
-    );
-    console.log("scenario 3b (kill -9, disk mode, partitions):", report, {
-      objects: objects.length,
-      left_by_the_crash: Object.groupBy(left, (f) => f.split(".").at(-1)!),
-    });
-    expect(report).toMatchObject({ missing: 0, duplicates: 0 });
-    expectInPartitions(objects, eventOf);
-  });
+  }
 
   it("4. SIGTERM during a load in memory mode with the store down: the next start, with the store up, lands everything", async () => {
     await using s3 = await startS3();
@@ -243,7 +251,7 @@ describe("fault suite", () => {
 
   it("4b. the same with PARTITION_BY and more values than PARTITION_MAX_ACTIVE: every payload lands once, in its partition or the overflow", async () => {
     await using s3 = await startS3();
-    const { bodies, eventOf } = eventCollections("part", 300);
+    const { bodies, levelOf } = eventCollections("part", 300);
     const acknowledged = await saveAtDeadlineThenRestart(s3, { PARTITION_BY: "event", PARTITION_MAX_ACTIVE: "3" }, bodies);
     const objects = await s3.objects();
     const report = deliveryReport(
@@ -252,7 +260,7 @@ describe("fault suite", () => {
     );
     console.log("scenario 4b (SIGTERM, memory mode, store down, partitions):", report);
     expect(report).toMatchObject({ missing: 0, duplicates: 0 });
-    expectInPartitions(objects, eventOf, ["event=__other__"]);
+    expectInPartitions(objects, levelOf.event, ["event=__other__"]);
   });
 
   it.skipIf(!haveHaproxy)("5. three instances behind HAProxy in disk mode, one killed with kill -9 mid-load and restarted", async () => {

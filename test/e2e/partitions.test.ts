@@ -1,16 +1,18 @@
 // PARTITION_BY end to end: the service as a process against moto, hostile values, payloads
 // without the field, and more values than PARTITION_MAX_ACTIVE; then DuckDB reads the objects
 // with hive_partitioning, and its partition column must count exactly what was posted per value.
+// PARTITION_BY=version, in both durability modes and across a shutdown deadline.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { safeValue } from "../../src/upload/partitions.ts";
+import { partitionOf as keyLevelOf, safeValue } from "../../src/upload/partitions.ts";
 import { expectExactly, postAll } from "../support/load.ts";
-import { hasMoto, startMoto } from "../support/s3.ts";
+import { hasMoto, startMoto, startS3 } from "../support/s3.ts";
 import { startService } from "../support/service-process.ts";
+import { tempDir } from "../support/temp-dir.ts";
 import { waitUntil } from "../support/wait.ts";
 
 setDefaultTimeout(180_000);
@@ -97,5 +99,96 @@ describe.skipIf(!hasMoto || !hasDuckdb)("PARTITION_BY against moto, read back by
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("PARTITION_BY=version: the collection's envelope version", () => {
+  const VERSIONS = ["1.0", "2/beta", "..", "été", "", "v".repeat(1024)];
+
+  /** Collections of each version, whose payloads hold a `version` field of their own that must not count. */
+  function versionCollections(prefix: string, per: number, versions = VERSIONS) {
+    const payloads = new Map<string, { version: string; line: string }>();
+    const bodies = versions.flatMap((version, v) =>
+      Array.from({ length: per }, (_, n) => {
+        const data = Array.from({ length: 5 }, (_, j) => {
+          const id = `${prefix}-${v}-${n}-${j}`;
+          const line = JSON.stringify({ id, version: "payload's own", n: 2 ** 60 + j });
+          payloads.set(id, { version, line: line.replace(/"n":(\d+)/, `"n":${2n ** 60n + BigInt(j)}`) });
+          return payloads.get(id)!.line;
+        });
+        return {
+          ids: data.map((l) => JSON.parse(l).id as string),
+          body: `{"version":${JSON.stringify(version)},"token":"t","data":[${data.join(",")}]}`,
+        };
+      }),
+    );
+    return { bodies, payloads };
+  }
+
+  /** Every payload landed once, byte for byte as posted (no prefix in it), under its collection's version. */
+  function expectUnderVersions(
+    objects: { key: string; lines: string[] }[],
+    payloads: Map<string, { version: string; line: string }>,
+    acknowledged: string[],
+  ) {
+    expectExactly(
+      objects.flatMap((o) => o.lines.map((l) => JSON.parse(l).id as string)),
+      acknowledged,
+    );
+    for (const o of objects) {
+      for (const line of o.lines) {
+        const posted = payloads.get(JSON.parse(line).id)!;
+        expect(line).toBe(posted.line);
+        expect(o.key.split("/")[1]).toBe(keyLevelOf("version", posted.version));
+      }
+    }
+  }
+
+  // One version only: every batch is of one partition, and is written whole (the uploader's fast path).
+  const cases = [
+    { durability: "memory", versions: VERSIONS },
+    { durability: "disk", versions: VERSIONS },
+    { durability: "memory", versions: ["1.0"] },
+  ];
+  for (const { durability, versions } of cases) {
+    it(`writes each payload under its collection's version, exactly as posted (DURABILITY=${durability}, ${versions.length} versions)`, async () => {
+      await using s3 = await startS3();
+      using spool = tempDir("s3-ingest-spool-");
+      await using service = await startService({
+        ...s3.env,
+        DURABILITY: durability,
+        SPOOL_DIR: spool.path,
+        PARTITION_BY: "version",
+        BATCH_MAX_WAIT_MS: "50",
+      });
+      const { bodies, payloads } = versionCollections(durability, 40, versions);
+      const { acknowledged } = await postAll(service, bodies);
+      service.signal("SIGTERM");
+      expect(await service.exited()).toBe(0);
+      const objects = await s3.objects();
+      expect(new Set(objects.map((o) => o.key.split("/")[1])).size).toBe(versions.length);
+      expectUnderVersions(objects, payloads, acknowledged);
+    });
+  }
+
+  it("saves what a shutdown deadline finds with each payload's version, so the next start writes it under that version", async () => {
+    await using s3 = await startS3();
+    using spool = tempDir("s3-ingest-spool-");
+    const env = { ...s3.env, SPOOL_DIR: spool.path, PARTITION_BY: "version", SHUTDOWN_TIMEOUT_MS: "500", RETRY_BASE_MS: "20", RETRY_MAX_MS: "100" };
+    const { bodies, payloads } = versionCollections("deadline", 40);
+    await using first = await startService(env);
+    await s3.stop();
+    const { acknowledged } = await postAll(first, bodies);
+    first.signal("SIGTERM");
+    expect(await first.exited()).toBe(0);
+    expect(first.logs.some((l) => l.msg.startsWith("shutdown deadline passed"))).toBe(true);
+    await first[Symbol.asyncDispose]();
+
+    await s3.start();
+    await using second = await startService(env);
+    await waitUntil(async () => (await s3.lines()).length >= acknowledged.length, "the saved payloads to land", { timeoutMs: 30_000 });
+    second.signal("SIGTERM");
+    expect(await second.exited()).toBe(0);
+    expectUnderVersions(await s3.objects(), payloads, acknowledged);
   });
 });

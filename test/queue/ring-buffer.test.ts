@@ -21,6 +21,18 @@ describe("RingBuffer", () => {
     expect(q.bytes).toBe(0);
   });
 
+  it("puts a prefix in front of each payload when given one (PARTITION_BY=version), counted in its bytes and wrapped like them", () => {
+    const q = new RingBuffer(4, 40);
+    const body = enc('{"data":[{"a":1},{"b":2}]}');
+    const prefix = enc("version=1\x1e");
+    for (let round = 0; round < 20; round++) {
+      expect(q.push(body, [9, 16, 17, 24], prefix)).not.toBe(-1);
+      expect(q.bytes).toBe(2 * (10 + 7 + 1));
+      expect(take(q)).toEqual({ text: 'version=1\x1e{"a":1}\nversion=1\x1e{"b":2}\n', payloads: 2 });
+    }
+    expect(q.push(body, [9, 16, 17, 24, 9, 16, 17, 24, 9, 16], prefix)).toBe(-1); // 90 bytes with the prefixes: over 40
+  });
+
   it("keeps order and bytes intact when payloads wrap around the end of the byte ring", () => {
     const q = new RingBuffer(4, 23);
     for (let round = 0; round < 50; round++) {

@@ -1,8 +1,18 @@
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
-import { EMPTY, MISSING, partitioner, partitionOf, safeValue, VALUE_MAX_BYTES } from "../../src/upload/partitions.ts";
+import {
+  EMPTY,
+  MISSING,
+  type Partitioner,
+  partitioner,
+  partitionOf,
+  safeValue,
+  VALUE_MAX_BYTES,
+  VERSION,
+  versionPrefixer,
+} from "../../src/upload/partitions.ts";
 
-const ndjson = (lines: string[]) => ({ ndjson: new TextEncoder().encode(lines.map((l) => `${l}\n`).join("")), payloads: lines.length });
+const batchOf = (lines: string[]) => ({ ndjson: new TextEncoder().encode(lines.map((l) => `${l}\n`).join("")), payloads: lines.length });
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 describe("safeValue", () => {
@@ -40,44 +50,61 @@ describe("safeValue", () => {
 });
 
 describe("partitioner", () => {
-  it("splits a batch into each partition's payloads, in the order they came", () => {
+  const of = (split: Partitioner, line: string) => {
+    const { ndjson } = batchOf([line]);
+    return split.of(ndjson, 0, ndjson.length - 1);
+  };
+
+  it("names each payload's partition by its field: missing, null and containers go to __missing__", () => {
     const split = partitioner("event");
-    const lines = ['{"event":"a","i":0}', '{"i":1}', '{"event":"b","i":2}', '{"event":"a","i":3}', '{"event":7,"i":4}'];
-    const groups = split(ndjson(lines), (p) => p);
-    expect(groups.map((g) => [g.partition, text(g.batch.ndjson), g.batch.payloads])).toEqual([
-      ["event=a", `${lines[0]}\n${lines[3]}\n`, 2],
-      ["event=__missing__", `${lines[1]}\n`, 1],
-      ["event=b", `${lines[2]}\n`, 1],
-      ["event=7", `${lines[4]}\n`, 1],
+    const lines = [
+      '{"event":"a","i":0}',
+      '{"i":1}',
+      '{"event":"b/c","i":2}',
+      '{"event":7,"i":4}',
+      '{"event":null}',
+      '{"event":{"x":1}}',
+      '{"event":""}',
+    ];
+    expect(lines.map((l) => of(split, l))).toEqual([
+      "event=a",
+      "event=__missing__",
+      "event=b%2Fc",
+      "event=7",
+      "event=__missing__",
+      "event=__missing__",
+      "event=__empty__",
     ]);
   });
 
-  it("sends a payload where `admit` says: its partition, or the overflow", () => {
+  it("tells whether a batch is all one partition, stopping at the first that differs", () => {
     const split = partitioner("event");
-    const lines = ['{"event":"a"}', '{"event":"b"}', '{"event":"c"}', '{"event":"a"}'];
-    const groups = split(ndjson(lines), (p) => (p === "event=a" ? p : "event=__other__"));
-    expect(groups.map((g) => [g.partition, g.batch.payloads])).toEqual([
-      ["event=a", 2],
-      ["event=__other__", 2],
-    ]);
-  });
-
-  it("gives a batch of one partition back whole, without copying it", () => {
-    const batch = ndjson(['{"event":"a"}', '{"event":"a"}']);
-    const [only] = partitioner("event")(batch, (p) => p);
-    expect(only!.batch).toBe(batch);
+    expect(split.single(batchOf(['{"event":"a"}', '{"event":"\\u0061"}']))).toBe("event=a");
+    expect(split.single(batchOf(['{"event":"a"}', '{"event":"b"}']))).toBeNull();
   });
 
   it("knows a value again by its bytes, whatever form it was sent in, and past its bound of known values", () => {
     const split = partitioner("event");
-    const one = (line: string) => split(ndjson([line]), (p) => p)[0]!.partition;
-    expect(one('{"event":"a"}')).toBe("event=a");
-    expect(one('{"event":"\\u0061"}')).toBe("event=a"); // other bytes, the same value
-    expect(one('{"event":"a"}')).toBe("event=a");
-    for (let i = 0; i < 25_000; i++) expect(one(`{"event":"v${i}"}`)).toBe(`event=v${i}`);
+    expect(of(split, '{"event":"a"}')).toBe("event=a");
+    expect(of(split, '{"event":"\\u0061"}')).toBe("event=a"); // other bytes, the same value
+    expect(of(split, '{"event":"a"}')).toBe("event=a");
+    for (let i = 0; i < 25_000; i++) expect(of(split, `{"event":"v${i}"}`)).toBe(`event=v${i}`);
     const long = "x".repeat(5_000);
-    expect(one(`{"event":"${long}"}`)).toBe(`event=${safeValue(long)}`);
-    expect(one(`{"event":"${long}"}`)).toBe(`event=${safeValue(long)}`);
-    expect(one('{"event":[1,2]}')).toBe("event=__missing__");
+    expect(of(split, `{"event":"${long}"}`)).toBe(`event=${safeValue(long)}`);
+    expect(of(split, `{"event":"${long}"}`)).toBe(`event=${safeValue(long)}`);
+    expect(of(split, '{"event":[1,2]}')).toBe("event=__missing__");
+  });
+
+  it("with `version`, names the partition the line's prefix carries: the envelope version the HTTP thread put there", () => {
+    const prefix = versionPrefixer();
+    const split = partitioner(VERSION);
+    const line = (version: string, payload: string) => `${text(prefix(version))}${payload}`;
+    for (const version of ["1.0", "a/b", "..", "été", "", "x".repeat(1024)]) {
+      expect(of(split, line(version, '{"version":"not this one"}'))).toBe(partitionOf("version", version));
+    }
+    expect(prefix("1.0")).toBe(prefix("1.0")); // kept
+    expect(of(split, '{"version":"2"}')).toBe("version=__missing__"); // no prefix: a spool from before PARTITION_BY=version
+    // A field partitioner reads the payload past a prefix.
+    expect(of(partitioner("event"), line("1.0", '{"event":"boot"}'))).toBe("event=boot");
   });
 });

@@ -1,0 +1,46 @@
+// Payload lines and their prefixes (PARTITION_BY=version): stripped in place before objects, put back at a deadline.
+import { describe, expect, it } from "bun:test";
+import fc from "fast-check";
+import { eachLine, PREFIX_END, payloadStart, prefixLines, stripPrefixes } from "../../src/queue/batch.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const P = String.fromCharCode(PREFIX_END);
+
+describe("line prefixes", () => {
+  it("finds where a line's payload starts: past a prefix, or at once when there is none", () => {
+    const s = enc(`version=1${P}{"a":1}\n{"version":"1"}\nvx\n`);
+    const starts: number[] = [];
+    eachLine(s, (start, end) => void starts.push(payloadStart(s, start, end) - start));
+    expect(starts).toEqual([10, 0, 0]); // "vx" is no payload, and has no PREFIX_END: taken as it is
+  });
+
+  it("strips prefixes in place, lines without one kept, and gives back a batch without any as it is", () => {
+    const batch = { ndjson: enc(`version=a${P}{"a":1}\n[2]\nversion=%C3%A9${P}"x"\n`), payloads: 3 };
+    const buffer = batch.ndjson.buffer;
+    const out = stripPrefixes(batch);
+    expect(text(out.ndjson)).toBe('{"a":1}\n[2]\n"x"\n');
+    expect(out.ndjson.buffer).toBe(buffer);
+    expect(out.payloads).toBe(3);
+    const plain = { ndjson: enc('{"a":1}\n'), payloads: 1 };
+    expect(stripPrefixes(plain)).toBe(plain);
+  });
+
+  it("round-trips: lines prefixed again, then stripped, are what they were", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.json().map((j) => j.replaceAll("\n", " ")),
+          { minLength: 1, maxLength: 20 },
+        ),
+        fc.stringMatching(/^version=[A-Za-z0-9_.%-]{1,20}$/),
+        (lines, prefix) => {
+          const ndjson = enc(lines.map((l) => `${l}\n`).join(""));
+          const prefixed = prefixLines(ndjson, prefix);
+          expect(text(prefixed)).toBe(lines.map((l) => `${prefix}${P}${l}\n`).join(""));
+          expect(text(stripPrefixes({ ndjson: prefixed, payloads: lines.length }).ndjson)).toBe(text(ndjson));
+        },
+      ),
+    );
+  });
+});
