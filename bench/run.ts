@@ -13,7 +13,8 @@
 //   objects 64 connections for OBJECT_SECS (30): object sizes and S3 requests per million payloads,
 //          at the defaults and with one object per batch (OBJECT_MAX_AGE_MS=0)
 //   partitions  64 connections for PARTITION_SECS (40) each, PARTITION_BY=part with PARTITION_COUNTS
-//          (0,1,10,100; 0: no PARTITION_BY) values: req/s, peak RSS, object sizes
+//          (0,1,10,100; 0: no PARTITION_BY; `version`: PARTITION_BY=version, the bodies' one
+//          version) values: req/s, peak RSS, object sizes
 //   status  64 connections, ROUNDS rounds: the service with nobody watching, then with the status
 //          page open (status.json fetched every second, as the page does); and the time of one
 //          sample and of one status.json, measured in-process
@@ -301,15 +302,18 @@ if (GROUPS.includes("objects")) {
 if (GROUPS.includes("partitions")) {
   const seconds = Number(env.PARTITION_SECS ?? 40);
   // 0: no PARTITION_BY, the same payloads, for comparison in the same run.
-  const counts = (env.PARTITION_COUNTS ?? "0,1,10,100").split(",").map(Number);
+  const counts = (env.PARTITION_COUNTS ?? "0,1,10,100").split(",");
   const rows: Row[] = [];
   const ceilings = new Map<Row, Row>();
-  for (const partitions of counts) {
+  for (const count of counts) {
+    const partitions = count === "version" ? 0 : Number(count);
     const load = { connections: 64, seconds, partitions };
     const run = await withCeiling(load, async () => [
-      partitions === 0
-        ? await runService(`no PARTITION_BY (${TARGET})`, TARGET, { ...load, partitions: 1 }, {})
-        : await runService(`PARTITION_BY=part, ${partitions} values (${TARGET})`, TARGET, load, { PARTITION_BY: "part" }),
+      count === "version"
+        ? await runService(`PARTITION_BY=version, one version (${TARGET})`, TARGET, { ...load, partitions: 1 }, { PARTITION_BY: "version" })
+        : partitions === 0
+          ? await runService(`no PARTITION_BY (${TARGET})`, TARGET, { ...load, partitions: 1 }, {})
+          : await runService(`PARTITION_BY=part, ${partitions} values (${TARGET})`, TARGET, load, { PARTITION_BY: "part" }),
     ]);
     for (const r of run.rows) ceilings.set(r, run.ceiling);
     rows.push(...run.rows);

@@ -110,7 +110,19 @@ function copyFrames(frames: readonly Uint8Array[], into: Uint8Array): Uint8Array
   return into;
 }
 
-const NO_BYTES = new Uint8Array(0);
+/**
+ * A spool segment whose shares are in objects (stageBatch): it is removed once the last of them
+ * is complete. Plain bookkeeping, no closure or promise per share: at 100 partitions tens of
+ * thousands of shares are held at once, and those held 17 MiB of heap (BENCHMARKS.md).
+ */
+interface HeldSegment {
+  read: ReadBatch;
+  bytes: number;
+  /** The objects holding a share of it that are not complete yet. */
+  holders: Set<OpenObject>;
+  /** Complete objects whose record waits for it to be removed. */
+  waiting: OpenObject[];
+}
 
 /** Whole frames of an object, back to back: a part, or a whole object written with one PUT. */
 interface Part {
@@ -154,11 +166,15 @@ class OpenObject {
   stagePayloads = 0;
   /** Stages being compressed, with their NDJSON until their frame is in. */
   readonly compressing = new Set<{ ndjson: Uint8Array; payloads: number; done: Promise<void> }>();
-  /** Batches the buffer keeps until this object is complete (spool segments, or their shares), and their bytes. */
+  /** Batches the buffer keeps until this object is complete (spool segments), and the bytes of those and of its shares. */
   readonly held: ReadBatch[] = [];
   heldBytes = 0;
-  /** Of shares it holds: when their segments are removed (after every object holding a share of them is complete). */
-  readonly segmentsGone: Promise<boolean>[] = [];
+  /** Spool segments it holds a share of (stageBatch). */
+  readonly shares: HeldSegment[] = [];
+  /** Its payloads that the spool keeps until it is complete. */
+  spoolPayloads = 0;
+  /** Once complete: its shares' segments not removed yet. Its record stays until they are, as it says which shares of them are written. */
+  segmentsLeft = 0;
   timer: ReturnType<typeof setTimeout> | undefined;
   done: Promise<void> | null = null;
 
@@ -209,9 +225,9 @@ export class ObjectWriter {
    * per stage, and the collector let it grow the heap by tens of MiB (BENCHMARKS.md).
    */
   private readonly spareStages: Uint8Array[] = [];
-  /** Spool segments whose shares are in objects not complete yet (stageBatch), oldest first: their bytes, and those objects. */
-  private readonly heldSegments = new Map<ReadBatch, { bytes: number; holders: Set<OpenObject> }>();
-  /** Records of objects of shares, to be finished once their segments are removed. */
+  /** Spool segments whose shares are in objects not complete yet (stageBatch), oldest first. */
+  private readonly heldSegments = new Map<ReadBatch, HeldSegment>();
+  /** Records of objects of shares, being finished once their segments are removed. */
   private readonly finishing = new Set<Promise<unknown>>();
   private stopped = false;
 
@@ -223,7 +239,7 @@ export class ObjectWriter {
   /** Payloads in objects not completed yet whose batch the buffer has already let go of (memory mode). */
   get heldPayloads(): number {
     let payloads = 0;
-    for (const o of this.unfinished) payloads += o.payloads - o.held.reduce((n, r) => n + r.batch.payloads, 0);
+    for (const o of this.unfinished) payloads += o.payloads - o.spoolPayloads;
     return payloads;
   }
 
@@ -248,6 +264,7 @@ export class ObjectWriter {
     if (read.name) {
       object.held.push(read);
       object.heldBytes += read.batch.ndjson.length;
+      object.spoolPayloads += read.batch.payloads;
     }
     this.atRest(read.batch.payloads);
     return this.placeFrame(object, frame.body, read.batch.payloads);
@@ -269,7 +286,7 @@ export class ObjectWriter {
     this.deps.metrics.openObjectBytes.add(body.length);
     if (object.done) return null; // being completed: it ships what it holds once its stages are in
     const full = object.recovered
-      ? object.held.length === object.recovered.batches // its batches are spool segments, all held
+      ? object.held.length + object.shares.length === object.recovered.batches // its batches are spool segments, all held
       : object.bytes >= options.maxBytes || options.maxAgeMs === 0 || object.heldBytes >= (options.maxHeldBytes ?? Number.POSITIVE_INFINITY);
     if (full) return this.complete(object);
     if (object.frameBytes >= options.partBytes) return this.shipPart(object);
@@ -289,7 +306,6 @@ export class ObjectWriter {
   stageBatch(batch: Batch, route: (ndjson: Uint8Array, start: number, end: number) => string, segment?: ReadBatch): Promise<void> {
     const staging = this.options.staging!;
     const waits: Promise<void>[] = [];
-    const shares = segment ? new Map<OpenObject, ReadBatch>() : null;
     const touched = this.options.maxAgeMs === 0 || segment ? new Set<OpenObject>() : null;
     const recovered = segment?.shares?.recovered;
     const s = batch.ndjson;
@@ -304,13 +320,8 @@ export class ObjectWriter {
         if (object) void this.complete(object);
         object = this.openObject(segment?.name, staging.encoding, partition);
       }
-      if (shares) {
-        let share = shares.get(object);
-        if (!share) {
-          share = { batch: { ndjson: NO_BYTES, payloads: 0 }, release: () => {} };
-          shares.set(object, share);
-        }
-        share.batch.payloads++;
+      if (segment) {
+        object.spoolPayloads++;
         object.heldBytes += length;
       }
       if (object.stage && object.stageBytes + length > object.stage.length) waits.push(this.compressStage(object));
@@ -325,9 +336,9 @@ export class ObjectWriter {
     });
     this.deps.metrics.openObjectBytes.add(s.length);
     this.atRest(batch.payloads);
-    if (segment && shares) waits.push(this.holdShares(segment, shares));
+    if (segment && touched) waits.push(this.holdShares(segment, touched));
     for (const object of touched ?? []) {
-      const full = object.recovered ? object.held.length === object.recovered.batches : this.options.maxAgeMs === 0; // every batch an object of its own
+      const full = object.recovered ? object.shares.length === object.recovered.batches : this.options.maxAgeMs === 0; // every batch an object of its own
       if (full) waits.push(this.complete(object));
     }
     this.leaveSpoolRoom();
@@ -336,38 +347,42 @@ export class ObjectWriter {
     return Promise.all(waits).then(() => {});
   }
 
-  /**
-   * Each object given a share of the segment holds it: the segment is released once the last of
-   * them is complete (at once if every share was written before).
-   */
-  private holdShares(read: ReadBatch, shares: Map<OpenObject, ReadBatch>): Promise<void> {
-    if (shares.size === 0) return Promise.resolve(read.release());
-    const holders = new Set(shares.keys());
-    let removed = (_: boolean) => {};
-    const gone = new Promise<boolean>((resolve) => {
-      removed = resolve;
-    });
-    this.heldSegments.set(read, { bytes: read.batch.ndjson.length, holders });
-    for (const [object, share] of shares) {
-      Object.assign(share, {
-        name: read.name,
-        release: async () => {
-          holders.delete(object);
-          if (holders.size > 0) return;
-          this.heldSegments.delete(read);
-          try {
-            await read.release();
-            removed(true);
-          } catch (err) {
-            removed(false); // the segment stays, and so does the record saying which shares of it are written
-            throw err;
-          }
-        },
-      });
-      object.held.push(share);
-      object.segmentsGone.push(gone);
-    }
+  /** Each object given a share of the segment holds it: the segment is removed once the last of them is complete (at once if every share was written before). */
+  private holdShares(read: ReadBatch, objects: Set<OpenObject>): Promise<void> {
+    if (objects.size === 0) return Promise.resolve(read.release());
+    const segment: HeldSegment = { read, bytes: read.batch.ndjson.length, holders: new Set(objects), waiting: [] };
+    this.heldSegments.set(read, segment);
+    for (const object of objects) object.shares.push(segment);
     return Promise.resolve();
+  }
+
+  /**
+   * The object is complete: it lets go of its shares. A segment whose last holder it was is
+   * removed, and the records waiting for that are finished once none of their segments is left.
+   */
+  private async releaseShares(object: OpenObject): Promise<void> {
+    object.segmentsLeft = object.shares.length;
+    for (const segment of object.shares) {
+      segment.holders.delete(object);
+      segment.waiting.push(object);
+      if (segment.holders.size > 0) continue;
+      this.heldSegments.delete(segment.read);
+      try {
+        await segment.read.release();
+      } catch (err) {
+        // The segment stays, and so do the records saying which shares of it are written.
+        this.deps.log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) });
+        continue;
+      }
+      for (const waiting of segment.waiting.splice(0)) {
+        if (--waiting.segmentsLeft > 0 || !waiting.record) continue;
+        const record = waiting.record;
+        const finish: Promise<void> = this.recording(() => this.deps.records!.finished(record)).then(() => {
+          this.finishing.delete(finish);
+        });
+        this.finishing.add(finish);
+      }
+    }
   }
 
   /**
@@ -663,7 +678,7 @@ export class ObjectWriter {
     for (const o of this.unfinished) {
       clearTimeout(o.timer);
       // Spool segments stay in the spool for the next start; its record names the upload to abort.
-      if (o.held.length > 0) continue;
+      if (o.held.length > 0 || o.shares.length > 0) continue;
       const save = (ndjson: Uint8Array, payloads: number) =>
         batches.push({ ndjson: this.options.linePrefixes ? prefixLines(ndjson, o.partition) : ndjson, payloads });
       const parts = [...o.shipping.values(), { body: this.unshipped(o), payloads: o.framePayloads }];
@@ -766,9 +781,9 @@ export class ObjectWriter {
       // start writes exactly them again under this key if it finds the object not yet completed.
       // An object of shares always is: a share written alone would otherwise join another object
       // when its segment is read again, and be written twice.
-      const recorded = record !== null && (object.partition !== "" || object.held.length > 1 || object.nextPart > 1 || record.saved);
+      const recorded = record !== null && (object.shares.length > 0 || object.held.length > 1 || object.nextPart > 1 || record.saved);
       if (recorded) {
-        const segments = object.held.map((read) => read.name!.sequence);
+        const segments = [...object.held, ...object.shares.map((share) => share.read)].map((read) => read.name!.sequence);
         if ((await this.recording(() => records!.sealing(record, segments))) === null) return;
       }
       let written: boolean;
@@ -808,12 +823,9 @@ export class ObjectWriter {
           log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) });
         }
       }
-      if (!record) return;
-      // A record of shares stays until their segments are removed: it says which shares of them are written.
-      const finish = Promise.all(object.segmentsGone).then((gone) => gone.every(Boolean) && this.recording(() => records!.finished(record)));
-      this.finishing.add(finish);
-      void finish.then(() => this.finishing.delete(finish));
-      if (object.segmentsGone.length === 0) await finish;
+      if (object.shares.length > 0)
+        await this.releaseShares(object); // which finishes its record once its segments are gone
+      else if (record) await this.recording(() => records!.finished(record));
     })();
     return object.done;
   }
