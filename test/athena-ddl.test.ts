@@ -26,6 +26,7 @@ describe("athena-ddl", () => {
   for (const env of [
     { PARTITION_BY: "eventType", TIME_PARTITION: "hour" },
     { PARTITION_BY: "event", TIME_PARTITION: "day", COMPRESSION: "gzip" },
+    { PARTITION_BY: "version", TIME_PARTITION: "day" },
     { TIME_PARTITION: "hour" },
     { TIME_PARTITION: "day", S3_PREFIX: "" },
   ]) {

@@ -92,6 +92,38 @@ function expectInPartitions(objects: { key: string; lines: string[] }[], levelOf
   }
 }
 
+/**
+ * Posts `bodies` to a disk-mode service (`settings` added), kills it with SIGKILL once `objects`
+ * objects are written and in the middle of the load, starts it again on the same spool, waits
+ * until every acknowledged payload landed, and SIGTERMs it (it drains). Returns what was
+ * acknowledged and what the killed process left in the spool.
+ */
+async function killMidLoadThenRestart(s3: TestS3, settings: Record<string, string>, bodies: { ids: string[]; body: string }[], objects: number) {
+  using spool = spoolDir();
+  const env = { ...s3.env, DURABILITY: "disk", SPOOL_DIR: spool.path, BATCH_MAX_WAIT_MS: "200", BATCH_MAX_PAYLOADS: "500", ...settings };
+  await using first = await startService(env); // disposed early below too; this covers a failed assertion
+  const progress = { answered: 0 };
+  // Far more load than is answered before the kill (posts after it fail fast): a fast machine still
+  // kills in the middle of it.
+  const load = postAll(first, bodies, 16, progress);
+  await waitUntil(async () => progress.answered >= 400 && (await s3.keys()).length >= objects, "some objects written before the crash");
+  first.signal("SIGKILL");
+  expect(progress.answered).toBeLessThan(bodies.length * 0.9); // killed in the middle of the load
+  const { acknowledged } = await load;
+  await first[Symbol.asyncDispose]();
+  expect(acknowledged.length).toBeGreaterThan(0);
+  const left = leftInSpool(spool.path);
+
+  await using second = await startService(env);
+  await waitUntil(async () => new Set((await s3.lines()).map(idOf)).size >= acknowledged.length, "every acknowledged payload to land", {
+    timeoutMs: 30_000,
+  });
+  second.signal("SIGTERM");
+  expect(await second.exited()).toBe(0);
+  expect(leftInSpool(spool.path)).toEqual([]);
+  return { acknowledged, left };
+}
+
 describe("fault suite", () => {
   it("1. the store goes down for a stretch in the middle of a load, then comes back", async () => {
     await using s3 = await startS3();
@@ -157,37 +189,7 @@ describe("fault suite", () => {
 
   it("3. kill -9 in the middle of a load in disk mode: after a restart every acknowledged payload lands, once", async () => {
     await using s3 = await startS3();
-    using spool = spoolDir();
-    const env = {
-      ...s3.env,
-      DURABILITY: "disk",
-      SPOOL_DIR: spool.path,
-      BATCH_MAX_WAIT_MS: "200",
-      OBJECT_MAX_AGE_MS: "200",
-      BATCH_MAX_PAYLOADS: "500",
-    };
-    await using first = await startService(env); // disposed early below too; this covers a failed assertion
-    const progress = { answered: 0 };
-    // Far more load than is answered before the kill (posts after it fail fast): a fast machine still
-    // kills in the middle of it.
-    const load = postAll(first, collections("crash", 10_000, 10), 16, progress);
-    await waitUntil(async () => progress.answered >= 400 && (await s3.keys()).length >= 1, "some objects written before the crash");
-    first.signal("SIGKILL");
-    expect(progress.answered).toBeLessThan(9_000); // killed in the middle of the load
-    const { acknowledged } = await load;
-    await first[Symbol.asyncDispose]();
-    expect(acknowledged.length).toBeGreaterThan(0);
-
-    await using second = await startService(env);
-    await waitUntil(
-      async () => (await fetch(`${second.url}/metrics`).then((r) => r.text())).includes('s3_ingest_buffer_segments{buffer_type="disk"} 0'),
-      "the spool to empty",
-      {
-        timeoutMs: 30_000,
-      },
-    );
-    second.signal("SIGTERM");
-    expect(await second.exited()).toBe(0);
+    const { acknowledged } = await killMidLoadThenRestart(s3, { OBJECT_MAX_AGE_MS: "200" }, collections("crash", 10_000, 10), 1);
     const report = deliveryReport((await s3.lines()).map(idOf), acknowledged);
     console.log("scenario 3 (kill -9, disk mode):", report);
     expect(report.missing).toBe(0);
@@ -198,35 +200,10 @@ describe("fault suite", () => {
   for (const field of ["event", "version"] as const) {
     it(`3b. the same with PARTITION_BY=${field}: nothing lost, nothing written twice, every payload in its value's partition`, async () => {
       await using s3 = await startS3();
-      using spool = spoolDir();
-      const env = {
-        ...s3.env,
-        DURABILITY: "disk",
-        SPOOL_DIR: spool.path,
-        PARTITION_BY: field,
-        BATCH_MAX_WAIT_MS: "200",
-        OBJECT_MAX_AGE_MS: "500", // objects of several segments' shares, some written before the kill
-        BATCH_MAX_PAYLOADS: "500",
-      };
       const { bodies, levelOf } = eventCollections("crash-part", 10_000);
-      await using first = await startService(env);
-      const progress = { answered: 0 };
-      const load = postAll(first, bodies, 16, progress);
-      await waitUntil(async () => progress.answered >= 400 && (await s3.keys()).length >= 3, "some objects written before the crash");
-      first.signal("SIGKILL");
-      expect(progress.answered).toBeLessThan(9_000); // killed in the middle of the load
-      const { acknowledged } = await load;
-      await first[Symbol.asyncDispose]();
-      const left = leftInSpool(spool.path);
+      // Objects of several segments' shares, some written before the kill.
+      const { acknowledged, left } = await killMidLoadThenRestart(s3, { PARTITION_BY: field, OBJECT_MAX_AGE_MS: "500" }, bodies, 3);
       expect(left.some((f) => f.endsWith(".routes"))).toBe(true); // segments whose shares were on their way
-
-      await using second = await startService(env);
-      await waitUntil(async () => new Set((await s3.lines()).map(idOf)).size >= acknowledged.length, "every acknowledged payload to land", {
-        timeoutMs: 30_000,
-      });
-      second.signal("SIGTERM");
-      expect(await second.exited()).toBe(0);
-      expect(leftInSpool(spool.path)).toEqual([]);
       const objects = await s3.objects();
       const report = deliveryReport(
         objects.flatMap((o) => o.lines.map(idOf)),
