@@ -1,6 +1,6 @@
 // The objects being built from spool segments (disk mode), recorded in SPOOL_DIR so that a crash
-// neither loses a payload nor writes one twice. An object of several segments, or one written as
-// a multipart upload, has a record file `{first segment}-{random}.object`, replaced atomically:
+// neither loses a payload nor writes one twice. Every such object, one of a single segment
+// included, has a record file `{first segment}-{random}.object`, replaced atomically:
 //   1. when its multipart upload is created: the upload, so that the next start can abort it;
 //   2. before its final PUT or Complete: exactly the segments it holds (sealing);
 //   3. once it is written: completed (a rename to `.written`, which needs no free space), before

@@ -777,11 +777,12 @@ export class ObjectWriter {
       }
       const { store, metrics, log, records } = this.deps;
       const { record } = object;
-      // An object of several segments, or of parts: from here on it is these segments, so the next
-      // start writes exactly them again under this key if it finds the object not yet completed.
-      // An object of shares always is: a share written alone would otherwise join another object
-      // when its segment is read again, and be written twice.
-      const recorded = record !== null && (object.shares.length > 0 || object.held.length > 1 || object.nextPart > 1 || record.saved);
+      // An object of spool segments (or of their shares): from here on it is these segments, so the
+      // next start writes exactly them again under this key if it finds the object not yet
+      // completed, and skips them once it is. Even an object of one segment: written but not yet
+      // removed when the process died, its segment would otherwise join the next start's object
+      // of the segment before it, and its payloads would be written twice.
+      const recorded = record !== null;
       if (recorded) {
         const segments = [...object.held, ...object.shares.map((share) => share.read)].map((read) => read.name!.sequence);
         if ((await this.recording(() => records!.sealing(record, segments))) === null) return;

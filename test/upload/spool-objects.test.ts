@@ -191,6 +191,27 @@ describe("objects of spool segments across a crash", () => {
     expect(idsIn(store).sort()).toEqual(ids.sort());
     expect(leftInSpool(dir.path)).toEqual([]);
   });
+  it("crash after two objects of one segment each are written, before either segment is removed: the next start does not write the second one's payloads again inside the first's", async () => {
+    using dir = tempDir("spool-objects-");
+    const store = new MemoryStore(PART);
+    const { spool, ids } = await fillSpool(dir.path, "e");
+    const first = uploader(spool, store, 0); // each segment an object of its own
+    spool.remove = () => new Promise(() => {}); // the crash comes before any segment is removed
+    first.start();
+    await spool.close();
+    await waitUntil(() => store.objects.size === 2, "two segments' objects written"); // the two loops then wait on their removal
+    first.stop();
+
+    const spool2 = new Spool(spoolOptions(dir.path));
+    const next = uploader(spool2, store, 60_000); // objects of several segments now
+    next.start();
+    await spool2.close();
+    await next.done();
+    const landed = idsIn(store);
+    expect(landed.length).toBe(new Set(landed).size);
+    expect(landed.sort()).toEqual(ids.sort());
+    expect(leftInSpool(dir.path)).toEqual([]);
+  });
 });
 
 describe("shares of spool segments (PARTITION_BY) across a crash", () => {
