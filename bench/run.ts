@@ -183,7 +183,19 @@ async function runService(
     let landed = 0;
     let landSecs = NaN;
     let drained = false;
+    // The drain can take memory of its own (every open object completes at once): its peak, read
+    // as it goes, since the process's figures go with it. The row's peak RSS is the load's.
+    let drainRss = NaN;
+    const drainPeak = () => {
+      if (!drained || service.proc.exitCode !== null) return;
+      try {
+        drainRss = peakRssMiB(pid);
+      } catch {
+        // exited between the check and the read
+      }
+    };
     while (performance.now() - ended < LAND_WAIT_MS) {
+      drainPeak();
       landed = (await stats()).payloads;
       if (landed >= acked) {
         landSecs = (performance.now() - ended) / 1000;
@@ -197,6 +209,7 @@ async function runService(
       }
       await Bun.sleep(100);
     }
+    drainPeak();
     const { sizes, requests } = (await (await fetch(`${sinkUrl}/stats`)).json()) as { sizes: number[]; requests: number };
     const objectNotes = sizes.length ? objectSizes(sizes, requests, landed) : "";
     return {
@@ -208,7 +221,13 @@ async function runService(
       landSecs,
       rss,
       cpu,
-      notes: [notes, objectNotes, drained ? "landed on SIGTERM" : ""].filter(Boolean).join("; "),
+      notes: [
+        notes,
+        objectNotes,
+        drained ? `landed on SIGTERM${Number.isNaN(drainRss) ? "" : ` (peak RSS with the drain ${drainRss.toFixed(1)} MiB)`}` : "",
+      ]
+        .filter(Boolean)
+        .join("; "),
     };
   } finally {
     await stop(service);
