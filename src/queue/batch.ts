@@ -28,6 +28,9 @@ export function eachLine(ndjson: Uint8Array, visit: (start: number, end: number)
 export const PREFIX_END = 0x1e;
 const PREFIXED = 0x76; // the "v" of "version="
 
+/** The prefix that puts a line in `partition`: its name, then PREFIX_END. */
+export const linePrefix = (partition: string): Uint8Array => new Uint8Array([...new TextEncoder().encode(partition), PREFIX_END]);
+
 /** Where the payload of the line [start, end) starts: past its prefix, if it has one. */
 export function payloadStart(s: Uint8Array, start: number, end: number): number {
   if (s[start] !== PREFIXED) return start;
@@ -52,9 +55,9 @@ export function stripPrefixes(batch: Batch): Batch {
   return moved ? { ndjson: s.subarray(0, to), payloads: batch.payloads } : batch;
 }
 
-/** `ndjson` with `prefix` and PREFIX_END in front of every line: what was stripped, given back (a shutdown deadline saves it). */
-export function prefixLines(ndjson: Uint8Array, prefix: string): Uint8Array {
-  const head = new Uint8Array([...new TextEncoder().encode(prefix), PREFIX_END]);
+/** `ndjson` with `partition`'s prefix in front of every line: what was stripped, given back (a shutdown deadline saves it). */
+export function prefixLines(ndjson: Uint8Array, partition: string): Uint8Array {
+  const head = linePrefix(partition);
   let lines = 0;
   eachLine(ndjson, () => void lines++);
   const out = new Uint8Array(ndjson.length + lines * head.length);

@@ -3,7 +3,8 @@
 // the objects of its segments, persisted so that a segment uploaded again after a restart gets
 // the same key.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { open, rename, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { newInstanceId } from "../shared/instance-id.ts";
 
 /** Thrown when another live process holds the directory, or it cannot be set up. */
@@ -33,6 +34,26 @@ export function syncDir(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Writes `text` to `path` whole or not at all, durably: into `{path}.tmp`, fsync'd, renamed over
+ * `path`, the directory fsync'd. A failed write leaves no tmp file (a start removes torn ones).
+ */
+export async function writeDurably(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const file = await open(tmp, "w");
+  try {
+    await file.writeFile(text);
+    await file.datasync();
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+  syncDir(dirname(path));
 }
 
 function takeLock(dir: string): void {

@@ -16,9 +16,9 @@
 // record names that did not become the object is aborted, and the record is deleted once none is left.
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
+import { rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { syncDir } from "./directory.ts";
+import { syncDir, writeDurably } from "./directory.ts";
 
 /** A multipart upload in the store. */
 export interface UploadRef {
@@ -215,20 +215,7 @@ export class ObjectRecords {
 
   private async writeFile(record: ObjectRecord): Promise<void> {
     const { upload, stale, segments, base, partition } = record;
-    const path = fileOf(this.dir, record);
-    const tmp = `${path}.tmp`;
-    const file = await open(tmp, "w");
-    try {
-      await file.writeFile(JSON.stringify({ base, upload, stale, segments, ...(partition && { partition }) }));
-      await file.datasync();
-    } catch (err) {
-      await unlink(tmp).catch(() => {});
-      throw err;
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, path);
-    syncDir(this.dir);
+    await writeDurably(fileOf(this.dir, record), JSON.stringify({ base, upload, stale, segments, ...(partition && { partition }) }));
     record.saved = true;
     this.live.add(record);
   }

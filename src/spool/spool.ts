@@ -11,7 +11,7 @@
 import { unlinkSync } from "node:fs";
 import { open as openFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { openSpoolDirectory, syncDir } from "./directory.ts";
+import { openSpoolDirectory, syncDir, writeDurably } from "./directory.ts";
 import { FRAME_HEADER_BYTES, frameHeader } from "./frame.ts";
 import { ObjectRecords } from "./object-records.ts";
 import { recoverSegments, routesName, type Segment, segmentName } from "./recovery.ts";
@@ -332,16 +332,7 @@ export class Spool {
    * overflow depends on what was open then). Written whole or not at all, and fsync'd.
    */
   async recordRoutes(segment: Segment, routes: readonly string[]): Promise<void> {
-    const path = join(this.options.dir, routesName(segment.seq));
-    const file = await openFile(`${path}.tmp`, "w");
-    try {
-      await file.writeFile(JSON.stringify(routes));
-      await file.datasync();
-    } finally {
-      await file.close();
-    }
-    await rename(`${path}.tmp`, path);
-    syncDir(this.options.dir);
+    await writeDurably(join(this.options.dir, routesName(segment.seq)), JSON.stringify(routes));
     segment.routes = [...routes];
   }
 

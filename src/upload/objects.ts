@@ -166,7 +166,7 @@ class OpenObject {
   stagePayloads = 0;
   /** Stages being compressed, with their NDJSON until their frame is in. */
   readonly compressing = new Set<{ ndjson: Uint8Array; payloads: number; done: Promise<void> }>();
-  /** Batches the buffer keeps until this object is complete (spool segments), and the bytes of those and of its shares. */
+  /** Batches the buffer keeps until this object is complete (spool segments), and their bytes. */
   readonly held: ReadBatch[] = [];
   heldBytes = 0;
   /** Spool segments it holds a share of (stageBatch). */
@@ -320,10 +320,7 @@ export class ObjectWriter {
         if (object) void this.complete(object);
         object = this.openObject(segment?.name, staging.encoding, partition);
       }
-      if (segment) {
-        object.spoolPayloads++;
-        object.heldBytes += length;
-      }
+      if (segment) object.spoolPayloads++; // its share's bytes are bounded with its segment's (leaveSpoolRoom)
       if (object.stage && object.stageBytes + length > object.stage.length) waits.push(this.compressStage(object));
       // A payload larger than a stage is a stage of its own size, not kept for reuse.
       object.stage ??= length > staging.bytes ? new Uint8Array(length) : (this.spareStages.pop() ?? new Uint8Array(staging.bytes));
@@ -367,13 +364,8 @@ export class ObjectWriter {
       segment.waiting.push(object);
       if (segment.holders.size > 0) continue;
       this.heldSegments.delete(segment.read);
-      try {
-        await segment.read.release();
-      } catch (err) {
-        // The segment stays, and so do the records saying which shares of it are written.
-        this.deps.log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) });
-        continue;
-      }
+      // Not removed: the segment stays, and so do the records saying which shares of it are written.
+      if (!(await this.releaseSegment(segment.read))) continue;
       for (const waiting of segment.waiting.splice(0)) {
         if (--waiting.segmentsLeft > 0 || !waiting.record) continue;
         const record = waiting.record;
@@ -382,6 +374,17 @@ export class ObjectWriter {
         });
         this.finishing.add(finish);
       }
+    }
+  }
+
+  /** Removes a spool segment whose objects are written; false, and logged, if that failed. */
+  private async releaseSegment(read: ReadBatch): Promise<boolean> {
+    try {
+      await read.release();
+      return true;
+    } catch (err) {
+      this.deps.log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) });
+      return false;
     }
   }
 
@@ -775,15 +778,14 @@ export class ObjectWriter {
         await this.compressStages(object);
         if (this.stopped) return; // stop() handed it over
       }
-      const { store, metrics, log, records } = this.deps;
+      const { store, metrics, records } = this.deps;
       const { record } = object;
       // An object of spool segments (or of their shares): from here on it is these segments, so the
       // next start writes exactly them again under this key if it finds the object not yet
       // completed, and skips them once it is. Even an object of one segment: written but not yet
       // removed when the process died, its segment would otherwise join the next start's object
       // of the segment before it, and its payloads would be written twice.
-      const recorded = record !== null;
-      if (recorded) {
+      if (record) {
         const segments = [...object.held, ...object.shares.map((share) => share.read)].map((read) => read.name!.sequence);
         if ((await this.recording(() => records!.sealing(record, segments))) === null) return;
       }
@@ -808,7 +810,7 @@ export class ObjectWriter {
         written = (await this.retrying("complete", object.payloads, () => store.multipart.complete(object.key, uploadId, parts))) !== null;
       }
       if (!written) return; // stopped at the shutdown deadline: stop() handed it over
-      if (recorded && (await this.recording(() => records!.completed(record))) === null) return;
+      if (record && (await this.recording(() => records!.completed(record))) === null) return;
       this.unfinished.delete(object);
       if (object.recovered) this.recovered.delete(object.recovered.record);
       metrics.openObjects.add(-1);
@@ -817,13 +819,7 @@ export class ObjectWriter {
       metrics.bytesWritten.inc(object.bytes);
       metrics.payloadsWritten.inc(object.payloads);
       this.deps.progress?.addUploadInFlight(-object.payloads);
-      for (const read of object.held) {
-        try {
-          await read.release();
-        } catch (err) {
-          log.limited("error", "spool:remove", "removing an uploaded spool segment failed", { error: errorField(err) });
-        }
-      }
+      for (const read of object.held) await this.releaseSegment(read);
       if (object.shares.length > 0)
         await this.releaseShares(object); // which finishes its record once its segments are gone
       else if (record) await this.recording(() => records!.finished(record));

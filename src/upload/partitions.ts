@@ -8,7 +8,7 @@
 // envelope version instead: the HTTP thread puts each payload's partition in front of its line.
 import { createHash } from "node:crypto";
 import { fieldFinder, type ValueSpan, valueText } from "../json/top-level-field.ts";
-import { type Batch, eachLine, PREFIX_END, payloadStart } from "../queue/batch.ts";
+import { type Batch, eachLine, linePrefix, payloadStart } from "../queue/batch.ts";
 
 /** The value of payloads without one: the field missing, null, an object or an array. */
 export const MISSING = "__missing__";
@@ -68,7 +68,7 @@ export function versionPrefixer(): (version: string) => Uint8Array {
     let prefix = known.get(version);
     if (!prefix) {
       if (known.size >= KNOWN_VALUES) known.clear();
-      prefix = new Uint8Array([...encoder.encode(partitionOf(VERSION, version)), PREFIX_END]);
+      prefix = linePrefix(partitionOf(VERSION, version));
       known.set(version, prefix);
     }
     return prefix;

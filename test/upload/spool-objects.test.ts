@@ -258,15 +258,13 @@ describe("shares of spool segments (PARTITION_BY) across a crash", () => {
   }
 
   const cycle = (n: number, values: string[]) => Array.from({ length: n }, (_, i) => values[i % values.length]!);
+  /** Six segments of 60 payloads, their events taking `values` in turn. */
+  const sixSegments = (values: string[]) => Array.from({ length: 6 }, () => cycle(60, values));
 
   it("crash after every partition's object is recorded, before Complete answers: the next start writes exactly those shares again under the same keys", async () => {
     using dir = tempDir("spool-shares-");
     const store = new MemoryStore(PART);
-    const { spool, eventOf } = await fillSegments(
-      dir.path,
-      "a",
-      Array.from({ length: 6 }, () => cycle(60, ["x", "y", "z"])),
-    );
+    const { spool, eventOf } = await fillSegments(dir.path, "a", sixSegments(["x", "y", "z"]));
     const complete = store.multipart.complete;
     store.multipart.complete = () => new Promise(() => {}); // never answers: the process dies waiting
     const first = uploader(spool, store, 60_000, partitioned(10));
@@ -326,11 +324,7 @@ describe("shares of spool segments (PARTITION_BY) across a crash", () => {
   it("crash with the partitions' objects open, parts uploaded: the shares go into new objects, and the uploads are aborted", async () => {
     using dir = tempDir("spool-shares-");
     const store = new MemoryStore(PART);
-    const { spool, eventOf } = await fillSegments(
-      dir.path,
-      "c",
-      Array.from({ length: 6 }, () => cycle(60, ["x", "y"])),
-    );
+    const { spool, eventOf } = await fillSegments(dir.path, "c", sixSegments(["x", "y"]));
     const first = uploader(spool, store, 60_000, partitioned(10)); // the spool stays open: so do the objects
     first.start();
     await waitUntil(
@@ -349,11 +343,7 @@ describe("shares of spool segments (PARTITION_BY) across a crash", () => {
   it("crash after Complete, while the segments are being removed: nothing is written again", async () => {
     using dir = tempDir("spool-shares-");
     const store = new MemoryStore(PART);
-    const { spool, eventOf } = await fillSegments(
-      dir.path,
-      "d",
-      Array.from({ length: 6 }, () => cycle(60, ["x", "y"])),
-    );
+    const { spool, eventOf } = await fillSegments(dir.path, "d", sixSegments(["x", "y"]));
     const first = uploader(spool, store, 60_000, partitioned(10));
     const remove = spool.remove.bind(spool);
     let removed = 0;
