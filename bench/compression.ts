@@ -1,6 +1,6 @@
 // `bun run bench:compression`: the codecs on synthetic telemetry NDJSON (bench/telemetry.ts),
 // as the upload loops call them (off the event loop): time per batch and compression ratio.
-import { type Compression, encodeBatch } from "../src/upload/encode.ts";
+import { type Compression, ndjsonFormat } from "../src/upload/ndjson-format.ts";
 import { telemetryNdjson } from "./telemetry.ts";
 
 const MiB = 1024 * 1024;
@@ -15,11 +15,12 @@ for (const size of [2 * MiB, 8 * MiB]) {
     ["gzip", 1],
     ["gzip", 6],
   ] as [Compression, number][]) {
+    const format = ndjsonFormat(codec, level);
     const times: number[] = [];
     let out = 0;
     for (let i = 0; i < RUNS; i++) {
       const started = performance.now();
-      out = (await encodeBatch({ ndjson, payloads }, codec, level)).body.length;
+      out = (await format.encode({ ndjson, payloads })).body.length;
       times.push(performance.now() - started);
     }
     const ms = times.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;

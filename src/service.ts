@@ -3,7 +3,7 @@
 // buffer reader. It runs on the main thread, whose event loop holds no client sockets, so it
 // keeps its pace however many connections the HTTP thread serves. Wired together but not
 // started, so tests and main.ts assemble the same thing.
-import type { Buffer, Kept } from "./buffer/buffer.ts";
+import type { IngestBuffer, Kept } from "./buffer/buffer.ts";
 import { createBuffer } from "./buffer/create-buffer.ts";
 import { bufferView } from "./buffer/gauges.ts";
 import type { Config } from "./config.ts";
@@ -17,7 +17,7 @@ import { createSampler, newSampleRing } from "./status/sampler.ts";
 import { createStore } from "./store/create-store.ts";
 import type { ObjectStore } from "./store/store.ts";
 import { createKeyNamer } from "./upload/object-key.ts";
-import { OTHER, partitionOf } from "./upload/partitions.ts";
+import { uploaderOptions } from "./upload/upload-options.ts";
 import { Uploader } from "./upload/uploader.ts";
 
 export interface ServiceOptions {
@@ -39,7 +39,7 @@ export function createService(config: Config, options: ServiceOptions) {
   const state = new SharedState();
   const health = new StoreHealth(config.STORE_FAILING_AFTER_MS);
   const metrics = createMetrics();
-  const buffer: Buffer = createBuffer(config, log, () => {
+  const buffer: IngestBuffer = createBuffer(config, log, () => {
     state.uploadProgressAt = Date.now();
   });
   const history = newSampleRing();
@@ -54,36 +54,18 @@ export function createService(config: Config, options: ServiceOptions) {
   const store = options.store ?? createStore(config);
   const instanceId = options.instanceId ?? newInstanceId();
   const keys = createKeyNamer(config.S3_PREFIX, instanceId, Date.now, config.TIME_PARTITION);
-  const partitions = config.PARTITION_BY
-    ? {
-        partitionBy: config.PARTITION_BY,
-        partitions: {
-          maxActive: config.PARTITION_MAX_ACTIVE,
-          overflow: partitionOf(config.PARTITION_BY, OTHER),
-          bufferBytes: config.PARTITION_BUFFER_BYTES,
-        },
-      }
-    : {};
   const uploaders = buffer.readers.map(
-    ({ reader, loops, records }) =>
-      new Uploader(
-        {
-          loops,
-          prefix: config.S3_PREFIX,
-          timePartition: config.TIME_PARTITION,
-          ...partitions,
-          maxBytes: config.BATCH_MAX_BYTES,
-          objectMaxBytes: config.OBJECT_MAX_BYTES,
-          maxAgeMs: config.OBJECT_MAX_AGE_MS,
-          // Segments stay in the spool until their object is complete: an object holds at most a quarter of it.
-          ...(records && { maxHeldBytes: Math.floor(config.SPOOL_MAX_BYTES / 4) }),
-          partBytes: config.OBJECT_PART_BYTES,
-          compression: config.COMPRESSION,
-          compressionLevel: config.COMPRESSION_LEVEL,
-          retry: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
-        },
-        { reader, store, keys, health, metrics, log, progress: state, ...(records && { records }) },
-      ),
+    ({ reader, loops, journal, maxHeldBytes }) =>
+      new Uploader(uploaderOptions(config, { loops, ...(maxHeldBytes !== undefined && { maxHeldBytes }) }), {
+        reader,
+        store,
+        keys,
+        health,
+        metrics,
+        log,
+        progress: state,
+        journal,
+      }),
   );
 
   let stopSampling = () => {};
@@ -123,8 +105,12 @@ export function createService(config: Config, options: ServiceOptions) {
       const kept = await buffer.keepRemaining(unfinished.flatMap((u) => u.batches));
       const failed: string[] = [];
       let saved = kept.saved;
-      for (const { key, uploadId, parts, payloads } of unfinished.flatMap((u) => u.uploads)) {
+      for (const { key, uploadId, parts, tail, payloads } of unfinished.flatMap((u) => u.uploads)) {
         try {
+          if (tail.length > 0) {
+            const partNumber = Math.max(...parts.map((p) => p.partNumber)) + 1;
+            parts.push({ partNumber, etag: await store.multipart.uploadPart(key, uploadId, partNumber, tail) });
+          }
           await store.multipart.complete(key, uploadId, parts);
           saved += payloads;
         } catch (err) {

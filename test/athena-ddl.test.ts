@@ -3,8 +3,8 @@
 import { describe, expect, it } from "bun:test";
 import { athenaDdl, DdlError, parseDdlArgs } from "../src/athena-ddl.ts";
 import { loadConfig } from "../src/config.ts";
+import { partitionOf } from "../src/partition/partitions.ts";
 import { createKeyNamer } from "../src/upload/object-key.ts";
-import { partitionOf } from "../src/upload/partitions.ts";
 import { ROOT } from "./support/targets.ts";
 
 const COLUMNS = "`id` string, `ts` bigint";

@@ -16,6 +16,7 @@ const LAYERS: string[][] = [
   ["upload/"], // the upload loops
   ["status/"], // the status page's samples, taken on the upload side, read by the HTTP thread
   ["metrics.ts"], // counters both threads keep
+  ["partition/"], // partition names and PARTITION_BY=version's line prefix, which both threads use
   ["buffer/"], // memory and disk buffers
   ["queue/"], // the shared ring, disk mode's acknowledgements
   ["spool/"], // segment files on disk

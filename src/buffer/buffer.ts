@@ -1,12 +1,13 @@
 // The buffer between the HTTP thread and the upload loops, in one of two kinds chosen once at
 // start-up, as Vector's buffers are. Memory: the shared ring; a 200 means the collection is in
 // it. Disk: the same ring in front of a spool; a 200 means the collection is fsync'd there. The
-// HTTP thread writes into it (BufferWriter), the upload loops read batches out of it (Buffer).
-// No code outside src/buffer/ asks which kind it is.
+// HTTP thread writes into it (BufferWriter), the upload loops read batches out of it
+// (IngestBuffer). No code outside src/buffer/ asks which kind it is: a batch the buffer keeps
+// until its object is complete says so (ReadBatch.segment), and comes with the journal its
+// objects are recorded in (journal.ts).
 import type { Batch } from "../queue/batch.ts";
 import type { RingMemory } from "../queue/ring-buffer.ts";
-import type { ObjectRecords, RecoveredObject } from "../spool/object-records.ts";
-import type { RecoveredShares } from "../spool/recovery.ts";
+import type { JournalRecord, ObjectJournal } from "./journal.ts";
 
 export type BufferType = "memory" | "disk";
 
@@ -45,27 +46,48 @@ export interface ObjectName {
 /** A batch for an upload loop. */
 export interface ReadBatch {
   batch: Batch;
-  name?: ObjectName;
-  /** A spool segment of an object an earlier process was completing: written again with exactly the same segments, under the same key. */
-  object?: RecoveredObject;
-  /** A spool segment's shares (PARTITION_BY): each partition's payloads, which go into that partition's objects. */
-  shares?: SegmentShares;
+  /** Set when the buffer keeps the batch until every object holding it is complete (a spool segment). */
+  segment?: HeldBatch;
   /**
-   * The buffer may forget the batch. A batch with a `name` (a spool segment) is released once
-   * its object is complete; one without (out of the ring), once it is encoded into an object,
-   * which keeps it from then on.
+   * The buffer may forget the batch. A `segment` is released once its objects are complete; any
+   * other batch once it is encoded into an object, which keeps it from then on.
    */
   release(): Promise<void> | void;
 }
 
-/** What the spool knows of a segment's shares (one per partition, PARTITION_BY), and how to record where they go. */
+/** What the upload side needs of a batch the buffer keeps until its objects are complete. */
+export interface HeldBatch {
+  /** Fixes the name of an object it starts, so that an upload repeated after a crash overwrites it. */
+  name: ObjectName;
+  /** Set when an earlier process was completing an object of it: written again with exactly the same batches, under the same key. */
+  resumes?: ResumedObject;
+  /** Its shares (PARTITION_BY): each partition's payloads, which go into that partition's objects. */
+  shares: SegmentShares;
+}
+
+/** An object an earlier process was completing: written again from exactly its batches, under its record's base key. */
+export interface ResumedObject {
+  record: JournalRecord;
+  /** How many batches it holds: it is complete once all are in. */
+  batches: number;
+}
+
+/** What the buffer knows of a held batch's shares (one per partition, PARTITION_BY), and how to record where they go. */
 export interface SegmentShares {
   /** The partitions its payloads went to, if recorded before: each payload goes where it went then. */
   routes?: readonly string[];
   /** An earlier process's objects of its shares: written ones to skip, and ones it was completing, by partition. */
-  recovered?: RecoveredShares;
+  recovered?: ResumedShares;
   /** Records the partitions its payloads go to: call before any goes into an object. */
   record(routes: readonly string[]): Promise<void>;
+}
+
+/** A held batch's shares that an earlier process wrote, or was writing. */
+export interface ResumedShares {
+  /** Partitions whose share is in a written object: skipped. */
+  written: ReadonlySet<string>;
+  /** Partitions whose share is in an object it was completing: that object, to be written again exactly. */
+  objects: ReadonlyMap<string, ResumedObject>;
 }
 
 /** Where upload loops take batches from. */
@@ -84,16 +106,22 @@ export interface Kept {
   segments: number;
 }
 
+/** One reader of the buffer, as the upload side is given it. */
+export interface BufferReader {
+  reader: BatchReader;
+  /** How many upload loops read it. */
+  loops: number;
+  /** Where objects made of its batches are recorded: the spool's records for its segments, or noJournal. */
+  journal: ObjectJournal;
+  /** Bytes of held batches one object may hold: past them it is completed, so they can go. Absent: the reader holds none. */
+  maxHeldBytes?: number;
+}
+
 /** The upload side's view. */
-export interface Buffer {
+export interface IngestBuffer {
   readonly type: BufferType;
   readonly memory: BufferMemory;
-  /**
-   * The readers the upload loops take batches from, and how many loops read each. `records`: the
-   * batches are spool segments, and objects made of several are recorded there, so that a crash
-   * neither loses them nor writes them twice.
-   */
-  readonly readers: readonly { reader: BatchReader; loops: number; records?: ObjectRecords }[];
+  readonly readers: readonly BufferReader[];
   start(): void;
   /** Write what is queued now instead of waiting for batches to fill (shutdown). */
   flush(): void;

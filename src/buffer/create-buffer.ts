@@ -1,7 +1,7 @@
 // Chooses the buffer once, from DURABILITY.
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { Buffer } from "./buffer.ts";
+import type { IngestBuffer } from "./buffer.ts";
 import { createDiskBuffer } from "./disk-buffer.ts";
 import { createMemoryBuffer } from "./memory-buffer.ts";
 
@@ -10,6 +10,6 @@ import { createMemoryBuffer } from "./memory-buffer.ts";
  * @example
  * const buffer = createBuffer(loadConfig(process.env), log, () => {});
  */
-export function createBuffer(config: Config, log: Logger, onWork: () => void): Buffer {
+export function createBuffer(config: Config, log: Logger, onWork: () => void): IngestBuffer {
   return config.DURABILITY === "disk" ? createDiskBuffer(config, log, onWork) : createMemoryBuffer(config, log, onWork);
 }

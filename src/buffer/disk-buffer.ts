@@ -8,13 +8,13 @@ import type { Logger } from "../log.ts";
 import { Acks } from "../queue/acks.ts";
 import { RingBuffer } from "../queue/ring-buffer.ts";
 import { Spool } from "../spool/spool.ts";
-import type { Buffer } from "./buffer.ts";
-import { spoolOptions } from "./spool-options.ts";
+import type { IngestBuffer } from "./buffer.ts";
+import { heldBytes, spoolOptions } from "./spool-options.ts";
 import { SpoolReader } from "./spool-reader.ts";
 import { SpoolStats } from "./spool-stats.ts";
 import { SpoolWriter } from "./spool-writer.ts";
 
-export function createDiskBuffer(config: Config, log: Logger, onWork: () => void): Buffer {
+export function createDiskBuffer(config: Config, log: Logger, onWork: () => void): IngestBuffer {
   const ring = new RingBuffer(config.MAX_QUEUE_PAYLOADS, config.MAX_QUEUE_BYTES);
   const acks = new Acks();
   const stats = new SpoolStats();
@@ -23,7 +23,7 @@ export function createDiskBuffer(config: Config, log: Logger, onWork: () => void
   return {
     type: "disk",
     memory: { type: "disk", ring: ring.memory, acks: acks.memory, stats: stats.memory, spoolMaxBytes: config.SPOOL_MAX_BYTES },
-    readers: [{ reader: new SpoolReader(spool, log, onWork), loops: config.MAX_WORKERS, records: spool.records }],
+    readers: [{ reader: new SpoolReader(spool, log, onWork), loops: config.MAX_WORKERS, journal: spool.records, maxHeldBytes: heldBytes(config) }],
     start: () => writer.start(),
     flush: () => void spool.sealNow(),
     async close() {

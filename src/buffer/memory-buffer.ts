@@ -9,16 +9,17 @@ import type { Batch } from "../queue/batch.ts";
 import { RingBuffer } from "../queue/ring-buffer.ts";
 import { leftInSpool } from "../spool/recovery.ts";
 import { Spool } from "../spool/spool.ts";
-import type { Buffer, Kept } from "./buffer.ts";
+import type { BufferReader, IngestBuffer, Kept } from "./buffer.ts";
+import { noJournal } from "./journal.ts";
 import { RingReader } from "./ring-reader.ts";
-import { spoolOptions } from "./spool-options.ts";
+import { heldBytes, spoolOptions } from "./spool-options.ts";
 import { SpoolReader } from "./spool-reader.ts";
 import { SpoolStats } from "./spool-stats.ts";
 
 /** Loops that upload a spool an earlier process left: it is read once, beside the live traffic. */
 const LEFTOVER_LOOPS = 2;
 
-export function createMemoryBuffer(config: Config, log: Logger, onWork: () => void): Buffer {
+export function createMemoryBuffer(config: Config, log: Logger, onWork: () => void): IngestBuffer {
   const ring = new RingBuffer(config.MAX_QUEUE_PAYLOADS, config.MAX_QUEUE_BYTES);
   const stats = new SpoolStats();
   const reader = new RingReader(ring, {
@@ -27,12 +28,17 @@ export function createMemoryBuffer(config: Config, log: Logger, onWork: () => vo
     maxWaitMs: config.BATCH_MAX_WAIT_MS,
     onWork,
   });
-  const readers: Buffer["readers"][number][] = [{ reader, loops: config.MAX_WORKERS }];
+  const readers: BufferReader[] = [{ reader, loops: config.MAX_WORKERS, journal: noJournal }];
   if (leftInSpool(config.SPOOL_DIR).length > 0) {
     // What an earlier process saved at its shutdown deadline: upload it, then this spool is done.
     const leftover = new Spool({ ...spoolOptions(config), onChange: (size) => stats.publish(size) });
     void leftover.close();
-    readers.push({ reader: new SpoolReader(leftover, log, onWork), loops: LEFTOVER_LOOPS, records: leftover.records });
+    readers.push({
+      reader: new SpoolReader(leftover, log, onWork),
+      loops: LEFTOVER_LOOPS,
+      journal: leftover.records,
+      maxHeldBytes: heldBytes(config),
+    });
   }
   return {
     type: "memory",

@@ -10,3 +10,6 @@ export const spoolOptions = (config: Config): SpoolOptions => ({
   segmentMaxPayloads: config.BATCH_MAX_PAYLOADS,
   segmentMaxAgeMs: config.BATCH_MAX_WAIT_MS,
 });
+
+/** Segments stay in the spool until their object is complete: an object holds at most a quarter of it. */
+export const heldBytes = (config: Config): number => Math.floor(config.SPOOL_MAX_BYTES / 4);

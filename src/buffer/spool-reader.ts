@@ -46,12 +46,14 @@ export class SpoolReader implements BatchReader {
       }
       return {
         batch: { ndjson: decoded.ndjson, payloads: decoded.payloads },
-        name: { timeMs: segment.createdMs, instanceId: this.spool.instanceId, sequence: segment.seq },
-        ...(segment.object && { object: segment.object }),
-        shares: {
-          ...(segment.routes && { routes: segment.routes }),
-          ...(segment.shares && { recovered: segment.shares }),
-          record: (routes) => this.spool.recordRoutes(segment, routes),
+        segment: {
+          name: { timeMs: segment.createdMs, instanceId: this.spool.instanceId, sequence: segment.seq },
+          ...(segment.object && { resumes: segment.object }),
+          shares: {
+            ...(segment.routes && { routes: segment.routes }),
+            ...(segment.shares && { recovered: segment.shares }),
+            record: (routes) => this.spool.recordRoutes(segment, routes),
+          },
         },
         release: () => this.spool.remove(segment),
       };

@@ -7,9 +7,9 @@ import type { BufferWriter, Pushed } from "../buffer/buffer.ts";
 import type { Config } from "../config.ts";
 import { HttpError } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
+import { VERSION_FIELD, versionPrefixer } from "../partition/partitions.ts";
 import type { SharedState } from "../shared/state.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
-import { VERSION, versionPrefixer } from "../upload/partitions.ts";
 import { collectionCheck } from "./collection.ts";
 import type { Deadlines } from "./deadlines.ts";
 import { createGarbagePacer } from "./garbage.ts";
@@ -43,7 +43,7 @@ function checkContentType(header: string | null): void {
 export function ingestRoutes({ config, buffer, tokens, limiter, metrics, health, state, inFlight, deadlines }: IngestDeps) {
   const collection = collectionCheck(config.MAX_PAYLOADS_PER_REQUEST);
   // PARTITION_BY=version: the payloads do not hold their collection's version, so it goes with each (queue/batch.ts).
-  const prefixOf = config.PARTITION_BY === VERSION ? versionPrefixer() : null;
+  const prefixOf = config.PARTITION_BY === VERSION_FIELD ? versionPrefixer() : null;
   const collectAfter = createGarbagePacer();
   const draining = () => new HttpError("DRAINING", "the service is shutting down; retry on another instance");
   // While the store is failing the queue will not empty soon: ask clients to back off longer.

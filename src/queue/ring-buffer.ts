@@ -108,7 +108,7 @@ export class RingBuffer {
    * Producer: appends the payloads at `spans` ([start0, end0, start1, end1, ...]) of `source`,
    * copying their bytes, or none of them when they do not all fit. Returns the wrapping count of
    * payloads ever pushed once these are in (disk mode waits for the spool to reach it), or -1.
-   * `prefix` goes in front of each (PARTITION_BY=version: queue/batch.ts), and counts in its bytes.
+   * `prefix` goes in front of each (PARTITION_BY=version: partition/line-prefix.ts), and counts in its bytes.
    */
   push(source: Uint8Array, spans: readonly number[], prefix?: Uint8Array): number {
     const payloads = spans.length / 2;

@@ -1,14 +1,18 @@
-// A fixed pool of async upload loops: each takes a batch from a buffer's reader (out of the ring,
-// or a spool segment), encodes it, and appends it to the open object (objects.ts), which uploads
-// parts and completes objects. Loops never drop and never throw: every store call is retried
-// until it succeeds.
+// A fixed pool of async upload loops: each takes a batch from a buffer's reader, encodes it in the
+// object format, and appends it to its object (object-writer.ts), which uploads parts and
+// completes objects. With PARTITION_BY a batch of several partitions is staged instead, payload
+// by payload. Loops never drop and never throw: every store call is retried until it succeeds.
 
-import type { BatchReader, ReadBatch } from "../buffer/buffer.ts";
+import type { ReadBatch } from "../buffer/buffer.ts";
 import { errorField } from "../log.ts";
-import { type Batch, eachLine, stripPrefixes } from "../queue/batch.ts";
-import { type Compression, type EncodedBatch, encodeBatch, encodingOf } from "./encode.ts";
-import { type ObjectsDeps, type ObjectsOptions, ObjectWriter, type Unfinished } from "./objects.ts";
-import { type Partitioner, partitioner, VERSION } from "./partitions.ts";
+import { stripPrefixes } from "../partition/line-prefix.ts";
+import { type Partitioner, partitioner, VERSION_FIELD } from "../partition/partitions.ts";
+import { type Batch, eachLine } from "../queue/batch.ts";
+import type { Frame } from "./format.ts";
+import { ndjsonFormat } from "./ndjson-format.ts";
+import { ObjectWriter, type Unfinished } from "./object-writer.ts";
+import type { HeldRead } from "./open-object.ts";
+import type { UploaderDeps, UploaderOptions } from "./upload-options.ts";
 
 /**
  * NDJSON a partition's object gathers before it is compressed as one frame (PARTITION_BY): at
@@ -21,31 +25,13 @@ const STAGE_MIN_BYTES = 16 * 1024;
 const STAGES_BYTES = 8 * 1024 * 1024;
 export const stageBytes = (maxActive: number) => Math.max(STAGE_MIN_BYTES, Math.min(STAGE_MAX_BYTES, Math.floor(STAGES_BYTES / (maxActive + 1))));
 
-export interface UploaderOptions extends ObjectsOptions {
-  /** How many loops: MAX_WORKERS. */
-  loops: number;
-  /** Size of the reusable batch buffers (BATCH_MAX_BYTES). */
-  maxBytes: number;
-  /** Most encoded bytes in one object (OBJECT_MAX_BYTES). */
-  objectMaxBytes: number;
-  compression: Compression;
-  /** 0: the codec's default. */
-  compressionLevel: number;
-  /** PARTITION_BY: the payload field whose value partitions the objects. Absent or empty: none. */
-  partitionBy?: string;
-  /** NDJSON bytes a partition's object compresses at once. @default stageBytes(PARTITION_MAX_ACTIVE) */
-  stageBytes?: number;
-}
-
-export interface UploaderDeps extends ObjectsDeps {
-  reader: BatchReader;
-}
+/** What a batch is written as when its format's encoder fails: plain NDJSON, never lost. */
+const FALLBACK = ndjsonFormat("none");
 
 /**
  * @example
- * const uploader = new Uploader({ loops: 4, prefix: "events", maxBytes: 2 << 20, objectMaxBytes: 128 << 20, maxAgeMs: 60_000,
- *   partBytes: 8 << 20, compression: "zstd", compressionLevel: 0, retry },
- *   { reader, store, keys: createKeyNamer("events", instanceId), health, metrics, log });
+ * const uploader = new Uploader(uploaderOptions(config, { loops: 4 }),
+ *   { reader, store, keys: createKeyNamer("events", instanceId), health, metrics, log, journal: noJournal });
  * uploader.start();
  * await buffer.close(); await uploader.done(); // everything written, every object complete
  */
@@ -70,11 +56,9 @@ export class Uploader {
     private readonly deps: UploaderDeps,
   ) {
     const bytes = options.stageBytes ?? stageBytes(options.partitions?.maxActive ?? 1);
-    const staging = options.partitionBy
-      ? { bytes, encoding: encodingOf(options.compression), encode: (batch: Batch) => this.encode(batch) }
-      : undefined;
-    const linePrefixes = options.partitionBy === VERSION;
-    this.objects = new ObjectWriter({ ...options, maxBytes: options.objectMaxBytes, loops: options.loops, staging, linePrefixes }, deps);
+    const staging = options.partitionBy ? { bytes, encode: (batch: Batch) => this.encode(batch) } : undefined;
+    const linePrefixes = options.partitionBy === VERSION_FIELD;
+    this.objects = new ObjectWriter({ ...options, ...(staging && { staging }), linePrefixes }, deps);
     this.split = options.partitionBy ? partitioner(options.partitionBy) : null;
   }
 
@@ -117,7 +101,7 @@ export class Uploader {
 
   private async loop(): Promise<void> {
     for (;;) {
-      const scratch = this.buffers.pop() ?? new Uint8Array(this.options.maxBytes);
+      const scratch = this.buffers.pop() ?? new Uint8Array(this.options.batchMaxBytes);
       const read = await this.deps.reader.next(scratch);
       if (read === null) return;
       const { batch } = read;
@@ -133,27 +117,24 @@ export class Uploader {
   }
 
   /**
-   * Encodes the batch and appends its frame to the open object; resolves to what the append
-   * returned, wrapped so that it is not awaited here. A function of its own so that the frame is
-   * never a local of loop() across an await: a suspended async function's saved locals stay
-   * referenced until the same await saves them again, so loop(), which lives as long as the
-   * service, kept each frame it had written until its next batch was encoded. Young collections
-   * then found nearly every frame alive and promoted it, and only a full collection freed it:
-   * about 20 MiB more peak RSS with one object per batch.
+   * Encodes the batch and appends its frame to its object; resolves to what the append returned,
+   * wrapped so that it is not awaited here. Its own function so that no frame is a local of
+   * loop() across an await, which kept each frame alive until the next (BENCHMARKS.md).
    */
   private async encodeAndAppend(read: ReadBatch, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
     let only: string | null = null;
-    if (this.split && !read.object) {
-      if (read.shares) return this.stageSegment(read, this.split, scratch);
+    const { segment } = read;
+    if (this.split && !segment?.resumes) {
+      if (segment) return this.stageSegment({ ...read, segment }, this.split, scratch);
       // A batch of one partition (one value, or a hot one) is a frame as it is: copied into stages,
       // it cost 21 µs more CPU per request and 23 MiB more peak RSS with one value (BENCHMARKS.md).
       only = this.split.single(read.batch);
       if (only === null) return this.stageBatch(read, this.split, scratch);
     }
     // Lines carry a prefix with PARTITION_BY=version, and may in a spool a run of it left.
-    const frame = await this.encode(read.name || this.options.partitionBy === VERSION ? stripPrefixes(read.batch) : read.batch);
-    // A batch out of the ring lives on as its frame alone; a spool segment stays until its object is complete.
-    if (!read.name) await this.release(read);
+    const frame = await this.encode(segment || this.options.partitionBy === VERSION_FIELD ? stripPrefixes(read.batch) : read.batch);
+    // A batch the buffer does not keep lives on as its frame alone.
+    if (!segment) await this.release(read);
     this.buffers.push(scratch);
     return { appended: this.objects.append(read, frame, only === null ? "" : this.objects.admit(only)) };
   }
@@ -167,14 +148,14 @@ export class Uploader {
   }
 
   /**
-   * With partitions, a spool segment: each partition's share goes into that partition's object,
-   * which holds the share, and the segment goes once all are complete. Where each payload goes
-   * (its own partition, or the overflow past PARTITION_MAX_ACTIVE) is recorded beside the segment
-   * first, so that after a crash it is read again into the same partitions, and the shares
-   * already written are skipped (ObjectRecords).
+   * With partitions, a held batch (a spool segment): each partition's share goes into that
+   * partition's object, which holds the share, and the batch goes once all are complete. Where
+   * each payload goes (its own partition, or the overflow past PARTITION_MAX_ACTIVE) is recorded
+   * with the buffer first, so that after a crash it is read again into the same partitions, and
+   * the shares already written are skipped.
    */
-  private async stageSegment(read: ReadBatch, split: Partitioner, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
-    const shares = read.shares!;
+  private async stageSegment(read: HeldRead, split: Partitioner, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
+    const { shares } = read.segment;
     let route: (s: Uint8Array, start: number, end: number) => string;
     if (shares.routes) {
       const own = new Set(shares.routes);
@@ -190,23 +171,23 @@ export class Uploader {
         const partition = split.of(s, start, end);
         if (!routed.has(partition)) routed.set(partition, this.objects.admit(partition));
       });
-      if ((await this.objects.recording(() => shares.record([...new Set(routed.values())]))) === null) {
+      if ((await this.objects.retrier.journal(() => shares.record([...new Set(routed.values())]))) === null) {
         return { appended: Promise.resolve() }; // stopped at the deadline: the segment stays for the next start
       }
-      route = (s, start, end) => routed.get(split.of(s, start, end))!;
+      route = (s, start, end) => routed.get(split.of(s, start, end)) ?? split.of(s, start, end);
     }
     const appended = this.objects.stageBatch(read.batch, route, read);
     this.buffers.push(scratch);
     return { appended };
   }
 
-  private async encode(batch: Batch): Promise<EncodedBatch> {
+  private async encode(batch: Batch): Promise<Frame> {
     try {
-      return await encodeBatch(batch, this.options.compression, this.options.compressionLevel);
+      return await this.options.format.encode(batch);
     } catch (err) {
       // Cannot happen with valid input; if it does, keep the batch as plain NDJSON rather than lose it.
-      this.deps.log.error("encoding a batch failed; writing it uncompressed", { error: errorField(err) });
-      return encodeBatch(batch, "none");
+      this.deps.log.error("encoding a batch failed; writing it as plain NDJSON", { error: errorField(err) });
+      return FALLBACK.encode(batch);
     }
   }
 

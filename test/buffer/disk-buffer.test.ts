@@ -35,7 +35,7 @@ describe("the disk buffer", () => {
     t.buffer.flush(); // seals the open segment
     const read = (await t.buffer.readers[0]!.reader.next(new Uint8Array(1024)))!;
     expect(dec(read.batch.ndjson)).toBe('{"a":1}\n');
-    expect(read.name).toMatchObject({ sequence: 0 });
+    expect(read.segment?.name).toMatchObject({ sequence: 0 });
     await read.release();
     expect(t.buffer.unwritten).toBe(0);
     await t.buffer.close();

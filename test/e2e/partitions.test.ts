@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { partitionOf as keyLevelOf, safeValue } from "../../src/upload/partitions.ts";
+import { partitionOf as keyLevelOf, safeValue } from "../../src/partition/partitions.ts";
 import { expectExactly, postAll } from "../support/load.ts";
 import { hasMoto, startMoto, startS3 } from "../support/s3.ts";
 import { startService } from "../support/service-process.ts";

@@ -1,46 +1,62 @@
-// An Uploader over a ring and an in-memory store, for the upload side's unit tests.
+// The upload side's options and deps for tests, built in one place: small, fast settings over an
+// in-memory store; and an Uploader over a ring, for the upload side's unit tests.
 import { expect } from "bun:test";
+import { noJournal } from "../../src/buffer/journal.ts";
 import { RingReader, type RingReaderOptions } from "../../src/buffer/ring-reader.ts";
 import { createLogger } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { RingBuffer } from "../../src/queue/ring-buffer.ts";
 import { StoreHealth } from "../../src/shared/store-health.ts";
+import { type Compression, ndjsonFormat } from "../../src/upload/ndjson-format.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
-import { Uploader, type UploaderOptions } from "../../src/upload/uploader.ts";
+import type { UploaderOptions, WriterDeps } from "../../src/upload/upload-options.ts";
+import { Uploader } from "../../src/upload/uploader.ts";
 import { MemoryStore } from "./memory-store.ts";
 import { pushAll } from "./queue.ts";
 
-export interface SetupOptions extends UploaderOptions, RingReaderOptions {}
+/** Options as the tests give them: `compression` picks the NDJSON format, unless `format` is given. */
+export type TestUploadOptions = Partial<UploaderOptions> & { compression?: Compression };
 
-export function uploaderSetup(options: Partial<SetupOptions> = {}) {
-  const o: SetupOptions = {
+/** The upload side's options: every batch an object of its own unless `maxAgeMs` says otherwise, retries within milliseconds. */
+export function uploadOptions({ compression = "none", ...options }: TestUploadOptions = {}): UploaderOptions {
+  return {
     loops: 2,
     prefix: "t",
-    maxPayloads: 3,
-    maxBytes: 1 << 20,
-    maxWaitMs: 60_000,
+    format: ndjsonFormat(compression),
+    batchMaxBytes: 1 << 20,
     objectMaxBytes: 1 << 30,
-    maxAgeMs: 0, // every batch an object of its own: objects.test.ts tests larger ones
+    maxAgeMs: 0,
     partBytes: 5 << 20,
-    compression: "none",
-    compressionLevel: 0,
     retry: { baseMs: 1, maxMs: 5 },
     ...options,
   };
-  const queue = new RingBuffer(1000, 1 << 20);
-  const store = new MemoryStore();
-  const metrics = createMetrics();
-  const health = new StoreHealth(60_000);
+}
+
+/** Its deps: an in-memory store (unless given), keys `t/...-inst-N`, no journal (unless given); `logs` collects every log line. */
+export function uploadDeps(more: Partial<WriterDeps> = {}): WriterDeps & { logs: string[] } {
   const logs: string[] = [];
-  const reader = new RingReader(queue, o);
-  const uploader = new Uploader(o, {
-    reader,
-    store,
+  return {
+    store: new MemoryStore(),
     keys: createKeyNamer("t", "inst"),
-    health,
-    metrics,
+    health: new StoreHealth(60_000),
+    metrics: createMetrics(),
     log: createLogger("debug", (l) => logs.push(l)),
-  });
+    journal: noJournal,
+    ...more,
+    logs,
+  };
+}
+
+export interface SetupOptions extends TestUploadOptions, Partial<Omit<RingReaderOptions, "onWork">> {}
+
+export function uploaderSetup(options: SetupOptions = {}) {
+  const { maxPayloads = 3, maxBytes = 1 << 20, maxWaitMs = 60_000, ...upload } = options;
+  const queue = new RingBuffer(1000, 1 << 20);
+  const reader = new RingReader(queue, { maxPayloads, maxBytes, maxWaitMs });
+  const store = new MemoryStore();
+  const { logs, ...deps } = uploadDeps({ store });
+  const uploader = new Uploader(uploadOptions({ batchMaxBytes: maxBytes, ...upload }), { ...deps, reader });
+  const { metrics, health } = deps;
   const push = (...payloads: string[]) => {
     expect(pushAll(queue, payloads)).toBe(true);
   };

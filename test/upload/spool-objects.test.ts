@@ -7,17 +7,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { zstdDecompressSync } from "node:zlib";
 import { SpoolReader } from "../../src/buffer/spool-reader.ts";
-import { createLogger } from "../../src/log.ts";
-import { createMetrics } from "../../src/metrics.ts";
-import { StoreHealth } from "../../src/shared/store-health.ts";
 import { leftInSpool } from "../../src/spool/recovery.ts";
 import { Spool } from "../../src/spool/spool.ts";
 import type { CompletedPart } from "../../src/store/store.ts";
-import { createKeyNamer } from "../../src/upload/object-key.ts";
-import { Uploader, type UploaderOptions } from "../../src/upload/uploader.ts";
+import { Uploader } from "../../src/upload/uploader.ts";
 import { MemoryStore } from "../support/memory-store.ts";
 import { spoolOptions } from "../support/spool-options.ts";
 import { tempDir } from "../support/temp-dir.ts";
+import { type TestUploadOptions, uploadDeps, uploadOptions } from "../support/uploader.ts";
 import { waitUntil } from "../support/wait.ts";
 
 const PART = 4096;
@@ -39,31 +36,10 @@ async function fillSpool(dir: string, prefix: string): Promise<{ spool: Spool; i
   return { spool, ids };
 }
 
-function uploader(spool: Spool, store: MemoryStore, maxAgeMs = 60_000, more: Partial<UploaderOptions> = {}) {
-  const log = createLogger("error", () => {});
-  return new Uploader(
-    {
-      loops: 2,
-      prefix: "t",
-      maxBytes: 1 << 16,
-      objectMaxBytes: 1 << 20,
-      maxAgeMs,
-      partBytes: PART,
-      compression: "zstd",
-      compressionLevel: 0,
-      retry: { baseMs: 1, maxMs: 5 },
-      ...more,
-    },
-    {
-      reader: new SpoolReader(spool, log),
-      store,
-      keys: createKeyNamer("t", "inst"),
-      health: new StoreHealth(60_000),
-      metrics: createMetrics(),
-      log,
-      records: spool.records,
-    },
-  );
+function uploader(spool: Spool, store: MemoryStore, maxAgeMs = 60_000, more: TestUploadOptions = {}) {
+  const deps = uploadDeps({ store, journal: spool.records });
+  const options = uploadOptions({ batchMaxBytes: 1 << 16, objectMaxBytes: 1 << 20, maxAgeMs, partBytes: PART, compression: "zstd", ...more });
+  return new Uploader(options, { ...deps, reader: new SpoolReader(spool, deps.log) });
 }
 
 const files = (dir: string, suffix: string) => readdirSync(dir).filter((f) => f.endsWith(suffix));
@@ -90,7 +66,7 @@ const idsIn = (store: MemoryStore) =>
  * The next process: reads the spool the crashed one left, to the end. It makes every segment an
  * object of its own (OBJECT_MAX_AGE_MS=0) unless an earlier process's record groups them.
  */
-async function restart(dir: string, store: MemoryStore, more: Partial<UploaderOptions> = {}) {
+async function restart(dir: string, store: MemoryStore, more: TestUploadOptions = {}) {
   const spool = new Spool(spoolOptions(dir));
   const next = uploader(spool, store, 0, more);
   next.start();
@@ -215,7 +191,7 @@ describe("objects of spool segments across a crash", () => {
 });
 
 describe("shares of spool segments (PARTITION_BY) across a crash", () => {
-  const partitioned = (maxActive: number): Partial<UploaderOptions> => ({
+  const partitioned = (maxActive: number): TestUploadOptions => ({
     partitionBy: "event",
     partitions: { maxActive, overflow: "event=__other__", bufferBytes: 8 << 20 },
     stageBytes: 2048, // compressed a few KiB at a time: objects of several parts

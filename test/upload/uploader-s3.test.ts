@@ -2,17 +2,14 @@
 // queued, compressed or not.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { RingReader } from "../../src/buffer/ring-reader.ts";
-import { createLogger } from "../../src/log.ts";
-import { createMetrics } from "../../src/metrics.ts";
 import { RingBuffer } from "../../src/queue/ring-buffer.ts";
-import { StoreHealth } from "../../src/shared/store-health.ts";
 import { createAwsSdkStore } from "../../src/store/aws-sdk-store.ts";
 import { createBunS3Store } from "../../src/store/bun-s3-store.ts";
-import { createKeyNamer } from "../../src/upload/object-key.ts";
 import { Uploader } from "../../src/upload/uploader.ts";
 import { ids, payload } from "../support/collections.ts";
 import { pushAll } from "../support/queue.ts";
 import { S3_CREDENTIALS, startS3 } from "../support/s3.ts";
+import { uploadDeps, uploadOptions } from "../support/uploader.ts";
 
 // A real S3 server: more than bun's 5 s default; every wait has its own deadline.
 setDefaultTimeout(60_000);
@@ -24,27 +21,10 @@ async function roundTrip(compression: "zstd" | "gzip" | "none", maxPayloads: num
   const options = { bucket: s3.bucket, region: "us-east-1", endpoint: s3.endpoint, forcePathStyle: true, requestTimeoutMs: 5_000, maxSockets: 4 };
   const store = client === "bun" ? createBunS3Store(options) : createAwsSdkStore(options);
   const reader = new RingReader(queue, { maxPayloads, maxBytes: 1 << 20, maxWaitMs: 10 });
-  const uploader = new Uploader(
-    {
-      loops: 4,
-      prefix: "it",
-      maxBytes: 1 << 20,
-      objectMaxBytes: 1 << 30,
-      maxAgeMs: 0,
-      partBytes: 5 << 20,
-      compression,
-      compressionLevel: 0,
-      retry: { baseMs: 10, maxMs: 100 },
-    },
-    {
-      reader,
-      store,
-      keys: createKeyNamer("it", "inst"),
-      health: new StoreHealth(1_000),
-      metrics: createMetrics(),
-      log: createLogger("error", () => {}),
-    },
-  );
+  const uploader = new Uploader(uploadOptions({ loops: 4, compression, retry: { baseMs: 10, maxMs: 100 } }), {
+    ...uploadDeps({ store }),
+    reader,
+  });
   uploader.start();
   const sent = ids(`rt-${compression}`, 1_000).map((id) => JSON.stringify(payload(id)));
   for (let i = 0; i < sent.length; i += 10) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { gunzipSync } from "node:zlib";
 import { StoreError } from "../../src/store/store.ts";
+import { ndjsonFormat } from "../../src/upload/ndjson-format.ts";
 import { uploaderSetup as setup } from "../support/uploader.ts";
 import { waitUntil } from "../support/wait.ts";
 
@@ -38,9 +39,17 @@ describe("Uploader", () => {
 
   it("writes a partial batch at once after flush(), without waiting for BATCH_MAX_WAIT_MS", async () => {
     const t = setup({ maxPayloads: 100 }); // and BATCH_MAX_WAIT_MS a minute
+    const waitFor = t.queue.waitFor.bind(t.queue);
+    const waits: number[] = [];
+    t.queue.waitFor = (payloads, bytes, timeoutMs) => {
+      waits.push(payloads);
+      return waitFor(payloads, bytes, timeoutMs);
+    };
     t.uploader.start();
     t.push('{"a":1}', '{"a":2}');
-    await Bun.sleep(20); // a loop is waiting for the batch to fill: nothing is written
+    await waitUntil(() => waits.includes(100), "a loop to wait for the batch to fill");
+    // Waiting, it has taken nothing out of the ring, and nothing is written.
+    expect(t.queue.length).toBe(2);
     expect(t.store.objects.size).toBe(0);
     t.reader.flush();
     await waitUntil(() => t.store.objects.size === 1, "the partial batch to be written", { timeoutMs: 5_000 });
@@ -92,7 +101,7 @@ describe("Uploader", () => {
   });
 
   it("compresses batches with the configured codec and level", async () => {
-    const t = setup({ compression: "gzip", compressionLevel: 9 });
+    const t = setup({ format: ndjsonFormat("gzip", 9) });
     t.uploader.start();
     t.push('{"a":1}', '{"a":2}', '{"a":3}');
     await t.uploader.whenIdle();

@@ -4,11 +4,12 @@
 // Athena, Spark and DuckDB decode; a value longer than VALUE_MAX_BYTES encoded keeps its start
 // and a hash of the whole. Payloads whose field is missing or not a string, number or boolean go
 // to `__missing__`, never dropped; past PARTITION_MAX_ACTIVE open partitions, new values go to
-// `__other__` (objects.ts decides that). PARTITION_BY=version partitions by the collection's
+// `__other__` (upload/admission.ts decides that). PARTITION_BY=version partitions by the collection's
 // envelope version instead: the HTTP thread puts each payload's partition in front of its line.
 import { createHash } from "node:crypto";
 import { fieldFinder, type ValueSpan, valueText } from "../json/top-level-field.ts";
-import { type Batch, eachLine, linePrefix, payloadStart } from "../queue/batch.ts";
+import { type Batch, eachLine } from "../queue/batch.ts";
+import { linePrefix, payloadStart } from "./line-prefix.ts";
 
 /** The value of payloads without one: the field missing, null, an object or an array. */
 export const MISSING = "__missing__";
@@ -55,8 +56,8 @@ export function safeValue(value: string | null): string {
 /** A payload's partition: `field=value`, the key level its object goes under. */
 export const partitionOf = (field: string, value: string | null): string => `${field}=${safeValue(value)}`;
 
-/** PARTITION_BY's name for the collection's envelope version, which the payloads do not hold: it comes in each line's prefix (queue/batch.ts). */
-export const VERSION = "version";
+/** PARTITION_BY's name for the collection's envelope version, which the payloads do not hold: it comes in each line's prefix (line-prefix.ts). */
+export const VERSION_FIELD = "version";
 
 /**
  * The line prefix of the payloads of a collection whose envelope version is `version`, for the
@@ -68,7 +69,7 @@ export function versionPrefixer(): (version: string) => Uint8Array {
     let prefix = known.get(version);
     if (!prefix) {
       if (known.size >= KNOWN_VALUES) known.clear();
-      prefix = linePrefix(partitionOf(VERSION, version));
+      prefix = linePrefix(partitionOf(VERSION_FIELD, version));
       known.set(version, prefix);
     }
     return prefix;
@@ -85,7 +86,7 @@ export function versionPrefixer(): (version: string) => Uint8Array {
  * split.single(batch);            // "event=boot" if every payload of it is, else null
  */
 export function partitioner(field: string) {
-  const byVersion = field === VERSION;
+  const byVersion = field === VERSION_FIELD;
   const find = fieldFinder(field);
   const missing = partitionOf(field, null);
   const prefix: ValueSpan = { start: 0, end: 0 };
@@ -117,7 +118,7 @@ export function partitioner(field: string) {
       }
     }
     const partition = byVersion ? latin1.decode(s.subarray(span.start, span.end)) : partitionOf(field, valueText(s, span.start, span.end));
-    if (length <= VALUE_MAX_BYTES + VERSION.length + 1) {
+    if (length <= VALUE_MAX_BYTES + VERSION_FIELD.length + 1) {
       if (knownCount >= KNOWN_VALUES) {
         known.clear();
         knownCount = 0;

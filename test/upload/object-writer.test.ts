@@ -1,41 +1,32 @@
 import { describe, expect, it } from "bun:test";
 import { zstdDecompressSync } from "node:zlib";
 import type { ReadBatch } from "../../src/buffer/buffer.ts";
-import { createLogger } from "../../src/log.ts";
-import { createMetrics } from "../../src/metrics.ts";
-import { StoreHealth } from "../../src/shared/store-health.ts";
 import { StoreError } from "../../src/store/store.ts";
-import { type Compression, encodeBatch } from "../../src/upload/encode.ts";
-import { createKeyNamer } from "../../src/upload/object-key.ts";
-import { type ObjectsOptions, ObjectWriter } from "../../src/upload/objects.ts";
+import type { ObjectFormat } from "../../src/upload/format.ts";
+import { type Compression, ndjsonFormat } from "../../src/upload/ndjson-format.ts";
+import { ObjectWriter } from "../../src/upload/object-writer.ts";
+import type { WriterOptions } from "../../src/upload/upload-options.ts";
 import { MemoryStore } from "../support/memory-store.ts";
+import { uploadDeps, uploadOptions } from "../support/uploader.ts";
 import { waitUntil } from "../support/wait.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const PART = 4096;
 
-function setup(options: Partial<ObjectsOptions> = {}) {
+function setup(options: Partial<WriterOptions> = {}) {
   const store = new MemoryStore(PART); // S3's rule, scaled down: parts but the last are at least PART bytes
-  const metrics = createMetrics();
-  const logs: string[] = [];
-  const writer = new ObjectWriter(
-    { prefix: "t", maxBytes: 1 << 20, maxAgeMs: 60_000, partBytes: PART, retry: { baseMs: 1, maxMs: 5 }, ...options },
-    {
-      store,
-      keys: createKeyNamer("t", "inst"),
-      health: new StoreHealth(60_000),
-      metrics,
-      log: createLogger("debug", (l) => logs.push(l)),
-    },
-  );
+  const { logs, ...deps } = uploadDeps({ store });
+  const { metrics } = deps;
+  const writer = new ObjectWriter(uploadOptions({ loops: 1, objectMaxBytes: 1 << 20, maxAgeMs: 60_000, partBytes: PART, ...options }), deps);
   let n = 0;
   /** A batch of `count` payloads of about 100 bytes each, with incompressible bytes in them, appended as one frame. */
-  const append = async (count: number, compression: Compression = "zstd", read: Partial<ReadBatch> = {}) => {
+  const append = async (count: number, compression: Compression | ObjectFormat = "zstd", read: Partial<ReadBatch> = {}) => {
     // 2^53 + 1: a double would print 9007199254740992.
     const lines = Array.from({ length: count }, () => `{"n":${n++},"big":9007199254740993,"noise":"${crypto.randomUUID()}${crypto.randomUUID()}"}`);
     const batch = { ndjson: enc.encode(lines.map((l) => `${l}\n`).join("")), payloads: count };
-    await writer.append({ batch, release: () => {}, ...read }, await encodeBatch(batch, compression));
+    const format = typeof compression === "string" ? ndjsonFormat(compression) : compression;
+    await writer.append({ batch, release: () => {}, ...read }, await format.encode(batch));
     return lines;
   };
   const body = (key: string) => {
@@ -47,7 +38,7 @@ function setup(options: Partial<ObjectsOptions> = {}) {
 
 describe("ObjectWriter", () => {
   it("uploads a part whenever whole frames reach the part size, and completes the object at OBJECT_MAX_BYTES", async () => {
-    const t = setup({ maxBytes: 3 * PART });
+    const t = setup({ objectMaxBytes: 3 * PART });
     const sent: string[] = [];
     while (t.store.objects.size === 0) sent.push(...(await t.append(20)));
     const [key, object] = [...t.store.objects][0]!;
@@ -66,7 +57,7 @@ describe("ObjectWriter", () => {
   });
 
   it("takes any part size, not only multiples of four (part buffers are a quarter larger than a part)", async () => {
-    const t = setup({ partBytes: PART + 1, maxBytes: 3 * PART });
+    const t = setup({ partBytes: PART + 1, objectMaxBytes: 3 * PART });
     const sent: string[] = [];
     while (t.store.objects.size === 0) sent.push(...(await t.append(20)));
     expect(t.body([...t.store.objects.keys()][0]!)).toBe(sent.map((l) => `${l}\n`).join(""));
@@ -103,7 +94,7 @@ describe("ObjectWriter", () => {
   });
 
   it("retries a failed part under its part number, and the object is whole", async () => {
-    const t = setup({ maxBytes: 3 * PART });
+    const t = setup({ objectMaxBytes: 3 * PART });
     const sent: string[] = [];
     while (t.metrics.partsUploaded.get() === 0) sent.push(...(await t.append(20)));
     t.store.failNext(2, new StoreError("throttled", true, "SlowDown")); // part 2, twice
@@ -129,7 +120,8 @@ describe("ObjectWriter", () => {
     const released: number[] = [];
     t.store.failNext(1_000);
     const name = { timeMs: Date.UTC(2026, 10, 27, 3), instanceId: "spoolid", sequence: 7 };
-    const appended = t.append(3, "zstd", { name, release: () => void released.push(7) });
+    const segment = { name, shares: { record: async () => {} } };
+    const appended = t.append(3, "zstd", { segment, release: () => void released.push(7) });
     await waitUntil(() => t.store.attempts >= 2, "two failed puts");
     expect(released).toEqual([]);
     t.store.recover();
@@ -156,5 +148,74 @@ describe("ObjectWriter", () => {
     await t.store.multipart.complete(uploads[0]!.key, uploads[0]!.uploadId, uploads[0]!.parts);
     const all = (t.body(uploads[0]!.key) + saved).split("\n").filter(Boolean);
     expect(all).toEqual([...sent, ...tail]);
+  });
+});
+
+/**
+ * A format with a head, frames that carry metadata, and a tail that indexes them, as Parquet's
+ * footer indexes its row groups: `#head\n`, then NDJSON frames, then `#tail <offset>:<length>:<payloads>,...\n`.
+ * Its toNdjson takes the frames it is given out of the bytes, as a Parquet reader would.
+ */
+const indexed: ObjectFormat = {
+  extension: ".idx",
+  contentType: "text/plain",
+  head: enc.encode("#head\n"),
+  encode: async (batch) => ({ body: batch.ndjson.slice(), format: indexed, meta: { payloads: batch.payloads } }),
+  tail: (frames) => enc.encode(`#tail ${frames.map((f) => `${f.offset}:${f.length}:${f.payloads}`).join(",")}\n`),
+  toNdjson: (body, frames) => enc.encode(frames.map((f) => dec.decode(body.subarray(f.offset, f.offset + f.length))).join("")),
+};
+
+/** The frames an indexed object's tail names, read out of the object by their offsets alone. */
+function readIndexed(body: Uint8Array): string[] {
+  const text = dec.decode(body);
+  expect(text.startsWith("#head\n")).toBe(true);
+  const tail = text.slice(text.lastIndexOf("#tail ") + 6, -1);
+  return tail.split(",").flatMap((entry) => {
+    const [offset, length] = entry.split(":").map(Number) as [number, number];
+    return dec
+      .decode(body.subarray(offset, offset + length))
+      .split("\n")
+      .filter(Boolean);
+  });
+}
+
+describe("ObjectWriter with a format that has a head and a tail", () => {
+  it("starts each object with the head and ends it with the tail, which locates every frame, in one PUT", async () => {
+    const t = setup({ format: indexed });
+    const sent = [...(await t.append(2, indexed)), ...(await t.append(3, indexed))];
+    await t.writer.close();
+    const [key, object] = [...t.store.objects][0]!;
+    expect(key).toEndWith(".idx");
+    expect(object!.parts).toBeUndefined();
+    expect(readIndexed(object!.body)).toEqual(sent);
+    expect(t.metrics.bytesWritten.get()).toBe(object!.body.length);
+  });
+
+  it("keeps the frames' offsets true across the parts of a multipart upload", async () => {
+    const t = setup({ format: indexed, objectMaxBytes: 3 * PART });
+    const sent: string[] = [];
+    while (t.store.objects.size === 0) sent.push(...(await t.append(20, indexed)));
+    const object = [...t.store.objects.values()][0]!;
+    expect(object.parts).toBeGreaterThanOrEqual(3);
+    expect(readIndexed(object.body)).toEqual(sent);
+  });
+
+  it("at the shutdown deadline gives the tail of the frames in uploaded parts, and hands the rest over as NDJSON", async () => {
+    const t = setup({ format: indexed });
+    const sent: string[] = [];
+    while (t.metrics.partsUploaded.get() === 0) sent.push(...(await t.append(20, indexed)));
+    t.store.failNext(1_000);
+    sent.push(...(await t.append(20, indexed)));
+    const { batches, uploads } = t.writer.stop();
+    expect(uploads).toHaveLength(1);
+    const [upload] = uploads;
+    t.store.recover();
+    // What the upload side does with it at the deadline: the tail as one more part, then Complete.
+    const etag = await t.store.multipart.uploadPart(upload!.key, upload!.uploadId, 2, upload!.tail);
+    await t.store.multipart.complete(upload!.key, upload!.uploadId, [...upload!.parts, { partNumber: 2, etag }]);
+    const written = readIndexed(t.store.objects.get(upload!.key)!.body);
+    const saved = batches.flatMap((b) => dec.decode(b.ndjson).split("\n").filter(Boolean));
+    expect(written.length).toBe(upload!.payloads);
+    expect([...written, ...saved]).toEqual(sent);
   });
 });

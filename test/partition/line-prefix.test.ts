@@ -1,7 +1,8 @@
 // Payload lines and their prefixes (PARTITION_BY=version): stripped in place before objects, put back at a deadline.
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
-import { eachLine, PREFIX_END, payloadStart, prefixLines, stripPrefixes } from "../../src/queue/batch.ts";
+import { PREFIX_END, payloadStart, prefixLines, stripPrefixes } from "../../src/partition/line-prefix.ts";
+import { eachLine } from "../../src/queue/batch.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);

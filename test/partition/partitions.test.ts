@@ -8,9 +8,9 @@ import {
   partitionOf,
   safeValue,
   VALUE_MAX_BYTES,
-  VERSION,
+  VERSION_FIELD,
   versionPrefixer,
-} from "../../src/upload/partitions.ts";
+} from "../../src/partition/partitions.ts";
 
 const batchOf = (lines: string[]) => ({ ndjson: new TextEncoder().encode(lines.map((l) => `${l}\n`).join("")), payloads: lines.length });
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -97,7 +97,7 @@ describe("partitioner", () => {
 
   it("with `version`, names the partition the line's prefix carries: the envelope version the HTTP thread put there", () => {
     const prefix = versionPrefixer();
-    const split = partitioner(VERSION);
+    const split = partitioner(VERSION_FIELD);
     const line = (version: string, payload: string) => `${text(prefix(version))}${payload}`;
     for (const version of ["1.0", "a/b", "..", "été", "", "x".repeat(1024)]) {
       expect(of(split, line(version, '{"version":"not this one"}'))).toBe(partitionOf("version", version));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { gunzipSync, zstdDecompressSync } from "node:zlib";
-import { decodeFrame, encodeBatch, lonePayload } from "../../src/upload/encode.ts";
+import { type Compression, decodeFrame, lonePayload, ndjsonFormat } from "../../src/upload/ndjson-format.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 /** A batch as the queue hands it out: NDJSON and its record count. */
@@ -10,7 +10,14 @@ const batch = (...lines: (string | Uint8Array)[]) => ({
 });
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
-describe("encodeBatch", () => {
+/** A batch encoded as the NDJSON format does, with its format's headers beside the frame. */
+async function encodeBatch(b: { ndjson: Uint8Array; payloads: number }, compression: Compression, level = 0) {
+  const format = ndjsonFormat(compression, level);
+  const { body } = await format.encode(b);
+  return { body, extension: format.extension, contentType: format.contentType, contentEncoding: format.contentEncoding, format };
+}
+
+describe("the NDJSON format", () => {
   it("compresses NDJSON with zstd and names it .ndjson.zst", async () => {
     const out = await encodeBatch(batch('{"a":1}', '{"b":2}'), "zstd");
     expect(out.extension).toBe(".ndjson.zst");
@@ -45,6 +52,8 @@ describe("encodeBatch", () => {
   it("stores a lone uncompressed payload as exactly its JSON, like the seed", async () => {
     const frame = await encodeBatch(batch('{"id":12345678901234567890}'), "none");
     expect(frame.extension).toBe(".ndjson"); // a frame is NDJSON: more may follow it in the object
+    expect(frame.format.single?.(frame.body)).toEqual(lonePayload(frame.body));
+    expect(ndjsonFormat("zstd").single).toBeUndefined(); // a compressed object stays compressed, however small
     const out = lonePayload(frame.body);
     expect(out.extension).toBe(".json");
     expect(out.contentType).toBe("application/json");
@@ -54,7 +63,11 @@ describe("encodeBatch", () => {
   it("decodes each kind of frame back to its NDJSON", async () => {
     const lines = batch('{"a":1}', '{"b":2}');
     for (const compression of ["zstd", "gzip", "none"] as const) {
-      expect(dec(decodeFrame((await encodeBatch(lines, compression)).body, compression))).toBe('{"a":1}\n{"b":2}\n');
+      const { body, format } = await encodeBatch(lines, compression);
+      expect(dec(decodeFrame(body, compression))).toBe('{"a":1}\n{"b":2}\n');
+      // Two frames back to back, as the writer joins them, are one stream.
+      expect(dec(format.toNdjson(new Uint8Array([...body, ...body]), []))).toBe('{"a":1}\n{"b":2}\n'.repeat(2));
+      expect(format.head.length + format.tail([]).length).toBe(0); // NDJSON has neither
     }
   });
 });
