@@ -5,13 +5,13 @@ import { bufferView } from "../src/buffer/gauges.ts";
 import { loadConfig } from "../src/config.ts";
 import { createHttpThread } from "../src/http/http-thread.ts";
 import { createLogger } from "../src/log.ts";
-import { createService } from "../src/service.ts";
 import { createSampler, newSampleRing, SAMPLE_CAPACITY } from "../src/status/sampler.ts";
+import { createUploadSide } from "../src/upload-side.ts";
 import { MemoryStore } from "../test/support/memory-store.ts";
 
 const log = createLogger("error");
 const config = loadConfig({});
-const service = createService(config, { log, store: new MemoryStore(), instanceId: "bench" });
+const service = createUploadSide(config, { log, store: new MemoryStore(), instanceId: "bench" });
 const http = createHttpThread(config, service.memory, log, { instanceId: "bench", store: "memory" });
 const ring = newSampleRing(service.memory.history);
 const sampler = createSampler({ metrics: service.metrics, state: service.state, buffer: bufferView(service.buffer.memory), ring });

@@ -5,8 +5,8 @@
 // less work is done twice. The rest is loaded after it.
 import { applyAllocatorSettings } from "./allocator.ts";
 import type { Config } from "./config.ts";
-import type { HttpListener } from "./server.ts";
-import type { Service } from "./service.ts";
+import type { HttpListener } from "./start-http-thread.ts";
+import type { UploadSide } from "./upload-side.ts";
 
 const args = process.argv.slice(2);
 const oneShot = args.includes("--help") || args.includes("-h") || args.includes("--version") || args[0] === "healthcheck" || args[0] === "athena-ddl";
@@ -49,21 +49,21 @@ if (args[0] === "athena-ddl") {
   }
 }
 
-const [{ createLogger, errorField }, { onSignal, runtimeName }, { startHttpThread }, { createService }, { createShutdown }] = await Promise.all([
+const [{ createLogger, errorField }, { onSignal, runtimeName }, { startHttpThread }, { createUploadSide }, { createShutdown }] = await Promise.all([
   import("./log.ts"),
   import("./runtime.ts"),
-  import("./server.ts"),
-  import("./service.ts"),
+  import("./start-http-thread.ts"),
+  import("./upload-side.ts"),
   import("./shutdown.ts"),
 ]);
 const log = createLogger(config.LOG_LEVEL);
 for (const [old, name] of renamedInUse(process.env)) log.warn(`${old} is deprecated: it was renamed ${name}`, { variable: old, use: name });
 process.on("unhandledRejection", (err) => log.limited("error", "unhandled", "unhandled rejection", { error: errorField(err) }));
 
-let service: Service;
+let service: UploadSide;
 let listener: HttpListener;
 try {
-  service = createService(config, { log });
+  service = createUploadSide(config, { log });
   service.start();
   listener = await startHttpThread(config, service, (err) => {
     log.error("the HTTP thread stopped; draining what is queued, then exiting", { error: errorField(err) });

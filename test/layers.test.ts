@@ -11,7 +11,7 @@ const SRC = resolve(import.meta.dir, "../src");
 /** Top to bottom. */
 const LAYERS: string[][] = [
   ["main.ts", "healthcheck.ts", "athena-ddl.ts"], // the entrypoint and its one-shot commands
-  ["server.ts", "service.ts", "shutdown.ts"], // the main thread: wiring, the HTTP thread's start, the drain
+  ["start-http-thread.ts", "upload-side.ts", "shutdown.ts"], // the main thread: the HTTP thread's start, the upload side, the drain
   ["http/"], // the HTTP thread
   ["upload/"], // the upload loops
   ["status/"], // the status page's samples, taken on the upload side, read by the HTTP thread

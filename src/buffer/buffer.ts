@@ -30,7 +30,7 @@ export type Pushed = "ok" | "full" | "failed";
 export interface BufferWriter {
   /** Whether one more payload could fit: checked before a body is read. */
   hasRoom(): boolean;
-  /** Queues the payloads at `spans` of `body`, all or none, each after `prefix` if given (queue/batch.ts); disk mode answers once they are fsync'd. */
+  /** Queues the payloads at `spans` of `body`, all or none, each after `prefix` if given (partition/line-prefix.ts); disk mode answers once they are fsync'd. */
   push(body: Uint8Array, spans: readonly number[], prefix?: Uint8Array): Pushed | Promise<Pushed>;
   /** Answers what can be answered: the HTTP thread calls it from the request path. Cheap when idle. */
   poll(): void;

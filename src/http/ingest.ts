@@ -42,7 +42,7 @@ function checkContentType(header: string | null): void {
 
 export function ingestRoutes({ config, buffer, tokens, limiter, metrics, health, state, inFlight, deadlines }: IngestDeps) {
   const collection = collectionCheck(config.MAX_PAYLOADS_PER_REQUEST);
-  // PARTITION_BY=version: the payloads do not hold their collection's version, so it goes with each (queue/batch.ts).
+  // PARTITION_BY=version: the payloads do not hold their collection's version, so it goes with each (partition/line-prefix.ts).
   const prefixOf = config.PARTITION_BY === VERSION_FIELD ? versionPrefixer() : null;
   const collectAfter = createGarbagePacer();
   const draining = () => new HttpError("DRAINING", "the service is shutting down; retry on another instance");

@@ -4,7 +4,7 @@ import { loadConfig } from "../../src/config.ts";
 import { createHttpThread } from "../../src/http/http-thread.ts";
 import { createLogger } from "../../src/log.ts";
 import { RingBuffer } from "../../src/queue/ring-buffer.ts";
-import { createService } from "../../src/service.ts";
+import { createUploadSide } from "../../src/upload-side.ts";
 import { MemoryStore } from "./memory-store.ts";
 
 export function testService(env: Record<string, string> = {}) {
@@ -12,7 +12,7 @@ export function testService(env: Record<string, string> = {}) {
   const store = new MemoryStore();
   const log = createLogger("debug", (l) => logs.push(l));
   const config = loadConfig(env);
-  const service = createService(config, { log, store, instanceId: "test" });
+  const service = createUploadSide(config, { log, store, instanceId: "test" });
   const http = createHttpThread(config, service.memory, log, { instanceId: service.instanceId, store: store.location });
   const request = (path: string, init: RequestInit = {}) => http.handle(new Request(`http://localhost${path}`, init));
   const post = (body: NonNullable<RequestInit["body"]>, headers: Record<string, string> = {}) =>

@@ -1,8 +1,8 @@
-// Builds the upload side of one s3-ingest service and the memory it shares with the HTTP thread:
-// the buffer (chosen once: memory or disk), the store, and a fixed pool of upload loops per
-// buffer reader. It runs on the main thread, whose event loop holds no client sockets, so it
-// keeps its pace however many connections the HTTP thread serves. Wired together but not
-// started, so tests and main.ts assemble the same thing.
+// The main thread's side of the service, the upload side: the buffer (chosen once: memory or
+// disk), the store, a fixed pool of upload loops per buffer reader, and the memory it shares with
+// the HTTP thread (start-http-thread.ts starts that one). The main thread's event loop holds no
+// client sockets, so it keeps its pace however many connections the HTTP thread serves. Wired
+// together but not started, so tests and main.ts assemble the same thing.
 import type { IngestBuffer, Kept } from "./buffer/buffer.ts";
 import { createBuffer } from "./buffer/create-buffer.ts";
 import { bufferView } from "./buffer/gauges.ts";
@@ -20,7 +20,7 @@ import { createKeyNamer } from "./upload/object-key.ts";
 import { uploaderOptions } from "./upload/upload-options.ts";
 import { Uploader } from "./upload/uploader.ts";
 
-export interface ServiceOptions {
+export interface UploadSideOptions {
   log: Logger;
   /** Where objects go. @default createStore(config): S3, or the local directory */
   store?: ObjectStore;
@@ -30,11 +30,11 @@ export interface ServiceOptions {
 
 /**
  * @example
- * const service = createService(loadConfig(process.env), { log });
+ * const service = createUploadSide(loadConfig(process.env), { log });
  * service.start();
  * await startHttpThread(config, service, onCrash);
  */
-export function createService(config: Config, options: ServiceOptions) {
+export function createUploadSide(config: Config, options: UploadSideOptions) {
   const { log } = options;
   const state = new SharedState();
   const health = new StoreHealth(config.STORE_FAILING_AFTER_MS);
@@ -122,4 +122,4 @@ export function createService(config: Config, options: ServiceOptions) {
     },
   };
 }
-export type Service = ReturnType<typeof createService>;
+export type UploadSide = ReturnType<typeof createUploadSide>;
