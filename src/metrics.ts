@@ -15,17 +15,33 @@ const labelText = (labels: Record<string, string>): string => {
   return pairs.length ? `{${pairs.join(",")}}` : "";
 };
 
-export class Counter {
-  private readonly first: number;
+/** The text format's two lines before a metric's samples. */
+const header = (name: string, help: string, type: string): string[] => [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+
+/** A metric counted into consecutive words of shared memory, from `first` on. */
+abstract class SharedMetric {
+  protected readonly first: number;
   constructor(
-    private readonly words: Words,
+    protected readonly words: Words,
     slots: SlotAllocator,
+    count: number,
     readonly name: string,
     readonly help: string,
+  ) {
+    this.first = slots.take(count);
+  }
+}
+
+export class Counter extends SharedMetric {
+  constructor(
+    words: Words,
+    slots: SlotAllocator,
+    name: string,
+    help: string,
     /** A label and its possible values; anything else counts as "other". */
     private readonly label?: { name: string; values: readonly string[] },
   ) {
-    this.first = slots.take(label ? label.values.length + 1 : 1);
+    super(words, slots, label ? label.values.length + 1 : 1, name, help);
   }
 
   private slot(labels: Record<string, string>): number {
@@ -43,13 +59,13 @@ export class Counter {
   }
 
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (!this.label) lines.push(`${this.name} ${this.words.get(this.first)}`);
+    const lines = header(this.name, this.help, "counter");
+    const { label } = this;
+    if (!label) lines.push(`${this.name} ${this.words.get(this.first)}`);
     else {
-      const values = [...this.label.values, "other"];
-      values.forEach((v, i) => {
+      [...label.values, "other"].forEach((v, i) => {
         const n = this.words.get(this.first + i);
-        if (n > 0) lines.push(`${this.name}${labelText({ [this.label!.name]: v })} ${n}`);
+        if (n > 0) lines.push(`${this.name}${labelText({ [label.name]: v })} ${n}`);
       });
     }
     return lines.join("\n");
@@ -66,7 +82,7 @@ export class Gauge {
   ) {}
   render(): string {
     const { type = "gauge", labels = {} } = this.options;
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${type}`, `${this.name}${labelText(labels)} ${this.read()}`].join("\n");
+    return [...header(this.name, this.help, type), `${this.name}${labelText(labels)} ${this.read()}`].join("\n");
   }
 }
 
@@ -100,23 +116,22 @@ export class GaugeFamily {
     private readonly read: () => [string, number][],
   ) {}
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    const lines = header(this.name, this.help, "gauge");
     for (const [value, n] of this.read()) lines.push(`${this.name}${labelText({ [this.label]: value })} ${n}`);
     return lines.join("\n");
   }
 }
 
 /** Observations in seconds; the sum is kept in microseconds, so it stays an exact integer. */
-export class Histogram {
-  private readonly first: number;
+export class Histogram extends SharedMetric {
   constructor(
-    private readonly words: Words,
+    words: Words,
     slots: SlotAllocator,
-    readonly name: string,
-    readonly help: string,
+    name: string,
+    help: string,
     readonly buckets: readonly number[],
   ) {
-    this.first = slots.take(buckets.length + 2); // buckets, count, sum
+    super(words, slots, buckets.length + 2, name, help); // buckets, count, sum
   }
   observe(seconds: number): void {
     const { words, first, buckets } = this;
@@ -133,7 +148,7 @@ export class Histogram {
   }
   render(): string {
     const { words, first, buckets, name } = this;
-    const lines = [`# HELP ${name} ${this.help}`, `# TYPE ${name} histogram`];
+    const lines = header(name, this.help, "histogram");
     buckets.forEach((le, i) => {
       lines.push(`${name}_bucket{le="${le}"} ${words.get(first + i)}`);
     });

@@ -60,6 +60,18 @@ function standIn(s: Uint8Array, start: number, end: number): unknown {
 /** What object payloads are to the schema: it only checks their type, so one frozen object serves them all. */
 const PAYLOAD_STAND_IN = Object.freeze({});
 
+/**
+ * Past an element or a member and the space after it: past its comma and the space after that,
+ * or past `close` when it ends its container (then `s[result - 1] === close`, which a comma and
+ * space never leave). Fails on anything else.
+ */
+function pastSeparator(s: Uint8Array, i: number, close: number, what: string): number {
+  i = skipSpace(s, i);
+  if (s[i] === COMMA) return skipSpace(s, i + 1);
+  if (s[i] === close) return i + 1;
+  return fail(i, what);
+}
+
 /** Throws SyntaxError where JSON.parse would (invalid UTF-8 included). */
 export function scanCollection(s: Uint8Array): ScannedCollection {
   let i = s[0] === BOM[0] && s[1] === BOM[1] && s[2] === BOM[2] ? BOM.length : 0; // as TextDecoder drops it
@@ -98,12 +110,8 @@ export function scanCollection(s: Uint8Array): ScannedCollection {
             i = skipValue(s, i, true);
             spans.push(start, i);
             data.push(isObject ? PAYLOAD_STAND_IN : standIn(s, start, i));
-            i = skipSpace(s, i);
-            if (s[i] === COMMA) i = skipSpace(s, i + 1);
-            else if (s[i] === CLOSE_BRACKET) {
-              i++;
-              break;
-            } else fail(i, "expected a comma or ]");
+            i = pastSeparator(s, i, CLOSE_BRACKET, "expected a comma or ]");
+            if (s[i - 1] === CLOSE_BRACKET) break;
           }
         }
         envelope.data = data;
@@ -113,12 +121,8 @@ export function scanCollection(s: Uint8Array): ScannedCollection {
         // Only what the schema checks is materialised; other members are validated, not built.
         if (key === "version" || key === "token" || key === "data") envelope[key] = standIn(s, valueStart, i);
       }
-      i = skipSpace(s, i);
-      if (s[i] === COMMA) i = skipSpace(s, i + 1);
-      else if (s[i] === CLOSE_BRACE) {
-        i++;
-        break;
-      } else fail(i, "expected a comma or }");
+      i = pastSeparator(s, i, CLOSE_BRACE, "expected a comma or }");
+      if (s[i - 1] === CLOSE_BRACE) break;
     }
   }
   i = skipSpace(s, i);

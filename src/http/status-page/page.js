@@ -6,75 +6,31 @@
   const WINDOW_SECONDS = 300;
   const MiB = 1024 * 1024;
 
+  /** Shows a value with this many decimals. */
+  const fixed = (digits) => (v) => v.toFixed(digits);
   /**
-   * Each chart: its title, its series (a field of the samples, a label, a colour, and a second
-   * scale's name when it has its own axis, on the right) and how to show values.
+   * A chart: its title, how to show values, and its series, each "field:label:colour" (a field
+   * of the samples), with ":scale" when it has its own axis, on the right.
    */
+  const chart = (id, title, format, series, range) => ({ id, title, format, series: series.map((s) => s.split(":")), ...(range && { range }) });
+
   const CHARTS = [
-    {
-      id: "requests",
-      title: "Requests per second, by status",
-      series: [
-        ["requests_2xx", "2xx", "#2e7d32"],
-        ["requests_4xx", "4xx", "#f9a825"],
-        ["requests_429", "429", "#ef6c00"],
-        ["requests_503", "503", "#c62828"],
-        ["requests_5xx", "5xx", "#6a1b9a"],
-      ],
-      format: (v) => v.toFixed(0),
-    },
-    {
-      id: "payloads",
-      title: "Payloads per second",
-      series: [
-        ["payloads_accepted", "accepted", "#1565c0"],
-        ["payloads_written", "written", "#00897b"],
-      ],
-      format: (v) => v.toFixed(0),
-    },
-    {
-      id: "buffer",
-      title: "Buffer fill, % of capacity",
-      series: [["buffer_fill_percent", "fill", "#5d4037"]],
-      format: (v) => `${v.toFixed(1)}%`,
-      range: [0, 100],
-    },
-    {
-      id: "latency",
-      title: "Upload latency, last 10 s (ms)",
-      series: [
-        ["upload_p50_ms", "p50", "#1565c0"],
-        ["upload_p99_ms", "p99", "#c62828"],
-      ],
-      format: (v) => v.toFixed(1),
-    },
-    {
-      id: "objects",
-      title: "Written per second: objects, MiB",
-      series: [
-        ["objects_written", "objects", "#00897b"],
-        ["mib_written", "MiB", "#5e35b1", "mib"],
-      ],
-      format: (v) => v.toFixed(2),
-    },
-    {
-      id: "delays",
-      title: "HTTP event-loop delay, upload stall (s)",
-      series: [
-        ["http_loop_delay_seconds", "event-loop delay", "#ef6c00"],
-        ["upload_stalled_seconds", "upload stalled", "#c62828"],
-      ],
-      format: (v) => v.toFixed(v < 10 ? 3 : 1),
-    },
-    {
-      id: "memory",
-      title: "Resident memory (MiB)",
-      series: [
-        ["rss_mib", "current", "#1565c0"],
-        ["peak_rss_mib", "peak", "#c62828"],
-      ],
-      format: (v) => v.toFixed(1),
-    },
+    chart("requests", "Requests per second, by status", fixed(0), [
+      "requests_2xx:2xx:#2e7d32",
+      "requests_4xx:4xx:#f9a825",
+      "requests_429:429:#ef6c00",
+      "requests_503:503:#c62828",
+      "requests_5xx:5xx:#6a1b9a",
+    ]),
+    chart("payloads", "Payloads per second", fixed(0), ["payloads_accepted:accepted:#1565c0", "payloads_written:written:#00897b"]),
+    chart("buffer", "Buffer fill, % of capacity", (v) => `${v.toFixed(1)}%`, ["buffer_fill_percent:fill:#5d4037"], [0, 100]),
+    chart("latency", "Upload latency, last 10 s (ms)", fixed(1), ["upload_p50_ms:p50:#1565c0", "upload_p99_ms:p99:#c62828"]),
+    chart("objects", "Written per second: objects, MiB", fixed(2), ["objects_written:objects:#00897b", "mib_written:MiB:#5e35b1:mib"]),
+    chart("delays", "HTTP event-loop delay, upload stall (s)", (v) => v.toFixed(v < 10 ? 3 : 1), [
+      "http_loop_delay_seconds:event-loop delay:#ef6c00",
+      "upload_stalled_seconds:upload stalled:#c62828",
+    ]),
+    chart("memory", "Resident memory (MiB)", fixed(1), ["rss_mib:current:#1565c0", "peak_rss_mib:peak:#c62828"]),
   ];
 
   /** Fields the charts show that the service does not send: derived from those it does. */
