@@ -1,9 +1,8 @@
 // The memory that objects' frames live in until they are uploaded, reused rather than
 // reallocated. An object's frames not yet in a part are copied, as they come, into pooled
 // chunks while they are small together (FRAME_LIST_BYTES), then into a part buffer; a part
-// buffer whose part is in the store serves the next part. Fresh buffers per part, or frames kept
-// as they came, left freed pages in RSS and grew the heap between full collections
-// (BENCHMARKS.md). Memory held: the chunks and joins ever in use at once, and two spare parts.
+// buffer whose part is in the store serves the next part: fresh buffers grew RSS (BENCHMARKS.md).
+// Memory held: the chunks and joins ever in use at once, and two spare parts.
 import type { OpenObject, Part } from "./open-object.ts";
 
 /**

@@ -2,23 +2,12 @@
 // segment cut into shares (PARTITION_BY) is held by each object given a share of it, and
 // released once the last of them is complete; the records of those objects are finished once
 // none of their segments is left, since they say which shares of those segments are written.
-// Plain bookkeeping, no closure or promise per share: at 100 partitions tens of thousands of
-// shares are held at once, and those held 17 MiB of heap (BENCHMARKS.md).
+// Plain bookkeeping, no closure or promise per share, as tens of thousands are held at once (BENCHMARKS.md).
 import type { ObjectJournal } from "../buffer/journal.ts";
 import type { Logger } from "../log.ts";
 import { errorField } from "../log.ts";
-import type { HeldRead, OpenObject } from "./open-object.ts";
+import type { HeldRead, HeldSegment, OpenObject } from "./open-object.ts";
 import type { Retrier } from "./retry.ts";
-
-/** A segment whose shares are in objects not all complete yet. */
-export interface HeldSegment {
-  read: HeldRead;
-  bytes: number;
-  /** The objects holding a share of it that are not complete yet. */
-  holders: Set<OpenObject>;
-  /** Complete objects whose record waits for it to be released. */
-  waiting: OpenObject[];
-}
 
 export class HeldSegments {
   /** Oldest first. */

@@ -6,7 +6,6 @@ import type { HeldBatch, ReadBatch, ResumedObject } from "../buffer/buffer.ts";
 import type { JournalRecord } from "../buffer/journal.ts";
 import type { CompletedPart } from "../store/store.ts";
 import type { ObjectFormat, PlacedFrame } from "./format.ts";
-import type { HeldSegment } from "./held-segments.ts";
 
 /** Whole frames of an object, back to back: a part, or a whole object written with one PUT. */
 export interface Part {
@@ -20,6 +19,16 @@ export interface Part {
 
 /** A batch the buffer keeps until this object is complete (a spool segment). */
 export type HeldRead = ReadBatch & { segment: HeldBatch };
+
+/** A segment whose shares are in objects not all complete yet (held-segments.ts). */
+export interface HeldSegment {
+  read: HeldRead;
+  bytes: number;
+  /** The objects holding a share of it that are not complete yet. */
+  holders: Set<OpenObject>;
+  /** Complete objects whose record waits for it to be released. */
+  waiting: OpenObject[];
+}
 
 export class OpenObject {
   /**

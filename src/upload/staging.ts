@@ -1,8 +1,7 @@
 // Partition staging (PARTITION_BY): a batch's payloads are copied, each into the stage of its
-// partition's object, and a stage is encoded as one frame once it holds `bytes` of NDJSON. A
-// batch cut into 100 shares made 100 frames of a few KiB each, and their number, not their
-// bytes, held the memory (BENCHMARKS.md). Stage buffers are reused: as many exist as were ever in
-// use at once (about one per partition). The frame is handed to `place` once encoded.
+// partition's object, and a stage is encoded as one frame once it holds `bytes` of NDJSON, not
+// one small frame per share (BENCHMARKS.md). Stage buffers are reused: as many exist as were ever
+// in use at once (about one per partition). The frame is handed to `place` once encoded.
 import type { Metrics } from "../metrics.ts";
 import type { Batch } from "../queue/batch.ts";
 import type { Frame } from "./format.ts";
