@@ -10,7 +10,7 @@ import { collection, idOf, ids } from "../support/collections.ts";
 import { collections, expectExactly, postAll } from "../support/load.ts";
 import { startS3 } from "../support/s3.ts";
 import { startService } from "../support/service-process.ts";
-import { targets } from "../support/targets.ts";
+import { onTarget, targets } from "../support/targets.ts";
 import { waitUntil } from "../support/wait.ts";
 
 // Real processes and a real S3 server: more than bun's 5 s default; every wait has its own deadline.
@@ -18,10 +18,12 @@ setDefaultTimeout(60_000);
 
 for (const target of targets()) {
   // Deno runs the main cases: posts land, every error status, the SIGTERM drain.
-  const full = (name: string, fn: () => Promise<void>) => target.name !== "deno" && it(name, fn);
+  const on = onTarget(target);
+  const main = onTarget(target, { deno: "Deno runs the main cases only" });
+  const full = (name: string, fn: () => Promise<void>) => it.skipIf(main.skip)(main.skip && !on.skip ? `${name} (skipped: ${main.why})` : name, fn);
   const start = (env: Record<string, string>) => startService(env, target);
 
-  describe(`s3-ingest as a process (${target.name})`, () => {
+  describe.skipIf(on.skip)(`s3-ingest as a process ${on.label}`, () => {
     it("lands posted payloads in the bucket as zstd NDJSON, numbers with their exact digits", async () => {
       await using s3 = await startS3();
       await using service = await start({ ...s3.env, BATCH_MAX_WAIT_MS: "50", OBJECT_MAX_AGE_MS: "50" });
