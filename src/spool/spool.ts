@@ -100,6 +100,8 @@ export class Spool {
   private closed = false;
   private consumers: (() => void)[] = [];
   private readonly now: () => number;
+  /** Records an earlier process left whose segments are all gone, being finished: close() waits for them. */
+  private finishing: Promise<void> = Promise.resolve();
 
   /** Opens (or creates) the spool directory; segments an earlier process left are sealed and queued. */
   constructor(private readonly options: SpoolOptions) {
@@ -139,6 +141,7 @@ export class Spool {
     syncDir(this.options.dir);
     this.records.settle();
     const first = new Set<Segment>();
+    const finishing: Promise<void>[] = [];
     for (const { record, segments } of rewrite) {
       const held = segments.flatMap((seq) => left.get(seq) ?? []);
       const object = { record, batches: held.length };
@@ -151,8 +154,10 @@ export class Spool {
         }
         first.add(s);
       }
-      if (held.length === 0) void this.records.finished(record);
+      if (held.length === 0) finishing.push(this.records.finished(record));
     }
+    // A record that cannot be removed now stays: the next start finds it without segments again.
+    this.finishing = Promise.allSettled(finishing).then(() => {});
     return [...first, ...[...left.values()].filter((s) => !first.has(s))];
   }
 
@@ -287,10 +292,11 @@ export class Spool {
     while (this.flushing) await this.flushing;
   }
 
-  /** No more appends; the consumer gets null once every sealed segment is taken. */
+  /** No more appends; the consumer gets null once every sealed segment is taken. Resolves once the records left without segments are finished. */
   async close(): Promise<void> {
     this.closed = true;
     await this.sealNow();
+    await this.finishing;
     this.wakeConsumer();
   }
 
