@@ -7,14 +7,14 @@ import { readSegment } from "../../src/spool/read-segment.ts";
 import { leftInSpool } from "../../src/spool/recovery.ts";
 import { Spool, SpoolFullError } from "../../src/spool/spool.ts";
 import { faultyFiles } from "../support/faulty-files.ts";
-import { spoolOptions } from "../support/spool-options.ts";
+import { smallSpoolOptions } from "../support/spool-options.ts";
 import { tempDir as makeTempDir } from "../support/temp-dir.ts";
 import { waitUntil } from "../support/wait.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const tempDir = () => makeTempDir("spool-");
-const options = spoolOptions;
+const options = smallSpoolOptions;
 const segments = (dir: string) =>
   readdirSync(dir)
     .filter((f) => /\.(seg|open)$/.test(f))
