@@ -3,15 +3,27 @@ import type { Kept } from "../src/buffer/buffer.ts";
 import { createLogger } from "../src/log.ts";
 import { SharedState } from "../src/shared/state.ts";
 import { createShutdown, drain, SAME_SIGNAL_MS } from "../src/shutdown.ts";
+import { waitUntil } from "./support/wait.ts";
+
+/** Shared state that counts how often the requests in flight are read: the drain's polls. */
+class WatchedState extends SharedState {
+  inFlightReads = 0;
+  override get requestsInFlight(): number {
+    this.inFlightReads++;
+    return super.requestsInFlight;
+  }
+}
 
 /** A service whose buffer writes what it holds when told to close, unless the store hangs. */
 function fakeService({ storeHangs = false, keepFails = false } = {}) {
-  const state = new SharedState();
+  const state = new WatchedState();
   let unwritten = 5;
   const calls: string[] = [];
   return {
     calls,
     state,
+    /** Requests in flight when close() was called. */
+    inFlightAtClose: -1,
     metrics: { objectsWritten: { get: () => 7 } },
     flush: () => void calls.push("flush"),
     get unwritten() {
@@ -24,6 +36,7 @@ function fakeService({ storeHangs = false, keepFails = false } = {}) {
     },
     async close() {
       calls.push("close");
+      this.inFlightAtClose = state.requestsInFlight;
       if (storeHangs) return new Promise<void>(() => {});
       unwritten = 0;
     },
@@ -51,14 +64,17 @@ describe("drain", () => {
   it("refuses new posts, waits for requests in flight, then writes everything buffered", async () => {
     const service = fakeService();
     service.state.enterRequest();
-    const draining = drain(service, 5_000);
+    const draining = drain(service, 60_000);
     expect(service.state.draining).toBe(true);
     expect(service.calls).toEqual(["flush"]);
-    await Bun.sleep(20);
+    // The drain has looked at the request in flight and looked again: it is waiting for it.
+    const reads = service.state.inFlightReads;
+    await waitUntil(() => service.state.inFlightReads >= reads + 2, "the drain to poll the requests in flight");
     expect(service.calls).toEqual(["flush"]); // a request still in flight may yet push
     service.state.leaveRequest();
     expect(await draining).toEqual({ ok: true, timedOut: false, unwritten: 0, kept: { saved: 0, segments: 0 }, requestsCutOff: 0 });
     expect(service.calls).toEqual(["flush", "close"]);
+    expect(service.inFlightAtClose).toBe(0);
   });
 
   it("keeps what is left for the next start when the deadline passes", async () => {

@@ -1,21 +1,12 @@
 // The spool's size in shared memory: the upload side publishes it whenever it changes, the HTTP
 // thread reads it (disk mode refuses collections past SPOOL_MAX_BYTES) and /metrics shows it.
 import { Words } from "../shared/words.ts";
+import type { SpoolSize } from "../spool/spool.ts";
 
 const BYTES = 0;
 const SEGMENTS = 1;
 const SEALED = 2;
 const PAYLOADS = 3;
-
-export interface SpoolSize {
-  bytes: number;
-  /** Segments on disk whose object is not written yet. */
-  segments: number;
-  /** Of those, sealed ones no upload loop has taken yet. */
-  sealed: number;
-  /** Payloads in those segments. */
-  payloads: number;
-}
 
 export class SpoolStats {
   private readonly words: Words;

@@ -196,9 +196,12 @@ export class ObjectRecords {
     return record.stale.length === 0 && record.segments?.length === 0 ? this.delete(record) : this.save(record);
   }
 
-  /** Writes the record's current state, after any write of it already under way. */
+  /**
+   * Writes the record's current state, after any write of it already under way, whether that one
+   * succeeded or not: a failed write is its caller's to retry, and must not fail the ones after it.
+   */
   private save(record: ObjectRecord): Promise<void> {
-    const next = (this.writes.get(record) ?? Promise.resolve()).then(() => this.write(record));
+    const next = (this.writes.get(record) ?? Promise.resolve()).catch(() => {}).then(() => this.write(record));
     this.writes.set(record, next);
     return next;
   }
@@ -221,7 +224,7 @@ export class ObjectRecords {
   }
 
   private async delete(record: ObjectRecord): Promise<void> {
-    await this.writes.get(record);
+    await this.writes.get(record)?.catch(() => {}); // the file goes whatever that write did
     this.writes.delete(record);
     this.live.delete(record);
     if (!record.saved) return;

@@ -4,26 +4,23 @@
 // BATCH_MAX_WAIT_MS old, goes into an object (or, with PARTITION_BY, each partition's share of it
 // into that partition's object), and is deleted once those objects are written. An object's key
 // comes from its first segment's identity (spool id, sequence, creation time), so uploading it
-// again after a crash overwrites the same object instead of adding a duplicate. The directory's
-// lock and id are in directory.ts, what an earlier process left in recovery.ts, the on-disk frame
-// format in frame.ts, the records of objects in object-records.ts; with PARTITION_BY, where a
-// segment's payloads went is in a `.routes` file beside it (recordRoutes).
-import { unlinkSync } from "node:fs";
-import { open as openFile, rename, stat, unlink } from "node:fs/promises";
+// again after a crash overwrites the same object instead of adding a duplicate. This module keeps
+// the sealed segments, their consumer and the spool's size; the open segment is written and
+// sealed in segment-writer.ts; the directory's lock and id are in directory.ts, what an earlier
+// process left in recovery.ts and what its records ask of this start in resume-objects.ts, the
+// on-disk frame format in frame.ts, the records of objects in object-records.ts; with
+// PARTITION_BY, where a segment's payloads went is in a `.routes` file beside it (recordRoutes).
+import { unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { openSpoolDirectory, syncDir, writeDurably } from "./directory.ts";
-import { FRAME_HEADER_BYTES, frameHeader } from "./frame.ts";
+import { openSpoolDirectory, writeDurably } from "./directory.ts";
+import { FRAME_HEADER_BYTES } from "./frame.ts";
 import { ObjectRecords } from "./object-records.ts";
-import { recoverSegments, routesName, type Segment, segmentName } from "./recovery.ts";
+import { recoverSegments, routesName, type Segment } from "./recovery.ts";
+import { resumeObjects } from "./resume-objects.ts";
+import { type SegmentFile, SegmentWriter, SpoolWriteError } from "./segment-writer.ts";
 
 export type { Segment } from "./recovery.ts";
-
-/** The open segment's file: what the spool writes through, so tests can make writes fail. */
-export interface SegmentFile {
-  writev(buffers: Uint8Array[]): Promise<{ bytesWritten: number }>;
-  datasync(): Promise<void>;
-  close(): Promise<void>;
-}
+export { type SegmentFile, SpoolWriteError } from "./segment-writer.ts";
 
 export interface SpoolOptions {
   dir: string;
@@ -54,25 +51,6 @@ export interface SpoolSize {
 export class SpoolFullError extends Error {
   override name = "SpoolFullError";
 }
-export class SpoolWriteError extends Error {
-  override name = "SpoolWriteError";
-}
-
-interface Pending {
-  /** Each frame as two parts: its header, then its NDJSON. */
-  frames: Uint8Array[];
-  bytes: number;
-  payloads: number;
-  waiters: { resolve: () => void; reject: (err: Error) => void }[];
-}
-
-interface OpenSegment extends Segment {
-  file: SegmentFile;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-const createForAppend = (path: string): Promise<SegmentFile> => openFile(path, "wx");
-const emptyPending = (): Pending => ({ frames: [], bytes: 0, payloads: 0, waiters: [] });
 
 /**
  * The segments of one spool directory, oldest first: appends to the open one, with group commit;
@@ -89,71 +67,42 @@ export class Spool {
   /** The objects being built from its segments. */
   readonly records: ObjectRecords;
   private readonly sealed: Segment[] = [];
-  private current: OpenSegment | null = null;
-  private pending = emptyPending();
-  private flushing: Promise<void> | null = null;
-  private sealRequested = false;
-  private nextSeq = 0;
+  private readonly writer: SegmentWriter;
   private usedBytes = 0;
   private payloads = 0;
   private taken = 0;
   private closed = false;
   private consumers: (() => void)[] = [];
-  private readonly now: () => number;
+  /** Records an earlier process left whose segments are all gone, being finished: close() waits for them. */
+  private readonly finishing: Promise<void>;
 
   /** Opens (or creates) the spool directory; segments an earlier process left are sealed and queued. */
   constructor(private readonly options: SpoolOptions) {
-    this.now = options.now ?? Date.now;
-    this.instanceId = openSpoolDirectory(options.dir).instanceId;
-    const { segments, nextSeq } = recoverSegments(options.dir);
-    this.nextSeq = nextSeq;
-    this.records = new ObjectRecords(options.dir);
-    for (const s of this.recoverObjects(segments)) {
+    const { dir } = options;
+    this.instanceId = openSpoolDirectory(dir).instanceId;
+    const { segments, nextSeq } = recoverSegments(dir);
+    this.records = new ObjectRecords(dir);
+    const { queue, finishing } = resumeObjects(dir, segments, this.records);
+    this.finishing = finishing;
+    for (const s of queue) {
       this.sealed.push(s);
       this.usedBytes += s.bytes;
       this.payloads += s.payloads;
     }
+    this.writer = new SegmentWriter({ ...options, now: options.now ?? Date.now }, nextSeq, {
+      sealed: (segment) => {
+        this.sealed.push(segment);
+        this.changed();
+        this.wakeConsumer();
+      },
+      resized: (bytes, payloads) => {
+        this.usedBytes += bytes;
+        this.payloads += payloads;
+      },
+      failed: () => this.records.wantRoom(),
+      changed: () => this.changed(),
+    });
     this.changed();
-  }
-
-  /**
-   * Applies what an earlier process recorded of its objects: segments of a written object are
-   * removed (with PARTITION_BY, once every share of them is written; else the written shares are
-   * marked, to be skipped); those of an object it was completing come first, marked with that
-   * object, to be written again exactly; the rest follow, oldest first.
-   */
-  private recoverObjects(segments: Segment[]): Segment[] {
-    const { written, rewrite } = this.records.recover();
-    const left = new Map(segments.map((s) => [s.seq, s]));
-    for (const [seq, partitions] of written) {
-      const segment = left.get(seq);
-      if (!segment) continue;
-      if (partitions.has("") || segment.routes?.every((p) => partitions.has(p))) {
-        unlinkSync(segment.path);
-        if (segment.routes) unlinkSync(join(this.options.dir, routesName(seq)));
-        left.delete(seq);
-      } else {
-        segment.shares = { written: partitions, objects: new Map() };
-      }
-    }
-    syncDir(this.options.dir);
-    this.records.settle();
-    const first = new Set<Segment>();
-    for (const { record, segments } of rewrite) {
-      const held = segments.flatMap((seq) => left.get(seq) ?? []);
-      const object = { record, batches: held.length };
-      for (const s of held) {
-        if (record.partition) {
-          s.shares ??= { written: new Set(), objects: new Map() };
-          s.shares.objects.set(record.partition, object);
-        } else {
-          s.object = object;
-        }
-        first.add(s);
-      }
-      if (held.length === 0) void this.records.finished(record);
-    }
-    return [...first, ...[...left.values()].filter((s) => !first.has(s))];
   }
 
   private changed(): void {
@@ -167,7 +116,7 @@ export class Spool {
 
   /** Segments on disk whose object is not written yet: the open one, sealed ones, ones being uploaded. */
   get segments(): number {
-    return this.sealed.length + (this.current ? 1 : 0) + this.taken;
+    return this.sealed.length + (this.writer.isOpen ? 1 : 0) + this.taken;
   }
 
   /** Sealed segments no upload loop has taken yet. */
@@ -191,106 +140,22 @@ export class Spool {
     if (enforceLimit && !this.fits(ndjson.length)) {
       return Promise.reject(new SpoolFullError(`the spool holds ${this.usedBytes} bytes of SPOOL_MAX_BYTES ${this.options.maxBytes}`));
     }
-    const frameBytes = FRAME_HEADER_BYTES + ndjson.length;
-    this.usedBytes += frameBytes;
+    this.usedBytes += FRAME_HEADER_BYTES + ndjson.length;
     this.payloads += payloads;
     this.changed();
-    const p = this.pending;
-    p.frames.push(frameHeader(ndjson, payloads), ndjson);
-    p.bytes += frameBytes;
-    p.payloads += payloads;
-    const done = new Promise<void>((resolve, reject) => p.waiters.push({ resolve, reject }));
-    this.flushing ??= this.flushLoop();
-    return done;
-  }
-
-  private async flushLoop(): Promise<void> {
-    while (this.pending.frames.length > 0 || this.sealRequested) {
-      const group = this.pending;
-      this.pending = emptyPending();
-      if (group.frames.length > 0) {
-        try {
-          const segment = this.current ?? (await this.openSegment());
-          // A full disk can end a write short without an error: that is a failure too, and the
-          // frame it tore is dropped by the reader's checksum.
-          const { bytesWritten } = await segment.file.writev(group.frames);
-          if (bytesWritten !== group.bytes) throw new Error(`short write: ${bytesWritten} of ${group.bytes} bytes (disk full?)`);
-          await segment.file.datasync();
-          segment.bytes += group.bytes;
-          segment.payloads += group.payloads;
-          for (const w of group.waiters) w.resolve();
-          if (this.openSegmentRoom === 0 || segment.payloads >= this.options.segmentMaxPayloads) this.sealRequested = true;
-        } catch (err) {
-          // After a failed write or fsync the file's tail is unknown: seal it as it is (the reader's
-          // checksums drop a torn tail) and start a new segment for the next collections.
-          const error = new SpoolWriteError(`writing the spool failed: ${(err as Error).message}`, { cause: err });
-          this.records.wantRoom();
-          for (const w of group.waiters) w.reject(error);
-          this.usedBytes -= group.bytes;
-          this.payloads -= group.payloads;
-          this.changed();
-          await this.sealCurrent().catch(() => {});
-          continue;
-        }
-      }
-      if (this.sealRequested) {
-        this.sealRequested = false;
-        await this.sealCurrent().catch(() => {});
-      }
-    }
-    this.flushing = null;
-  }
-
-  private async openSegment(): Promise<OpenSegment> {
-    const seq = this.nextSeq++;
-    const createdMs = this.now();
-    const path = join(this.options.dir, segmentName(seq, createdMs, "open"));
-    const file = await (this.options.createFile ?? createForAppend)(path);
-    syncDir(this.options.dir); // the new file's name must survive a power loss as well as its data
-    const timer = setTimeout(() => this.requestSeal(), this.options.segmentMaxAgeMs);
-    timer.unref?.();
-    this.current = { seq, createdMs, path, bytes: 0, file, payloads: 0, timer };
-    this.changed();
-    return this.current;
-  }
-
-  private requestSeal(): void {
-    if (!this.current) return;
-    this.sealRequested = true;
-    this.flushing ??= this.flushLoop();
-  }
-
-  private async sealCurrent(): Promise<void> {
-    const segment = this.current;
-    if (!segment) return;
-    this.current = null;
-    clearTimeout(segment.timer);
-    await segment.file.close().catch(() => {});
-    const { size } = await stat(segment.path);
-    this.usedBytes += size - segment.bytes; // a failed write may have left part of a frame
-    if (size === 0) {
-      await unlink(segment.path).catch(() => {});
-      this.changed();
-      return;
-    }
-    const path = join(this.options.dir, segmentName(segment.seq, segment.createdMs, "seg"));
-    await rename(segment.path, path);
-    syncDir(this.options.dir);
-    this.sealed.push({ seq: segment.seq, createdMs: segment.createdMs, path, bytes: size, payloads: segment.payloads });
-    this.changed();
-    this.wakeConsumer();
+    return this.writer.append(ndjson, payloads);
   }
 
   /** Seals the open segment now (shutdown), once the frames already appended are on disk. */
-  async sealNow(): Promise<void> {
-    this.requestSeal();
-    while (this.flushing) await this.flushing;
+  sealNow(): Promise<void> {
+    return this.writer.sealNow();
   }
 
-  /** No more appends; the consumer gets null once every sealed segment is taken. */
+  /** No more appends; the consumer gets null once every sealed segment is taken. Resolves once the records left without segments are finished. */
   async close(): Promise<void> {
     this.closed = true;
     await this.sealNow();
+    await this.finishing;
     this.wakeConsumer();
   }
 
@@ -303,7 +168,7 @@ export class Spool {
         this.changed();
         return s;
       }
-      if (this.closed && !this.current && !this.flushing) return null;
+      if (this.closed && !this.writer.isOpen && !this.writer.busy) return null;
       await new Promise<void>((resolve) => this.consumers.push(resolve));
     }
   }
@@ -318,12 +183,12 @@ export class Spool {
    * upload loops' reusable buffers.
    */
   get openSegmentRoom(): number {
-    return Math.max(0, this.segmentRoom - (this.current?.bytes ?? 0));
+    return this.writer.openRoom;
   }
 
   /** NDJSON bytes one frame can bring to an empty segment. */
   get segmentRoom(): number {
-    return this.options.segmentMaxBytes - FRAME_HEADER_BYTES;
+    return this.writer.segmentRoom;
   }
 
   /**

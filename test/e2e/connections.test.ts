@@ -7,7 +7,7 @@ import { stalledRequest } from "../../bench/probes.ts";
 import { startWrk } from "../../bench/wrk.ts";
 import { startS3 } from "../support/s3.ts";
 import { startService } from "../support/service-process.ts";
-import { targets } from "../support/targets.ts";
+import { onTarget, targets } from "../support/targets.ts";
 import { waitUntil } from "../support/wait.ts";
 
 setDefaultTimeout(120_000);
@@ -25,11 +25,15 @@ async function metric(url: string, name: string): Promise<number> {
   return Number(line.split(" ")[1]);
 }
 
-for (const target of targets().filter((t) => t.name !== "deno")) {
-  describe(`${CONNECTIONS.toLocaleString("en-US")} busy connections (${target.name})`, () => {
+for (const target of targets()) {
+  const on = onTarget(target);
+  describe.skipIf(on.skip)(`${CONNECTIONS.toLocaleString("en-US")} busy connections ${on.label}`, () => {
+    // On Deno this load fills the queue: one run answered 4,834 of 144,421 requests 503 QUEUE_FULL
+    // (the pushback working, but not what this test asserts). The drain below holds on Deno too.
+    const underLoad = onTarget(target, { deno: "on Deno the queue fills under this load and some requests get 503 QUEUE_FULL" });
     // wrk is the load: a native tool, so the test's own CPU does not limit it. .ci/run installs it.
-    it.skipIf(!haveWrk)(
-      "keeps writing objects during the load, answers every request 200 and a stalled one 408 in time, and lands every acknowledged payload",
+    it.skipIf(!haveWrk || underLoad.skip)(
+      `keeps writing objects during the load, answers every request 200 and a stalled one 408 in time, and lands every acknowledged payload${underLoad.skip && !on.skip ? ` (skipped: ${underLoad.why})` : ""}`,
       async () => {
         await using s3 = await startS3();
         await using service = await startService(
@@ -83,25 +87,24 @@ for (const target of targets().filter((t) => t.name !== "deno")) {
 
     // SIGTERM reaches the main thread, whose loop holds no client sockets: the drain starts at
     // once, however busy the HTTP thread is.
-    if (target.name === "source")
-      it.skipIf(!haveWrk)(
-        "starts draining within a second of SIGTERM in the middle of the load, exits 0 and lands every acknowledged payload",
-        async () => {
-          await using s3 = await startS3();
-          await using service = await startService(s3.env, target);
-          const load = startWrk({ port: service.port, connections: CONNECTIONS, threads: 1, durationSecs: 6 });
-          await Bun.sleep(3_000);
-          const sent = Date.now();
-          service.signal("SIGTERM");
-          await waitUntil(() => service.logs.some((l) => l.msg === "draining"), "the drain to start", { timeoutMs: 10_000, intervalMs: 10 });
-          const draining = service.logs.find((l) => l.msg === "draining")!;
-          expect(Date.parse(draining.time as string) - sent).toBeLessThan(1_000);
-          expect(await service.exited()).toBe(0);
-          const result = await load.result; // past the exit, wrk counts refused connections as socket errors
-          const acknowledged = (result.requests - result.non2xx) * PAYLOADS_PER_REQUEST;
-          expect(acknowledged).toBeGreaterThan(0);
-          expect((await s3.lines()).length).toBeGreaterThanOrEqual(acknowledged);
-        },
-      );
+    it.skipIf(!haveWrk)(
+      "starts draining within a second of SIGTERM in the middle of the load, exits 0 and lands every acknowledged payload",
+      async () => {
+        await using s3 = await startS3();
+        await using service = await startService(s3.env, target);
+        const load = startWrk({ port: service.port, connections: CONNECTIONS, threads: 1, durationSecs: 6 });
+        await Bun.sleep(3_000);
+        const sent = Date.now();
+        service.signal("SIGTERM");
+        await waitUntil(() => service.logs.some((l) => l.msg === "draining"), "the drain to start", { timeoutMs: 10_000, intervalMs: 10 });
+        const draining = service.logs.find((l) => l.msg === "draining")!;
+        expect(Date.parse(draining.time as string) - sent).toBeLessThan(1_000);
+        expect(await service.exited()).toBe(0);
+        const result = await load.result; // past the exit, wrk counts refused connections as socket errors
+        const acknowledged = (result.requests - result.non2xx) * PAYLOADS_PER_REQUEST;
+        expect(acknowledged).toBeGreaterThan(0);
+        expect((await s3.lines()).length).toBeGreaterThanOrEqual(acknowledged);
+      },
+    );
   });
 }

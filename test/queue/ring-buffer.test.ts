@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { RingBuffer } from "../../src/queue/ring-buffer.ts";
 import { pushAll } from "../support/queue.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -97,10 +98,22 @@ describe("RingBuffer", () => {
 
   it("wakes a waiter only once its threshold of payloads or bytes is reached", async () => {
     const q = new RingBuffer(100, 1000);
+    // The control words the waiter and the producer share (ring-buffer.ts): the threshold it
+    // waits for, and the futex word it sleeps on.
+    const control = new Int32Array(q.memory.control);
+    const WANT_PAYLOADS = 2;
+    const WAKE = 4;
     let woke = false;
     const waiting = q.waitFor(3, 100).then(() => (woke = true));
+    const futex = Atomics.load(control, WAKE);
     push(q, "{}", "{}");
-    await Promise.resolve();
+    expect(Atomics.load(control, WAKE)).toBe(futex); // below the threshold: the producer leaves the waiter asleep
+    // Woken anyway, as the producer wakes it, the waiter looks again, finds 2 of 3 and sleeps
+    // again: it arms its threshold anew, in the same turn as it decides to wait.
+    Atomics.store(control, WANT_PAYLOADS, 0);
+    Atomics.add(control, WAKE, 1);
+    expect(Atomics.notify(control, WAKE)).toBe(1); // it was asleep on this word
+    await waitUntil(() => Atomics.load(control, WANT_PAYLOADS) === 3, "the waiter to wait again", { timeoutMs: 2_000, intervalMs: 1 });
     expect(woke).toBe(false);
     push(q, "{}");
     await waiting;

@@ -2,11 +2,11 @@ import { describe, expect, it } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Spool } from "../../src/spool/spool.ts";
-import { spoolOptions } from "../support/spool-options.ts";
+import { smallSpoolOptions } from "../support/spool-options.ts";
 import { tempDir as makeTempDir } from "../support/temp-dir.ts";
 
 const tempDir = () => makeTempDir("spool-");
-const options = spoolOptions;
+const options = smallSpoolOptions;
 
 describe("the spool directory", () => {
   it("refuses a spool directory another live process holds, and takes over one whose holder is gone", () => {

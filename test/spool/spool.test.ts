@@ -1,18 +1,20 @@
-import { describe, expect, it } from "bun:test";
+import { describe, expect, it, spyOn } from "bun:test";
 import { appendFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { encodeFrame } from "../../src/spool/frame.ts";
+import { ObjectRecords } from "../../src/spool/object-records.ts";
 import { readSegment } from "../../src/spool/read-segment.ts";
+import { leftInSpool } from "../../src/spool/recovery.ts";
 import { Spool, SpoolFullError } from "../../src/spool/spool.ts";
 import { faultyFiles } from "../support/faulty-files.ts";
-import { spoolOptions } from "../support/spool-options.ts";
+import { smallSpoolOptions } from "../support/spool-options.ts";
 import { tempDir as makeTempDir } from "../support/temp-dir.ts";
 import { waitUntil } from "../support/wait.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const tempDir = () => makeTempDir("spool-");
-const options = spoolOptions;
+const options = smallSpoolOptions;
 const segments = (dir: string) =>
   readdirSync(dir)
     .filter((f) => /\.(seg|open)$/.test(f))
@@ -84,6 +86,35 @@ describe("Spool", () => {
     expect(await waiting).not.toBeNull();
     expect(await spool.nextSealed()).toBeNull();
     await expect(spool.append(enc("{}\n"), 1)).rejects.toThrow("closed");
+  });
+
+  it("finishes, before close() resolves, a record an earlier process left whose segments are all gone: the spool is left empty", async () => {
+    using dir = tempDir();
+    // An earlier process sealed an object of segments 4 and 5, and they are gone.
+    const earlier = new ObjectRecords(dir.path);
+    const record = earlier.open("t/4", 4);
+    await earlier.sealing(record, [4, 5]);
+    expect(leftInSpool(dir.path)).toEqual([`${record.id}.object`]);
+    // The record's finishing is held until the next turn of the event loop: a close() that did
+    // not wait for it resolves first, as it needs only microtasks when no segment is open.
+    const events: string[] = [];
+    const finish = ObjectRecords.prototype.finished;
+    const finished = spyOn(ObjectRecords.prototype, "finished").mockImplementation(async function (this: ObjectRecords, r) {
+      await new Promise((resolve) => setImmediate(resolve));
+      await finish.call(this, r);
+      events.push("record finished");
+    });
+    try {
+      const spool = new Spool(options(dir.path));
+      expect(finished).toHaveBeenCalledTimes(1);
+      await spool.close();
+      events.push("closed");
+      expect(events).toEqual(["record finished", "closed"]);
+      expect(leftInSpool(dir.path)).toEqual([]);
+      expect(await spool.nextSealed()).toBeNull();
+    } finally {
+      finished.mockRestore();
+    }
   });
 
   it("answers a failed write with an error and carries on in a new segment", async () => {

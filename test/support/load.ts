@@ -29,6 +29,32 @@ export async function postAll(service: Poster, bodies: { ids: string[]; body: st
   return { acknowledged, statuses };
 }
 
+/**
+ * Posts collections of `per` payloads, `concurrency` at a time, until one is answered `status`:
+ * the test drives the service into the state it checks (a full buffer answers 503) instead of
+ * hoping a fixed load gets it there. Fails after `max` collections without it. Returns the ids
+ * acknowledged with 200, those of the posts in flight when it came included.
+ */
+export async function postUntilStatus(service: Poster, prefix: string, per: number, status: number, { max = 50_000, concurrency = 16 } = {}) {
+  const acknowledged: string[] = [];
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (!statuses[status] && next < max) {
+        const batch = ids(`${prefix}-${next++}`, per);
+        const res = await service.post(collection(batch)).catch(() => null);
+        const got = res?.status ?? 0;
+        statuses[got] = (statuses[got] ?? 0) + 1;
+        await res?.arrayBuffer();
+        if (got === 200) acknowledged.push(...batch);
+      }
+    }),
+  );
+  if (!statuses[status]) throw new Error(`no ${status} in ${max} collections of ${per} payloads: ${JSON.stringify(statuses)}`);
+  return { acknowledged, statuses };
+}
+
 export const collections = (prefix: string, n: number, per: number) =>
   Array.from({ length: n }, (_, i) => {
     const batch = ids(`${prefix}-${i}`, per);

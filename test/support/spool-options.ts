@@ -1,7 +1,8 @@
 // Spool options for tests: small segments, a 1 MiB limit, and no sealing by age unless asked.
+// Not src/buffer/spool-options.ts's spoolOptions(config), which reads them from the config.
 import type { SpoolOptions } from "../../src/spool/spool.ts";
 
-export const spoolOptions = (dir: string, o: Partial<SpoolOptions> = {}): SpoolOptions => ({
+export const smallSpoolOptions = (dir: string, o: Partial<SpoolOptions> = {}): SpoolOptions => ({
   dir,
   maxBytes: 1 << 20,
   segmentMaxBytes: 1 << 16,
@@ -9,3 +10,6 @@ export const spoolOptions = (dir: string, o: Partial<SpoolOptions> = {}): SpoolO
   segmentMaxAgeMs: 60_000,
   ...o,
 });
+
+/** @deprecated smallSpoolOptions: this name is src/buffer/spool-options.ts's too. Kept only until test/upload/spool-objects.test.ts imports the new one. */
+export const spoolOptions = smallSpoolOptions;

@@ -1,6 +1,7 @@
 // The ways the service runs, for the end-to-end suite to run against each: the source under
 // Bun, the compiled executable (built once per test run, as `bun run build` does), and the
-// source under Deno. E2E_TARGETS=source,binary,deno picks some (default: all).
+// source under Deno. E2E_TARGETS=source,binary,deno picks some (default: all). A target that
+// cannot run here (Deno not installed) or is not picked still shows, its tests skipped, saying why.
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,6 +11,8 @@ export const ROOT = resolve(import.meta.dir, "../..");
 export interface Target {
   name: "source" | "binary" | "deno";
   command(): Promise<string[]>;
+  /** Why its tests are skipped on this run, if they are. */
+  skip?: string;
 }
 
 let built: Promise<string> | null = null;
@@ -51,9 +54,33 @@ const all: Target[] = [
   },
 ];
 
+/** Every target, each one that cannot run on this run marked with why. */
 export function targets(): Target[] {
-  const wanted = process.env.E2E_TARGETS?.split(",").map((s) => s.trim());
-  return all.filter((t) => (wanted ? wanted.includes(t.name) : t.name !== "deno" || existsSync(DENO)));
+  const picked = process.env.E2E_TARGETS;
+  const wanted = picked?.split(",").map((s) => s.trim());
+  return all.map((t) => {
+    const skip =
+      wanted && !wanted.includes(t.name)
+        ? `not in E2E_TARGETS=${picked}`
+        : t.name === "deno" && !existsSync(DENO)
+          ? "no Deno at node_modules/.bin/deno (npm ci installs it)"
+          : undefined;
+    return skip ? { ...t, skip } : t;
+  });
+}
+
+/**
+ * How a test (or a describe) on `target` is registered: skipped when the target cannot run here
+ * or the test does not apply to it (`notOn`, with the reason); `label`, a title suffix that names
+ * the target and, when skipped, why; `why`, the reason alone.
+ *
+ * @example
+ * const on = onTarget(target, { deno: "MIMALLOC_PURGE_DELAY is Bun's allocator's" });
+ * describe.skipIf(on.skip)(`allocator settings ${on.label}`, () => { ... });
+ */
+export function onTarget(target: Target, notOn: Partial<Record<Target["name"], string>> = {}): { skip: boolean; label: string; why?: string } {
+  const why = target.skip ?? notOn[target.name];
+  return why === undefined ? { skip: false, label: `(${target.name})` } : { skip: true, label: `(${target.name}; skipped: ${why})`, why };
 }
 
 export const sourceTarget = all[0]!;
