@@ -10,6 +10,3 @@ export const smallSpoolOptions = (dir: string, o: Partial<SpoolOptions> = {}): S
   segmentMaxAgeMs: 60_000,
   ...o,
 });
-
-/** @deprecated smallSpoolOptions: this name is src/buffer/spool-options.ts's too. Kept only until test/upload/spool-objects.test.ts imports the new one. */
-export const spoolOptions = smallSpoolOptions;

@@ -12,7 +12,7 @@ import { Spool } from "../../src/spool/spool.ts";
 import type { CompletedPart } from "../../src/store/store.ts";
 import { Uploader } from "../../src/upload/uploader.ts";
 import { MemoryStore } from "../support/memory-store.ts";
-import { spoolOptions } from "../support/spool-options.ts";
+import { smallSpoolOptions } from "../support/spool-options.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { type TestUploadOptions, uploadDeps, uploadOptions } from "../support/uploader.ts";
 import { waitUntil } from "../support/wait.ts";
@@ -23,7 +23,7 @@ const dec = new TextDecoder();
 
 /** Six sealed segments of 30 payloads each, with incompressible bytes: about two per part. */
 async function fillSpool(dir: string, prefix: string): Promise<{ spool: Spool; ids: string[] }> {
-  const spool = new Spool(spoolOptions(dir));
+  const spool = new Spool(smallSpoolOptions(dir));
   const ids: string[] = [];
   for (let s = 0; s < 6; s++) {
     const lines = Array.from({ length: 30 }, (_, i) => {
@@ -67,7 +67,7 @@ const idsIn = (store: MemoryStore) =>
  * object of its own (OBJECT_MAX_AGE_MS=0) unless an earlier process's record groups them.
  */
 async function restart(dir: string, store: MemoryStore, more: TestUploadOptions = {}) {
-  const spool = new Spool(spoolOptions(dir));
+  const spool = new Spool(smallSpoolOptions(dir));
   const next = uploader(spool, store, 0, more);
   next.start();
   await spool.close();
@@ -178,7 +178,7 @@ describe("objects of spool segments across a crash", () => {
     await waitUntil(() => store.objects.size === 2, "two segments' objects written"); // the two loops then wait on their removal
     first.stop();
 
-    const spool2 = new Spool(spoolOptions(dir.path));
+    const spool2 = new Spool(smallSpoolOptions(dir.path));
     const next = uploader(spool2, store, 60_000); // objects of several segments now
     next.start();
     await spool2.close();
@@ -199,7 +199,7 @@ describe("shares of spool segments (PARTITION_BY) across a crash", () => {
 
   /** Sealed segments of `events[s]` payloads each (an id, its event, incompressible noise); the event of every id. */
   async function fillSegments(dir: string, prefix: string, events: string[][]) {
-    const spool = new Spool(spoolOptions(dir));
+    const spool = new Spool(smallSpoolOptions(dir));
     const eventOf = new Map<string, string>();
     for (const [s, segment] of events.entries()) {
       const lines = segment.map((event, i) => {
