@@ -22,8 +22,8 @@ export interface BoundedObjects {
   readonly unfinished: ReadonlySet<OpenObject>;
   shipPart(object: OpenObject): Promise<void>;
   complete(object: OpenObject): Promise<void>;
-  /** Stopped by the shutdown deadline: nothing is in flight any more. */
-  readonly stopped: boolean;
+  /** Whether the shutdown deadline stopped the writer: nothing is in flight any more. */
+  stopped(): boolean;
 }
 
 export class Bounds {
@@ -69,7 +69,7 @@ export class Bounds {
 
   /** The work under way: each object's completion, or else its stages encoding and its parts uploading. None once stopped. */
   inFlight(): Promise<void>[] {
-    if (this.objects.stopped) return [];
+    if (this.objects.stopped()) return [];
     return [...this.objects.unfinished].flatMap((o) =>
       o.done ? [o.done] : [...[...o.compressing].map((c) => c.done), ...[...o.shipping.values()].map((part) => part.upload)],
     );

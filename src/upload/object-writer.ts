@@ -1,13 +1,10 @@
-// The coordinator of the objects the upload loops write: large ones, as analytics engines want
-// them, in bounded memory. It decides which object a frame goes into (by partition, or the
-// object an earlier process was completing), when an object ships a part (its frames reach
-// OBJECT_PART_BYTES) and when it is complete (OBJECT_MAX_BYTES, OBJECT_MAX_AGE_MS after its
-// first batch, the journal wanting room, or shutdown). The parts it delegates: the open object's
-// state (open-object.ts), its memory (frame-pool.ts), partition staging (staging.ts) and
-// admission (admission.ts), the store calls (multipart.ts) and their retries (retry.ts),
-// back-pressure (bounds.ts), the buffer's held batches (held-segments.ts), and the deadline's
-// hand-over (hand-over.ts). Objects of batches the buffer keeps are recorded in its journal as
-// they are built, so that a crash neither loses them nor writes them twice.
+// The coordinator of the objects the upload loops write, large ones in bounded memory: which
+// object a frame goes into (by partition, or the one an earlier process was completing), when it
+// ships a part (OBJECT_PART_BYTES of frames) and when it is complete (OBJECT_MAX_BYTES,
+// OBJECT_MAX_AGE_MS, the journal wanting room, or shutdown). It delegates the object's state
+// (open-object.ts) and memory (frame-pool.ts), staging, admission, the store calls (multipart.ts,
+// retry.ts), back-pressure (bounds.ts), held batches (held-segments.ts) and the deadline's
+// hand-over. Objects of batches the buffer keeps are recorded in its journal as they are built.
 import type { ObjectName, ReadBatch } from "../buffer/buffer.ts";
 import { payloadStart } from "../partition/line-prefix.ts";
 import { type Batch, eachLine } from "../queue/batch.ts";
@@ -37,12 +34,15 @@ export class ObjectWriter {
   /** The objects taking batches, by partition ("" without PARTITION_BY). */
   private readonly open = new Map<string, OpenObject>();
   private readonly unfinished = new Set<OpenObject>();
+  /** Completions under way, until their batches are released and their records finished (an object leaves `unfinished` once written). */
+  private readonly completing = new Set<Promise<void>>();
   /** Objects an earlier process was completing. */
   private readonly resumed = new ResumedObjects((resumes, partition, format) =>
     this.track(new OpenObject(resumes.record.base, partition, format, resumes.record, resumes)),
   );
   private readonly pool: FramePool;
-  private readonly admission: Admission;
+  /** Where a payload of a partition goes (PARTITION_MAX_ACTIVE): its own partition, or the overflow one. */
+  readonly admission: Admission;
   private readonly bounds: Bounds;
   private readonly held: HeldSegments;
   private readonly multipart: Multipart;
@@ -67,9 +67,7 @@ export class ObjectWriter {
         unfinished: this.unfinished,
         shipPart: (o) => this.multipart.shipPart(o),
         complete: (o) => this.complete(o),
-        get stopped() {
-          return retrier.isStopped;
-        },
+        stopped: () => retrier.isStopped,
       },
     );
     this.staging = options.staging
@@ -87,11 +85,6 @@ export class ObjectWriter {
     let payloads = 0;
     for (const o of this.unfinished) payloads += o.payloads - o.spoolPayloads;
     return payloads;
-  }
-
-  /** Where a payload of `partition` goes (PARTITION_MAX_ACTIVE): its own partition, or the overflow one. */
-  admit(partition: string): string {
-    return this.admission.admit(partition);
   }
 
   /**
@@ -232,10 +225,10 @@ export class ObjectWriter {
     for (let busy = this.bounds.inFlight(); busy.length > 0; busy = this.bounds.inFlight()) await Promise.all(busy);
   }
 
-  /** Completes every object, the open ones and those being completed, and waits until their records are done with. */
+  /** Completes every object, the open ones and those being completed, and waits until their batches are released and their records done with. */
   async close(): Promise<void> {
     for (const object of this.open.values()) void this.complete(object);
-    await Promise.all([...this.unfinished].map((o) => o.done));
+    await Promise.all(this.completing);
     await this.held.settled();
   }
 
@@ -258,40 +251,47 @@ export class ObjectWriter {
     abortStale(journal, store, this.retrier);
   }
 
-  /** Writes the object: its stages in, its format's tail, then one PUT or its last part and the Complete. */
+  /** Completes the object, once however often asked; close() waits for it. */
   private complete(object: OpenObject): Promise<void> {
-    object.done ??= (async () => {
-      const { metrics, journal, progress } = this.deps;
-      clearTimeout(object.timer);
-      progress?.addUploadInFlight(object.payloads); // in flight again until complete
-      if (this.open.get(object.partition) === object) {
-        this.open.delete(object.partition);
-        this.admission.deactivate(object.partition);
-      }
-      if (this.staging) {
-        await this.staging.encodeAll(object);
-        if (this.retrier.isStopped) return; // stop() handed it over
-      }
-      const tail = object.format.tail(object.placed);
-      if (tail.length > 0) this.addBytes(object, tail, 0);
-      const { record } = object;
-      // From here on the object is exactly these segments: a next start finding it not completed
-      // writes them again under this key, and skips them once it is. Even an object of one segment:
-      // else, written but not yet released at a crash, it would join the next object and be written twice.
-      if (record && (await this.retrier.journal(() => journal.sealing(record, object.segments))) === null) return;
-      if (!(await this.multipart.write(object))) return; // stopped at the shutdown deadline: stop() handed it over
-      if (record && (await this.retrier.journal(() => journal.completed(record))) === null) return;
-      this.unfinished.delete(object);
-      this.resumed.completed(object);
-      metrics.openObjects.add(-1);
-      metrics.openObjectBytes.add(-object.bytes);
-      metrics.objectsWritten.inc();
-      metrics.bytesWritten.inc(object.bytes);
-      metrics.payloadsWritten.inc(object.payloads);
-      progress?.addUploadInFlight(-object.payloads);
-      await this.held.release(object); // which finishes its record once its segments are released
-    })();
-    return object.done;
+    if (object.done) return object.done;
+    const done = this.write(object);
+    object.done = done;
+    this.completing.add(done);
+    void done.finally(() => this.completing.delete(done));
+    return done;
+  }
+
+  /** Writes the object: its stages in, its format's tail, then one PUT or its last part and the Complete. */
+  private async write(object: OpenObject): Promise<void> {
+    const { metrics, journal, progress } = this.deps;
+    clearTimeout(object.timer);
+    progress?.addUploadInFlight(object.payloads); // in flight again until complete
+    if (this.open.get(object.partition) === object) {
+      this.open.delete(object.partition);
+      this.admission.deactivate(object.partition);
+    }
+    if (this.staging) {
+      await this.staging.encodeAll(object);
+      if (this.retrier.isStopped) return; // stop() handed it over
+    }
+    const tail = object.format.tail(object.placed);
+    if (tail.length > 0) this.addBytes(object, tail, 0);
+    const { record } = object;
+    // From here on the object is exactly these segments: a next start finding it not completed
+    // writes them again under this key, and skips them once it is. Even an object of one segment:
+    // else, written but not yet released at a crash, it would join the next object and be written twice.
+    if (record && (await this.retrier.journal(() => journal.sealing(record, object.segments))) === null) return;
+    if (!(await this.multipart.write(object))) return; // stopped at the shutdown deadline: stop() handed it over
+    if (record && (await this.retrier.journal(() => journal.completed(record))) === null) return;
+    this.unfinished.delete(object);
+    this.resumed.completed(object);
+    metrics.openObjects.add(-1);
+    metrics.openObjectBytes.add(-object.bytes);
+    metrics.objectsWritten.inc();
+    metrics.bytesWritten.inc(object.bytes);
+    metrics.payloadsWritten.inc(object.payloads);
+    progress?.addUploadInFlight(-object.payloads);
+    await this.held.release(object); // which finishes its record once its segments are released
   }
 }
 

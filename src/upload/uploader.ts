@@ -136,12 +136,12 @@ export class Uploader {
     // A batch the buffer does not keep lives on as its frame alone.
     if (!segment) await this.release(read);
     this.buffers.push(scratch);
-    return { appended: this.objects.append(read, frame, only === null ? "" : this.objects.admit(only)) };
+    return { appended: this.objects.append(read, frame, only === null ? "" : this.objects.admission.admit(only)) };
   }
 
   /** With partitions, a batch of several: each payload goes to its partition's object, to be compressed there with the next ones (ObjectWriter.stageBatch). */
   private async stageBatch(read: ReadBatch, split: Partitioner, scratch: Uint8Array): Promise<{ appended: Promise<void> }> {
-    const appended = this.objects.stageBatch(read.batch, (s, start, end) => this.objects.admit(split.of(s, start, end)));
+    const appended = this.objects.stageBatch(read.batch, (s, start, end) => this.objects.admission.admit(split.of(s, start, end)));
     await this.release(read);
     this.buffers.push(scratch);
     return { appended };
@@ -169,7 +169,7 @@ export class Uploader {
       const s = read.batch.ndjson;
       eachLine(s, (start, end) => {
         const partition = split.of(s, start, end);
-        if (!routed.has(partition)) routed.set(partition, this.objects.admit(partition));
+        if (!routed.has(partition)) routed.set(partition, this.objects.admission.admit(partition));
       });
       if ((await this.objects.retrier.journal(() => shares.record([...new Set(routed.values())]))) === null) {
         return { appended: Promise.resolve() }; // stopped at the deadline: the segment stays for the next start

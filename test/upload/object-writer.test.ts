@@ -130,6 +130,30 @@ describe("ObjectWriter", () => {
     expect([...t.store.objects.keys()]).toEqual([`t/dt=2026-11-27/hr=03/${name.timeMs}-spoolid-7.ndjson.zst`]);
   });
 
+  it("close() waits for an object its age completed until its segment is released, though it is written already", async () => {
+    const t = setup({ maxAgeMs: 1 });
+    const events: string[] = [];
+    let releaseNow!: () => void;
+    const released = new Promise<void>((resolve) => {
+      releaseNow = resolve;
+    });
+    const name = { timeMs: Date.UTC(2026, 10, 27, 3), instanceId: "spoolid", sequence: 3 };
+    let releasing = false;
+    const release = () => {
+      releasing = true;
+      return released.then(() => void events.push("released"));
+    };
+    void t.append(2, "zstd", { segment: { name, shares: { record: async () => {} } }, release });
+    await waitUntil(() => releasing, "the object to be written by its age, and its segment's release to start");
+    expect(t.store.objects.size).toBe(1);
+    const closing = t.writer.close().then(() => void events.push("closed"));
+    await new Promise((resolve) => setTimeout(resolve, 0)); // every microtask close() could have resolved on has run
+    expect(events).toEqual([]);
+    releaseNow();
+    await closing;
+    expect(events).toEqual(["released", "closed"]);
+  });
+
   it("at the shutdown deadline hands over what is not in an uploaded part, decoded, and the uploads whose parts are in", async () => {
     const t = setup();
     const sent: string[] = [];
