@@ -16,6 +16,8 @@ const CONNECTIONS = 2_000;
 const LOAD_SECS = 8;
 const PAYLOADS_PER_REQUEST = 10; // bench/collect.lua's collections
 const haveWrk = Bun.which("wrk") !== null;
+/** Said in the title of a test that wrk is missing for. */
+const noWrk = haveWrk ? "" : " (skipped: wrk is not installed; .ci/run installs it)";
 
 /** One counter or gauge from /metrics (unlabelled). */
 async function metric(url: string, name: string): Promise<number> {
@@ -33,7 +35,7 @@ for (const target of targets()) {
     const underLoad = onTarget(target, { deno: "on Deno the queue fills under this load and some requests get 503 QUEUE_FULL" });
     // wrk is the load: a native tool, so the test's own CPU does not limit it. .ci/run installs it.
     it.skipIf(!haveWrk || underLoad.skip)(
-      `keeps writing objects during the load, answers every request 200 and a stalled one 408 in time, and lands every acknowledged payload${underLoad.skip && !on.skip ? ` (skipped: ${underLoad.why})` : ""}`,
+      `keeps writing objects during the load, answers every request 200 and a stalled one 408 in time, and lands every acknowledged payload${noWrk || (underLoad.skip && !on.skip ? ` (skipped: ${underLoad.why})` : "")}`,
       async () => {
         await using s3 = await startS3();
         await using service = await startService(
@@ -88,7 +90,7 @@ for (const target of targets()) {
     // SIGTERM reaches the main thread, whose loop holds no client sockets: the drain starts at
     // once, however busy the HTTP thread is.
     it.skipIf(!haveWrk)(
-      "starts draining within a second of SIGTERM in the middle of the load, exits 0 and lands every acknowledged payload",
+      `starts draining within a second of SIGTERM in the middle of the load, exits 0 and lands every acknowledged payload${noWrk}`,
       async () => {
         await using s3 = await startS3();
         await using service = await startService(s3.env, target);
