@@ -17,12 +17,13 @@ const LAYERS: string[][] = [
   ["status/"], // the status page's samples, taken on the upload side, read by the HTTP thread
   ["metrics.ts"], // counters both threads keep
   ["partition/"], // partition names and PARTITION_BY=version's line prefix, which both threads use
+  ["schema/"], // a payload's fields split by the declared columns (typed objects)
   ["buffer/"], // memory and disk buffers
   ["queue/"], // the shared ring, disk mode's acknowledgements
   ["spool/"], // segment files on disk
   ["store/"], // object stores
   ["json/"], // JSON read byte by byte: the scanner's syntax, a payload's top-level field
-  ["shared/", "config.ts", "allocator.ts", "runtime.ts", "log.ts", "errors.ts", "version.ts"], // the foundation
+  ["shared/", "config.ts", "columns.ts", "allocator.ts", "runtime.ts", "log.ts", "errors.ts", "version.ts"], // the foundation
 ];
 
 /** The layer's entry that holds `file`: a folder ("http/") or a top-level file ("config.ts"); undefined if none does. */
