@@ -86,10 +86,13 @@ function treeOf(columns: readonly Column[]): Map<string, Node> {
   columns.forEach((column, index) => {
     let level = root;
     column.path.forEach((key, depth) => {
-      let node = level.get(key);
-      if (!node) level.set(key, (node = {}));
+      const node = level.get(key) ?? {};
+      level.set(key, node);
       if (depth === column.path.length - 1) node.column = index;
-      else level = node.children ??= new Map();
+      else {
+        node.children ??= new Map();
+        level = node.children;
+      }
     });
   });
   return root;

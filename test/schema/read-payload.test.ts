@@ -81,10 +81,15 @@ describe("payloadReader", () => {
         const put = (path: string[], v: Value) => {
           if (v === null) return;
           let into = back;
-          for (const key of path.slice(0, -1)) into = (into[key] ??= {}) as Record<string, unknown>;
+          for (const key of path.slice(0, -1)) {
+            into[key] ??= {};
+            into = into[key] as Record<string, unknown>;
+          }
           into[path.at(-1)!] = typeof v === "bigint" ? Number(v) : path[0] === "raw" ? JSON.parse(v as string) : v;
         };
-        parseColumns(columns).forEach((c, i) => put([...c.path], values[i]!));
+        parseColumns(columns).forEach((c, i) => {
+          put([...c.path], values[i]!);
+        });
         // A JSON null reads as a missing field: drop them from what was sent before comparing.
         const withoutNulls = JSON.parse(text, (_k, v) => (v === null ? undefined : v));
         expect(JSON.parse(JSON.stringify(back), (_k, v) => (v === null ? undefined : v))).toEqual(withoutNulls);
