@@ -101,7 +101,7 @@ export function createUploadSide(config: Config, options: UploadSideOptions) {
      * part is saved with what the buffer keeps; uploads whose parts are in are completed now.
      */
     async keepRemaining(): Promise<Kept> {
-      const unfinished = uploaders.map((u) => u.stop());
+      const unfinished = await Promise.all(uploaders.map((u) => u.stop()));
       const kept = await buffer.keepRemaining(unfinished.flatMap((u) => u.batches));
       const failed: string[] = [];
       let saved = kept.saved;

@@ -42,8 +42,12 @@ export interface ObjectFormat {
   encode(batch: Batch): Promise<Frame>;
   /** What completing an object appends, given its frames that have `meta`; empty for nothing. */
   tail(frames: readonly PlacedFrame[]): Uint8Array;
-  /** Whole frames back to NDJSON (the shutdown deadline saves them); `frames`: those with `meta` among them, offsets from `body`'s start. */
-  toNdjson(body: Uint8Array, frames: readonly PlacedFrame[]): Uint8Array;
+  /**
+   * Whole frames back to NDJSON (the shutdown deadline saves them): `body` may also hold the head
+   * before them or the tail after them; `frames` are those with `meta` among them, their offsets
+   * from `body`'s start.
+   */
+  toNdjson(body: Uint8Array, frames: readonly PlacedFrame[]): Promise<Uint8Array>;
   /** An object of exactly one payload, written otherwise; null (or absent) to write it as its frames. */
   single?(frames: Uint8Array): SingleObject | null;
 }

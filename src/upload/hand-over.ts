@@ -42,8 +42,9 @@ function tailOf(object: OpenObject): Uint8Array {
 /**
  * @param linePrefixes PARTITION_BY=version: the saved lines get their object's partition back as a prefix, to be routed there again.
  */
-export function handOver(objects: Iterable<OpenObject>, pool: FramePool, linePrefixes: boolean): Unfinished {
+export async function handOver(objects: Iterable<OpenObject>, pool: FramePool, linePrefixes: boolean): Promise<Unfinished> {
   const batches: Batch[] = [];
+  const decoding: Promise<void>[] = [];
   const uploads: Unfinished["uploads"] = [];
   for (const o of objects) {
     clearTimeout(o.timer);
@@ -52,7 +53,9 @@ export function handOver(objects: Iterable<OpenObject>, pool: FramePool, linePre
       batches.push({ ndjson: linePrefixes ? prefixLines(ndjson, o.partition) : ndjson, payloads });
     const unshipped = { body: pool.unshipped(o), payloads: o.framePayloads, offset: o.bytes - o.frameBytes };
     for (const p of [...o.shipping.values(), unshipped]) {
-      if (p.payloads > 0) save(o.format.toNdjson(p.body, framesIn(o, p.offset, p.body.length)), p.payloads);
+      // Copied first: the frames' buffers go back to the pool.
+      const body = p.body.slice();
+      if (p.payloads > 0) decoding.push(o.format.toNdjson(body, framesIn(o, p.offset, body.length)).then((ndjson) => void save(ndjson, p.payloads)));
     }
     for (const c of o.compressing) save(c.ndjson, c.payloads);
     if (o.stage && o.stagePayloads > 0) save(o.stage.subarray(0, o.stageBytes), o.stagePayloads);
@@ -61,5 +64,6 @@ export function handOver(objects: Iterable<OpenObject>, pool: FramePool, linePre
       uploads.push({ key: o.key, uploadId: o.createdUploadId, parts, tail: tailOf(o), payloads: o.parts.reduce((n, p) => n + p.payloads, 0) });
     }
   }
+  await Promise.all(decoding);
   return { batches, uploads };
 }

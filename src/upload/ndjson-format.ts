@@ -36,7 +36,7 @@ export function ndjsonFormat(compression: Compression, level = 0): ObjectFormat 
     head: EMPTY,
     encode: async (batch: Batch): Promise<Frame> => ({ body: await compress(batch.ndjson, compression, level), format }),
     tail: () => EMPTY,
-    toNdjson: (body) => decodeFrame(body, compression),
+    toNdjson: async (body) => decodeFrame(body, compression),
     ...(compression === "none" && { single: lonePayload }),
   };
   return format;

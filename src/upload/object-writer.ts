@@ -237,9 +237,9 @@ export class ObjectWriter {
    * already sent may still land; what it holds is handed over too, so it is written twice rather
    * than lost.
    */
-  stop(): Unfinished {
+  stop(): Promise<Unfinished> {
     this.retrier.stop();
-    return handOver(this.unfinished, this.pool, this.options.linePrefixes ?? false);
+    return handOver([...this.unfinished], this.pool, this.options.linePrefixes ?? false);
   }
 
   /** Aborts the uploads earlier processes left; completes the open objects whenever the journal wants room. */

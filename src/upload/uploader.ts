@@ -75,7 +75,7 @@ export class Uploader {
   }
 
   /** The shutdown deadline: what is not in a completed object, handed over to be saved. */
-  stop(): Unfinished {
+  stop(): Promise<Unfinished> {
     return this.objects.stop();
   }
 

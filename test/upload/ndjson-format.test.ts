@@ -66,7 +66,7 @@ describe("the NDJSON format", () => {
       const { body, format } = await encodeBatch(lines, compression);
       expect(dec(decodeFrame(body, compression))).toBe('{"a":1}\n{"b":2}\n');
       // Two frames back to back, as the writer joins them, are one stream.
-      expect(dec(format.toNdjson(new Uint8Array([...body, ...body]), []))).toBe('{"a":1}\n{"b":2}\n'.repeat(2));
+      expect(dec(await format.toNdjson(new Uint8Array([...body, ...body]), []))).toBe('{"a":1}\n{"b":2}\n'.repeat(2));
       expect(format.head.length + format.tail([]).length).toBe(0); // NDJSON has neither
     }
   });

@@ -160,7 +160,7 @@ describe("ObjectWriter", () => {
     while (t.metrics.partsUploaded.get() === 0) sent.push(...(await t.append(20)));
     t.store.failNext(1_000); // the store is gone: nothing more is written
     const tail = [...(await t.append(20)), ...(await t.append(20))];
-    const { batches, uploads } = t.writer.stop();
+    const { batches, uploads } = await t.writer.stop();
     await t.writer.whenSettled(); // a stopped writer has nothing under way: this must not hang
     expect(uploads).toHaveLength(1);
     expect(uploads[0]!.parts.map((p) => p.partNumber)).toEqual([1]);
@@ -186,7 +186,7 @@ const indexed: ObjectFormat = {
   head: enc.encode("#head\n"),
   encode: async (batch) => ({ body: batch.ndjson.slice(), format: indexed, meta: { payloads: batch.payloads } }),
   tail: (frames) => enc.encode(`#tail ${frames.map((f) => `${f.offset}:${f.length}:${f.payloads}`).join(",")}\n`),
-  toNdjson: (body, frames) => enc.encode(frames.map((f) => dec.decode(body.subarray(f.offset, f.offset + f.length))).join("")),
+  toNdjson: async (body, frames) => enc.encode(frames.map((f) => dec.decode(body.subarray(f.offset, f.offset + f.length))).join("")),
 };
 
 /** The frames an indexed object's tail names, read out of the object by their offsets alone. */
@@ -230,7 +230,7 @@ describe("ObjectWriter with a format that has a head and a tail", () => {
     while (t.metrics.partsUploaded.get() === 0) sent.push(...(await t.append(20, indexed)));
     t.store.failNext(1_000);
     sent.push(...(await t.append(20, indexed)));
-    const { batches, uploads } = t.writer.stop();
+    const { batches, uploads } = await t.writer.stop();
     expect(uploads).toHaveLength(1);
     const [upload] = uploads;
     t.store.recover();
