@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
 import { parseColumns } from "../../src/columns.ts";
+import { payloadText } from "../../src/schema/payload-text.ts";
 import { payloadReader, type Value } from "../../src/schema/read-payload.ts";
 
 const enc = new TextEncoder();
@@ -93,6 +94,36 @@ describe("payloadReader", () => {
         // A JSON null reads as a missing field: drop them from what was sent before comparing.
         const withoutNulls = JSON.parse(text, (_k, v) => (v === null ? undefined : v));
         expect(JSON.parse(JSON.stringify(back), (_k, v) => (v === null ? undefined : v))).toEqual(withoutNulls);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("writes a payload back from its values and extra (payloadText), which reads again to the same values and extra", () => {
+    const spec = "id:bigint,name:string,score:double,ok:boolean,t:timestamp_ms,d:date,meta.kind:string,meta.n:bigint,raw:json";
+    const columns = parseColumns(spec);
+    const readFields = payloadReader(columns);
+    expect(payloadText(columns, [7n, null, null, null, null, 20425, "x", 9223372036854775807n, null], '{"meta":{"z":1},"a":[1]}')).toBe(
+      '{"meta":{"z":1,"kind":"x","n":9223372036854775807},"a":[1],"id":7,"d":"2025-12-03"}',
+    );
+    const value = fc.oneof(
+      fc.jsonValue(),
+      fc.integer(),
+      fc.string(),
+      fc.constant("2026-12-03"),
+      fc.dictionary(fc.constantFrom("kind", "n", "z"), fc.jsonValue()),
+    );
+    const field = fc.oneof(fc.constantFrom("id", "name", "score", "ok", "t", "d", "meta", "raw"), fc.string({ maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.dictionary(field, value), (payload) => {
+        const bytes = enc.encode(JSON.stringify(payload));
+        const first = readFields(bytes, 0, bytes.length);
+        const values = [...first.values];
+        const extra = first.extra;
+        const again = enc.encode(payloadText(columns, values, extra));
+        const second = readFields(again, 0, again.length);
+        expect([...second.values]).toEqual(values);
+        expect(second.extra === null ? null : JSON.parse(second.extra)).toEqual(extra === null ? null : JSON.parse(extra));
       }),
       { numRuns: 500 },
     );
