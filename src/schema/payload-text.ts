@@ -3,10 +3,11 @@
 // Extra fields keep their exact bytes; a typed value is written as its type reads it back (a
 // bigint's digits, a timestamp as epoch milliseconds, a date as YYYY-MM-DD). A nested object that
 // a dotted column reads into gets its typed fields and its extra ones together again.
+
+import type { Column, ColumnType } from "../columns.ts";
 import { COLON, COMMA, OPEN_BRACE } from "../json/json-bytes.ts";
 import { skipSpace, skipString, skipValue } from "../json/json-syntax.ts";
 import { valueText } from "../json/top-level-field.ts";
-import type { Column, ColumnType } from "../columns.ts";
 import type { Value } from "./read-payload.ts";
 
 const MS_PER_DAY = 86_400_000;
