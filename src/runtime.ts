@@ -2,7 +2,7 @@
 // signal handlers and zstd. Everything else (Elysia, node:zlib, node:fs, the AWS SDK) runs on both.
 
 import { promisify } from "node:util";
-import { constants, zstdCompress as nodeZstd } from "node:zlib";
+import { constants, zstdCompress as nodeZstd, zstdCompressSync as nodeZstdSync } from "node:zlib";
 
 declare const Deno: {
   serve(
@@ -53,4 +53,10 @@ const nodeZstdAsync = promisify(nodeZstd);
 export async function zstdCompress(data: Uint8Array, level: number): Promise<Uint8Array> {
   if (runtimeName === "bun") return Bun.zstdCompress(data, { level });
   return new Uint8Array(await nodeZstdAsync(data, { params: { [constants.ZSTD_c_compressionLevel]: level } }));
+}
+
+/** zstd on this thread, for encoders that compress page by page (Parquet). */
+export function zstdCompressSync(data: Uint8Array, level: number): Uint8Array {
+  if (runtimeName === "bun") return Bun.zstdCompressSync(data, { level });
+  return new Uint8Array(nodeZstdSync(data, { params: { [constants.ZSTD_c_compressionLevel]: level } }));
 }
