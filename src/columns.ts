@@ -80,5 +80,9 @@ export function parseColumns(spec: string): Column[] {
   return columns;
 }
 
+/** The names of FORMAT=parquet's columns; none for NDJSON. */
+export const parquetColumnNames = (config: { FORMAT: string; PARQUET_COLUMNS: string }): string[] =>
+  config.FORMAT === "parquet" ? parseColumns(config.PARQUET_COLUMNS).map((c) => c.name) : [];
+
 /** The columns as Athena DDL: "`event` string, `counters.cpu_ms` bigint". */
 export const athenaColumns = (columns: readonly Column[]): string => columns.map((c) => `\`${c.name}\` ${ATHENA_TYPE[c.type]}`).join(", ");

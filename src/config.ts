@@ -1,8 +1,10 @@
 // Every setting of s3-ingest, declared once: the TypeBox schema below is the source of
 // loadConfig's validation, of `--help` and of the README's configuration table.
+
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { DEFAULT_PURGE_DELAY_MS } from "./allocator.ts";
+import { parseColumns } from "./columns.ts";
 
 const MiB = 1024 * 1024;
 
@@ -76,10 +78,23 @@ export const ConfigSchema = Type.Object({
     5 * 1024 * MiB,
     "Size of a multipart part (S3's least is 5 MiB). Each upload loop holds at most one part in memory, plus the one being filled.",
   ),
+  FORMAT: OneOf(
+    ["ndjson", "parquet"] as const,
+    "ndjson",
+    "Object format: `ndjson` (one payload per line) or `parquet` (one Parquet file per object, its columns PARQUET_COLUMNS).",
+  ),
+  PARQUET_COLUMNS: Str(
+    "",
+    "FORMAT=parquet: the columns, `name:type` comma-separated, e.g. `event:string,ts:timestamp_ms,counters.cpu_ms:bigint` (a dotted name reads into nested objects). Types: string, bigint, double, boolean, timestamp_ms, date, json.",
+  ),
+  PARQUET_EXTRA: Bool(
+    true,
+    "FORMAT=parquet: keep the fields no column names, and values that do not fit their column, as their exact JSON in one `_extra` column. `false` drops them: the objects then no longer give every payload back.",
+  ),
   COMPRESSION: OneOf(
-    ["zstd", "gzip", "none"] as const,
+    ["zstd", "gzip", "snappy", "none"] as const,
     "zstd",
-    "Object encoding: `zstd` (`.ndjson.zst`), `gzip` (`.ndjson.gz`, for readers without zstd) or `none` (`.ndjson`).",
+    "Object encoding: `zstd` (`.ndjson.zst`), `gzip` (`.ndjson.gz`, for readers without zstd) or `none` (`.ndjson`); with FORMAT=parquet the codec of its pages, `snappy` too.",
   ),
   COMPRESSION_LEVEL: Int(0, 0, 19, "Compression level; 0 picks the codec's default here (zstd 1, gzip 6). zstd takes 1-19, gzip 1-9."),
   S3_CLIENT: OneOf(
@@ -222,6 +237,18 @@ export function loadConfig(given: Record<string, string | undefined>): Config {
   }
   const config = out as Static<typeof ConfigSchema>;
   config.S3_PREFIX = config.S3_PREFIX.replace(/^\/+|\/+$/g, "");
+  if (config.COMPRESSION === "snappy" && config.FORMAT !== "parquet") {
+    throw new ConfigError(`COMPRESSION must be zstd, gzip or none with FORMAT=ndjson, got "snappy" (snappy is a Parquet codec)`);
+  }
+  if (config.FORMAT === "parquet") {
+    if (!config.PARQUET_COLUMNS.trim())
+      throw new ConfigError('PARQUET_COLUMNS must name the columns with FORMAT=parquet, e.g. "event:string,ts:timestamp_ms", got ""');
+    try {
+      parseColumns(config.PARQUET_COLUMNS);
+    } catch (err) {
+      throw new ConfigError(`PARQUET_COLUMNS: ${(err as Error).message}`);
+    }
+  }
   if (config.COMPRESSION === "gzip" && config.COMPRESSION_LEVEL > 9) {
     throw new ConfigError(`COMPRESSION_LEVEL must be from 0 to 9 with gzip, got "${config.COMPRESSION_LEVEL}"`);
   }

@@ -209,7 +209,11 @@ export class StatusCounter {
  * const metrics = createMetrics();                       // the main thread
  * const same = createMetrics(metrics.memory);            // the HTTP thread, counting into it
  */
-export function createMetrics(memory?: SharedArrayBuffer) {
+/** Parquet columns whose mismatched values are counted each under its own name; further ones count as "other". */
+const MISMATCH_COLUMNS = 128;
+
+/** @param parquetColumns FORMAT=parquet's column names (the same on both threads: they decide the slots) */
+export function createMetrics(memory?: SharedArrayBuffer, parquetColumns: readonly string[] = []) {
   const words = new Words(SLOTS, memory);
   const slots = new SlotAllocator(words);
   const counter = (name: string, help: string, label?: { name: string; values: readonly string[] }) => new Counter(words, slots, name, help, label);
@@ -256,6 +260,11 @@ export function createMetrics(memory?: SharedArrayBuffer) {
       "s3_ingest_upload_duration_seconds",
       "Time of one successful store call: a PUT, a part, or a completion.",
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    ),
+    parquetMismatches: counter(
+      "s3_ingest_parquet_mismatched_values_total",
+      "Values that did not fit their column's type (FORMAT=parquet), by column: null in the column, kept as sent in _extra.",
+      { name: "column", values: parquetColumns.slice(0, MISMATCH_COLUMNS) },
     ),
   };
 }

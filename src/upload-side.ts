@@ -3,9 +3,11 @@
 // the HTTP thread (start-http-thread.ts starts that one). The main thread's event loop holds no
 // client sockets, so it keeps its pace however many connections the HTTP thread serves. Wired
 // together but not started, so tests and main.ts assemble the same thing.
+
 import type { IngestBuffer, Kept } from "./buffer/buffer.ts";
 import { createBuffer } from "./buffer/create-buffer.ts";
 import { bufferView } from "./buffer/gauges.ts";
+import { parquetColumnNames } from "./columns.ts";
 import type { Config } from "./config.ts";
 import type { HttpThreadMemory } from "./http/worker.ts";
 import type { Logger } from "./log.ts";
@@ -38,7 +40,7 @@ export function createUploadSide(config: Config, options: UploadSideOptions) {
   const { log } = options;
   const state = new SharedState();
   const health = new StoreHealth(config.STORE_FAILING_AFTER_MS);
-  const metrics = createMetrics();
+  const metrics = createMetrics(undefined, parquetColumnNames(config));
   const buffer: IngestBuffer = createBuffer(config, log, () => {
     state.uploadProgressAt = Date.now();
   });
@@ -56,7 +58,7 @@ export function createUploadSide(config: Config, options: UploadSideOptions) {
   const keys = createKeyNamer(config.S3_PREFIX, instanceId, Date.now, config.TIME_PARTITION);
   const uploaders = buffer.readers.map(
     ({ reader, loops, journal, maxHeldBytes }) =>
-      new Uploader(uploaderOptions(config, { loops, ...(maxHeldBytes !== undefined && { maxHeldBytes }) }), {
+      new Uploader(uploaderOptions(config, { loops, ...(maxHeldBytes !== undefined && { maxHeldBytes }) }, metrics), {
         reader,
         store,
         keys,

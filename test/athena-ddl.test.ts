@@ -52,7 +52,7 @@ describe("athena-ddl", () => {
         expect(key).toContain("/hr=05/");
       } else expect(property(ddl, "projection.hr.type")).toBeUndefined();
       if (config.PARTITION_BY) expect(property(ddl, `projection.${config.PARTITION_BY.toLowerCase()}.type`)).toBe("injected");
-      expect(ddl).toContain(`in ${{ zstd: ".ndjson.zst", gzip: ".ndjson.gz", none: ".ndjson" }[config.COMPRESSION]} files`);
+      expect(ddl).toContain(`in ${{ zstd: ".ndjson.zst", gzip: ".ndjson.gz", none: ".ndjson", snappy: "" }[config.COMPRESSION]} files`);
       expect(ddl).toContain("ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'");
       expect(ddl).toContain(`(\n  ${COLUMNS}\n)`);
     });
@@ -68,7 +68,7 @@ describe("athena-ddl", () => {
   it("says what is missing: the table, the columns, a location; and refuses the partition column among the columns", () => {
     const config = loadConfig({ PARTITION_BY: "event" });
     expect(() => parseDdlArgs(["--columns", COLUMNS])).toThrow(DdlError);
-    expect(() => parseDdlArgs(["--table", "t"])).toThrow(/--columns is required/);
+    expect(() => athenaDdl(config, parseDdlArgs(["--table", "t", "--location", "s3://b/p"]))).toThrow(/--columns is required/);
     expect(() => athenaDdl(config, { table: "t", columns: COLUMNS })).toThrow(/--location s3:\/\/bucket\/prefix is required/);
     expect(() => athenaDdl(config, { table: "t", columns: "`event` string, `id` string", location: "s3://b/p" })).toThrow(
       /leave event out of --columns/,
@@ -86,5 +86,26 @@ describe("athena-ddl", () => {
     const bad = run(["--table", "t"]);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr.toString()).toContain("--columns is required");
+  });
+});
+
+describe("athena-ddl with columns as PARQUET_COLUMNS declares them", () => {
+  it("converts name:type pairs, and for FORMAT=parquet stores the table as Parquet with PARQUET_COLUMNS and _extra by default", () => {
+    const ndjson = athenaDdl(loadConfig({ S3_BUCKET: "b" }), parseDdlArgs(["--table", "t", "--columns", "id:string,ts:timestamp_ms,n:bigint"]));
+    expect(ndjson).toContain("(\n  `id` string, `ts` timestamp, `n` bigint\n)");
+    expect(ndjson).toContain("ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'");
+    const parquet = athenaDdl(
+      loadConfig({ S3_BUCKET: "b", FORMAT: "parquet", PARQUET_COLUMNS: "event:string,day:date" }),
+      parseDdlArgs(["--table", "t"]),
+    );
+    expect(parquet).toContain("(\n  `event` string, `day` date, `_extra` string\n)");
+    expect(parquet).toContain("STORED AS PARQUET");
+    expect(parquet).not.toContain("JsonSerDe");
+    expect(parquet).toContain("in .parquet files (pages compressed with zstd)");
+  });
+
+  it("refuses a dotted name, which Athena cannot give a column", () => {
+    const config = loadConfig({ S3_BUCKET: "b", FORMAT: "parquet", PARQUET_COLUMNS: "counters.cpu_ms:bigint" });
+    expect(() => athenaDdl(config, parseDdlArgs(["--table", "t"]))).toThrow(/Athena cannot name a column "counters.cpu_ms"/);
   });
 });

@@ -30,12 +30,26 @@ describe("loadConfig", () => {
     expect(loadConfig({ S3_PREFIX: "/a/b/" }).S3_PREFIX).toBe("a/b");
   });
 
+  it("takes FORMAT=parquet only with columns it can read, and snappy only for Parquet", () => {
+    expect(loadConfig({ FORMAT: "parquet", PARQUET_COLUMNS: "event:string,n:bigint", COMPRESSION: "snappy" })).toMatchObject({
+      FORMAT: "parquet",
+      COMPRESSION: "snappy",
+    });
+    expect(() => loadConfig({ FORMAT: "parquet" })).toThrow(
+      new ConfigError('PARQUET_COLUMNS must name the columns with FORMAT=parquet, e.g. "event:string,ts:timestamp_ms", got ""'),
+    );
+    expect(() => loadConfig({ FORMAT: "parquet", PARQUET_COLUMNS: "event:text" })).toThrow(
+      new ConfigError('PARQUET_COLUMNS: "event:text": the type must be one of string, bigint, double, boolean, timestamp_ms, date, json, got "text"'),
+    );
+    expect(() => loadConfig({ COMPRESSION: "snappy" })).toThrow(/COMPRESSION must be zstd, gzip or none with FORMAT=ndjson/);
+  });
+
   it("names the variable and the value received when a value is bad", () => {
     expect(() => loadConfig({ MAX_QUEUE_PAYLOADS: "0" })).toThrow(
       new ConfigError('MAX_QUEUE_PAYLOADS must be an integer from 1 to 100000000, got "0"'),
     );
     expect(() => loadConfig({ PORT: "80a" })).toThrow(new ConfigError('PORT must be an integer from 0 to 65535, got "80a"'));
-    expect(() => loadConfig({ COMPRESSION: "brotli" })).toThrow(new ConfigError('COMPRESSION must be one of zstd, gzip, none, got "brotli"'));
+    expect(() => loadConfig({ COMPRESSION: "brotli" })).toThrow(new ConfigError('COMPRESSION must be one of zstd, gzip, snappy, none, got "brotli"'));
     expect(() => loadConfig({ S3_FORCE_PATH_STYLE: "maybe" })).toThrow(new ConfigError('S3_FORCE_PATH_STYLE must be true or false, got "maybe"'));
   });
 

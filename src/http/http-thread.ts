@@ -6,6 +6,7 @@
 
 import { bufferView } from "../buffer/gauges.ts";
 import { createBufferWriter } from "../buffer/writer.ts";
+import { parquetColumnNames } from "../columns.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { createMetrics } from "../metrics.ts";
@@ -29,7 +30,7 @@ import type { HttpThreadMemory, ServiceFacts } from "./worker.ts";
 export function createHttpThread(config: Config, memory: HttpThreadMemory, log: Logger, about: ServiceFacts) {
   const state = new SharedState(memory.state);
   const health = new StoreHealth(config.STORE_FAILING_AFTER_MS, Date.now, memory.health);
-  const metrics = createMetrics(memory.metrics);
+  const metrics = createMetrics(memory.metrics, parquetColumnNames(config));
   const buffer = createBufferWriter(memory.buffer);
   const deadlines = requestDeadlines(config.REQUEST_TIMEOUT_MS);
   const tokens = createTokenCheck(config.ALLOWED_TOKENS, config.TOKENS_FILE);

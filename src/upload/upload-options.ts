@@ -69,15 +69,16 @@ export interface UploaderDeps extends WriterDeps {
 /**
  * The options of the loops reading one of the buffer's readers.
  * @param reader how many loops read it, and the held bytes one object may hold (BufferReader)
+ * @param metrics where Parquet's mismatched values are counted
  * @example
  * const options = uploaderOptions(loadConfig(process.env), { loops: 4 });
  */
-export function uploaderOptions(config: Config, reader: { loops: number; maxHeldBytes?: number }): UploaderOptions {
+export function uploaderOptions(config: Config, reader: { loops: number; maxHeldBytes?: number }, metrics?: Metrics): UploaderOptions {
   return {
     loops: reader.loops,
     prefix: config.S3_PREFIX,
     timePartition: config.TIME_PARTITION,
-    format: createFormat(config),
+    format: createFormat(config, metrics && ((column) => metrics.parquetMismatches.inc(1, { column }))),
     batchMaxBytes: config.BATCH_MAX_BYTES,
     objectMaxBytes: config.OBJECT_MAX_BYTES,
     maxAgeMs: config.OBJECT_MAX_AGE_MS,
