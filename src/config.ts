@@ -269,7 +269,7 @@ export function loadConfig(given: Record<string, string | undefined>): Config {
 /** `--help`: every variable with its default and meaning. */
 export function helpText(): string {
   const lines = [
-    "Usage: s3-ingest [--help | --version | healthcheck | athena-ddl --table NAME [--columns NAME:TYPE,...] [--location s3://BUCKET/PREFIX] [--values A,B]]",
+    "Usage: s3-ingest [--help | --version | healthcheck | athena-ddl --table NAME [--columns NAME:TYPE,...] [--location s3://BUCKET/PREFIX] [--values A,B] | schema --from FILE.ndjson]",
     "",
     "Configured only by environment variables:",
     "",

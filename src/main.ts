@@ -1,6 +1,6 @@
 // Entrypoint: load the config, build the upload side, start the HTTP thread, and drain on
 // SIGTERM/SIGINT. Signals and the drain's deadline run here, on the main thread, whose event loop
-// holds no client sockets. `--help`, `--version` and `healthcheck` answer and exit.
+// holds no client sockets. `--help`, `--version`, `healthcheck`, `athena-ddl` and `schema` answer and exit.
 // The allocator's setting comes first: it may replace the process, and the sooner it does, the
 // less work is done twice. The rest is loaded after it.
 import { applyAllocatorSettings } from "./allocator.ts";
@@ -9,7 +9,13 @@ import type { HttpListener } from "./start-http-thread.ts";
 import type { UploadSide } from "./upload-side.ts";
 
 const args = process.argv.slice(2);
-const oneShot = args.includes("--help") || args.includes("-h") || args.includes("--version") || args[0] === "healthcheck" || args[0] === "athena-ddl";
+const oneShot =
+  args.includes("--help") ||
+  args.includes("-h") ||
+  args.includes("--version") ||
+  args[0] === "healthcheck" ||
+  args[0] === "athena-ddl" ||
+  args[0] === "schema";
 if (!oneShot) applyAllocatorSettings();
 
 const [{ ConfigError, helpText, loadConfig, redactedConfig, renamedInUse }, { healthcheck }, { BUILD, VERSION }] = await Promise.all([
@@ -37,6 +43,24 @@ try {
 }
 
 if (args[0] === "healthcheck") process.exit(await healthcheck(config));
+if (args[0] === "schema") {
+  const from = args.indexOf("--from");
+  const file = from >= 0 ? args[from + 1] : undefined;
+  if (!file) {
+    process.stderr.write("s3-ingest schema: --from FILE.ndjson is required: sample payloads, one per line\n");
+    process.exit(2);
+  }
+  const [{ readFileSync }, { proposeColumns, schemaReport }] = await Promise.all([import("node:fs"), import("./schema/infer.ts")]);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    process.stderr.write(`s3-ingest schema: cannot read ${file}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  process.stdout.write(schemaReport(proposeColumns(text.split("\n"))));
+  process.exit(0);
+}
 if (args[0] === "athena-ddl") {
   const { athenaDdl, DdlError, parseDdlArgs } = await import("./athena-ddl.ts");
   try {
