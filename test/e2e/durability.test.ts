@@ -9,6 +9,7 @@ import { leftInSpool } from "../../src/spool/recovery.ts";
 import { collection, idOf, ids } from "../support/collections.ts";
 import { freePort, HaProxy, haveHaproxy } from "../support/haproxy.ts";
 import { collections, deliveryReport, noisyCollections, postAll } from "../support/load.ts";
+import { hasDuckdb, parquetIds } from "../support/parquet.ts";
 import { hasMoto, startMoto, startS3, type TestS3 } from "../support/s3.ts";
 import { S3Proxy } from "../support/s3-proxy.ts";
 import type { ServiceProcess } from "../support/service-process.ts";
@@ -38,6 +39,9 @@ const canMountTmpfs = (() => {
  * what is left to the spool), then starts it again with the store up, and waits until every
  * acknowledged payload landed and the second process drained. Returns what was acknowledged.
  */
+/** FORMAT=parquet with the test payloads' fields (support/collections.ts): `nested` goes to _extra. */
+const PARQUET = { FORMAT: "parquet", PARQUET_COLUMNS: "id:string,ts:timestamp_ms,kind:string,os:string" };
+
 async function saveAtDeadlineThenRestart(s3: TestS3, settings: Record<string, string>, bodies: { ids: string[]; body: string }[]): Promise<string[]> {
   using spool = spoolDir();
   const env = { ...s3.env, SPOOL_DIR: spool.path, SHUTDOWN_TIMEOUT_MS: "500", RETRY_BASE_MS: "20", RETRY_MAX_MS: "100", ...settings };
@@ -54,7 +58,7 @@ async function saveAtDeadlineThenRestart(s3: TestS3, settings: Record<string, st
 
   await s3.start();
   await using second = await startService(env);
-  await waitUntil(async () => new Set((await s3.lines()).map(idOf)).size >= acknowledged.length, "the saved payloads to land", {
+  await waitUntil(async () => new Set(await landedIds(s3, settings)).size >= acknowledged.length, "the saved payloads to land", {
     timeoutMs: 30_000,
   });
   second.signal("SIGTERM");
@@ -98,6 +102,10 @@ function expectInPartitions(objects: { key: string; lines: string[] }[], levelOf
  * until every acknowledged payload landed, and SIGTERMs it (it drains). Returns what was
  * acknowledged and what the killed process left in the spool.
  */
+/** The ids of the payloads in the store: NDJSON lines, or Parquet rows as DuckDB reads them. */
+const landedIds = async (s3: TestS3, settings: Record<string, string>): Promise<string[]> =>
+  settings.FORMAT === "parquet" ? parquetIds(await s3.objects()) : (await s3.lines()).map(idOf);
+
 async function killMidLoadThenRestart(s3: TestS3, settings: Record<string, string>, bodies: { ids: string[]; body: string }[], objects: number) {
   using spool = spoolDir();
   const env = { ...s3.env, DURABILITY: "disk", SPOOL_DIR: spool.path, BATCH_MAX_WAIT_MS: "200", BATCH_MAX_PAYLOADS: "500", ...settings };
@@ -115,7 +123,7 @@ async function killMidLoadThenRestart(s3: TestS3, settings: Record<string, strin
   const left = leftInSpool(spool.path);
 
   await using second = await startService(env);
-  await waitUntil(async () => new Set((await s3.lines()).map(idOf)).size >= acknowledged.length, "every acknowledged payload to land", {
+  await waitUntil(async () => new Set(await landedIds(s3, settings)).size >= acknowledged.length, "every acknowledged payload to land", {
     timeoutMs: 30_000,
   });
   second.signal("SIGTERM");
@@ -219,6 +227,19 @@ describe("fault suite", () => {
     });
   }
 
+  it.skipIf(!hasDuckdb)(
+    `3c. the same with FORMAT=parquet: every acknowledged payload lands once, in objects DuckDB reads${hasDuckdb ? "" : " (skipped: python3 with duckdb is not installed; .ci/run installs it)"}`,
+    async () => {
+      await using s3 = await startS3();
+      const { acknowledged } = await killMidLoadThenRestart(s3, { ...PARQUET, OBJECT_MAX_AGE_MS: "200" }, collections("crash-pq", 10_000, 10), 1);
+      const objects = await s3.objects();
+      expect(objects.every((o) => o.key.endsWith(".parquet"))).toBe(true);
+      const report = deliveryReport(parquetIds(objects), acknowledged);
+      console.log("scenario 3c (kill -9, disk mode, Parquet):", report);
+      expect(report).toMatchObject({ missing: 0, duplicates: 0 });
+    },
+  );
+
   it("4. SIGTERM during a load in memory mode with the store down: the next start, with the store up, lands everything", async () => {
     await using s3 = await startS3();
     const acknowledged = await saveAtDeadlineThenRestart(s3, { MAX_QUEUE_PAYLOADS: "5000" }, collections("down", 400, 10));
@@ -240,6 +261,17 @@ describe("fault suite", () => {
     expect(report).toMatchObject({ missing: 0, duplicates: 0 });
     expectInPartitions(objects, levelOf.event, ["event=__other__"]);
   });
+
+  it.skipIf(!hasDuckdb)(
+    `4c. the same with FORMAT=parquet: row groups not uploaded go back to NDJSON in the spool, and the next start lands them once${hasDuckdb ? "" : " (skipped: python3 with duckdb is not installed; .ci/run installs it)"}`,
+    async () => {
+      await using s3 = await startS3();
+      const acknowledged = await saveAtDeadlineThenRestart(s3, { ...PARQUET, MAX_QUEUE_PAYLOADS: "5000" }, collections("down-pq", 400, 10));
+      const report = deliveryReport(parquetIds(await s3.objects()), acknowledged);
+      console.log("scenario 4c (SIGTERM, memory mode, store down, Parquet):", report);
+      expect(report).toMatchObject({ missing: 0, duplicates: 0 });
+    },
+  );
 
   it.skipIf(!haveHaproxy)("5. three instances behind HAProxy in disk mode, one killed with kill -9 mid-load and restarted", async () => {
     await using s3 = await startS3();
