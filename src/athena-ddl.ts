@@ -53,7 +53,8 @@ function ddlColumns(config: Config, columns: string | undefined): string {
       throw new DdlError(
         `Athena cannot name a column "${dotted.name}": its names are letters, digits and _ (DuckDB, Spark and Trino read it quoted)`,
       );
-    return athenaColumns(parsed) + (parquet && config.PARQUET_EXTRA ? ", `_extra` string" : "");
+    const added = parquet ? `, \`_received_at\` timestamp, \`_version\` string${config.PARQUET_EXTRA ? ", `_extra` string" : ""}` : "";
+    return athenaColumns(parsed) + added;
   } catch (err) {
     if (err instanceof ColumnSpecError) throw new DdlError(`--columns: ${err.message}`);
     throw err;

@@ -98,7 +98,7 @@ describe("athena-ddl with columns as PARQUET_COLUMNS declares them", () => {
       loadConfig({ S3_BUCKET: "b", FORMAT: "parquet", PARQUET_COLUMNS: "event:string,day:date" }),
       parseDdlArgs(["--table", "t"]),
     );
-    expect(parquet).toContain("(\n  `event` string, `day` date, `_extra` string\n)");
+    expect(parquet).toContain("(\n  `event` string, `day` date, `_received_at` timestamp, `_version` string, `_extra` string\n)");
     expect(parquet).toContain("STORED AS PARQUET");
     expect(parquet).not.toContain("JsonSerDe");
     expect(parquet).toContain("in .parquet files (pages compressed with zstd)");

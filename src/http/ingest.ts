@@ -7,7 +7,8 @@ import type { BufferWriter, Pushed } from "../buffer/buffer.ts";
 import type { Config } from "../config.ts";
 import { HttpError } from "../errors.ts";
 import type { Metrics } from "../metrics.ts";
-import { VERSION_FIELD, versionPrefixer } from "../partition/partitions.ts";
+import { metaPrefix } from "../partition/line-prefix.ts";
+import { partitionOf, VERSION_FIELD, versionPrefixer } from "../partition/partitions.ts";
 import type { SharedState } from "../shared/state.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
 import { collectionCheck } from "./collection.ts";
@@ -43,7 +44,14 @@ function checkContentType(header: string | null): void {
 export function ingestRoutes({ config, buffer, tokens, limiter, metrics, health, state, inFlight, deadlines }: IngestDeps) {
   const collection = collectionCheck(config.MAX_PAYLOADS_PER_REQUEST);
   // PARTITION_BY=version: the payloads do not hold their collection's version, so it goes with each (partition/line-prefix.ts).
-  const prefixOf = config.PARTITION_BY === VERSION_FIELD ? versionPrefixer() : null;
+  // FORMAT=parquet: when each payload was received and its collection's version, for the _received_at and _version columns.
+  const byVersion = config.PARTITION_BY === VERSION_FIELD;
+  const prefixOf =
+    config.FORMAT === "parquet"
+      ? (version: string) => metaPrefix(Date.now(), version, byVersion ? partitionOf(VERSION_FIELD, version) : "")
+      : byVersion
+        ? versionPrefixer()
+        : null;
   const collectAfter = createGarbagePacer();
   const draining = () => new HttpError("DRAINING", "the service is shutting down; retry on another instance");
   // While the store is failing the queue will not empty soon: ask clients to back off longer.

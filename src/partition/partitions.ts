@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { fieldFinder, type ValueSpan, valueText } from "../json/top-level-field.ts";
 import { type Batch, eachLine } from "../queue/batch.ts";
-import { linePrefix, payloadStart } from "./line-prefix.ts";
+import { linePrefix, META_START, partitionEnd, payloadStart } from "./line-prefix.ts";
 
 /** The value of payloads without one: the field missing, null, an object or an array. */
 export const MISSING = "__missing__";
@@ -93,9 +93,9 @@ export function partitioner(field: string) {
   const spanOf = (s: Uint8Array, start: number, end: number): ValueSpan | null => {
     const from = payloadStart(s, start, end);
     if (!byVersion) return find(s, from, end);
-    if (from === start) return null;
+    if (from === start || s[start] === META_START) return null; // no partition in front of its metadata
     prefix.start = start;
-    prefix.end = from - 1;
+    prefix.end = partitionEnd(s, start, from);
     return prefix;
   };
   // Values repeat: each one's partition is kept by its bytes, so that most payloads cost a

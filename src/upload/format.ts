@@ -36,6 +36,11 @@ export interface ObjectFormat {
   readonly extension: string;
   readonly contentType: string;
   readonly contentEncoding?: string;
+  /**
+   * Whether frames are encoded from lines with their prefix (partition/line-prefix.ts), which the
+   * format reads and leaves out of the object; otherwise the writer strips prefixes first.
+   */
+  readonly keepsLinePrefixes?: boolean;
   /** The bytes every object starts with; empty for none. */
   readonly head: Uint8Array;
   /** Encodes a batch, off the event loop where it can. The batch's buffer may be reused once this resolves. */

@@ -136,7 +136,7 @@ export class ObjectWriter {
         object = this.openObject(read?.segment.name, format, partition);
       }
       if (read) object.spoolPayloads++; // its share's bytes are bounded with its segment's (HeldSegments.leaveRoom)
-      staging.add(object, s, payloadStart(s, start, lineEnd), lineEnd + 1, waits);
+      staging.add(object, s, format.keepsLinePrefixes ? start : payloadStart(s, start, lineEnd), lineEnd + 1, waits);
       object.payloads++;
       touched?.add(object);
     });

@@ -4,7 +4,10 @@
 // compressed with the codec; the tail is the footer, the file's metadata naming every row group
 // at its offset in the object, then its length and `PAR1`. A frame's meta is its row group's
 // metadata with offsets from the frame's start, so row groups can be encoded in any order and
-// placed wherever they land. Fields no column takes go to the `_extra` column as their exact
+// placed wherever they land. Every row also has `_received_at` and `_version`: when its payload
+// was received and its collection's version, which the HTTP thread put in the line's prefix
+// (partition/line-prefix.ts; null for lines without, from a spool an NDJSON run left). Fields no
+// column takes go to the `_extra` column as their exact
 // JSON (unless turned off); a value that does not fit its column is null there, kept in
 // `_extra`, and reported to `onMismatch`. At the shutdown deadline, row groups not uploaded are
 // read back (hyparquet) and written as the NDJSON of their payloads (schema/payload-text.ts).
@@ -14,6 +17,7 @@ import { parquetReadObjects, type RowGroup, type SchemaElement } from "hyparquet
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import { writeMetadata } from "hyparquet-writer/src/metadata.js";
 import type { Column, ColumnType } from "../columns.ts";
+import { lineMeta, metaPrefix, payloadStart } from "../partition/line-prefix.ts";
 import { type Batch, eachLine } from "../queue/batch.ts";
 import { zstdCompressSync } from "../runtime.ts";
 import { payloadText } from "../schema/payload-text.ts";
@@ -37,6 +41,9 @@ export interface ParquetOptions {
 
 /** The column of the fields no declared column takes. */
 export const EXTRA_COLUMN = "_extra";
+/** When each payload was received (the HTTP thread's clock), and its collection's envelope version. */
+export const RECEIVED_COLUMN = "_received_at";
+export const VERSION_COLUMN = "_version";
 const MAGIC = 0x31524150; // "PAR1", little-endian
 const CODECS = { zstd: "ZSTD", snappy: "SNAPPY", gzip: "GZIP", none: "UNCOMPRESSED" } as const;
 /** Target size of a data page before compression: readers skip by page within a row group. */
@@ -72,8 +79,10 @@ export function parquetFormat(options: ParquetOptions): ObjectFormat {
   const { columns, extra: keepExtra } = options;
   const read = payloadReader(columns);
   const schema: SchemaElement[] = [
-    { name: "root", num_children: columns.length + (keepExtra ? 1 : 0) },
+    { name: "root", num_children: columns.length + 2 + (keepExtra ? 1 : 0) },
     ...columns.map((c): SchemaElement => ({ name: c.name, repetition_type: "OPTIONAL", ...PHYSICAL[c.type] })),
+    { name: RECEIVED_COLUMN, repetition_type: "OPTIONAL", ...PHYSICAL.timestamp_ms } as SchemaElement,
+    { name: VERSION_COLUMN, repetition_type: "OPTIONAL", ...PHYSICAL.string } as SchemaElement,
     ...(keepExtra ? [{ name: EXTRA_COLUMN, repetition_type: "OPTIONAL", ...PHYSICAL.json } as SchemaElement] : []),
   ];
   const level = options.level;
@@ -109,15 +118,24 @@ export function parquetFormat(options: ParquetOptions): ObjectFormat {
     extension: ".parquet",
     contentType: "application/vnd.apache.parquet",
     head,
+    keepsLinePrefixes: true,
 
     async encode(batch: Batch): Promise<Frame> {
       const rows = batch.payloads;
       const data = columns.map(() => new Array<unknown>(rows).fill(null));
       const extra = new Array<string | null>(rows).fill(null);
+      const received = new Array<bigint | null>(rows).fill(null);
+      const versions = new Array<string | null>(rows).fill(null);
       let row = 0;
       const s = batch.ndjson;
       eachLine(s, (start, end) => {
-        const fields = read(s, start, end);
+        const from = payloadStart(s, start, end);
+        if (from !== start) {
+          const meta = lineMeta(s, start, from);
+          received[row] = meta.receivedMs;
+          versions[row] = meta.version;
+        }
+        const fields = read(s, from, end);
         for (let c = 0; c < columns.length; c++) data[c]![row] = fields.values[c];
         extra[row] = fields.extra;
         for (const c of fields.mismatched) options.onMismatch?.(c);
@@ -125,7 +143,12 @@ export function parquetFormat(options: ParquetOptions): ObjectFormat {
       });
       const writer = new ByteWriter(Math.max(4096, s.length >> 1));
       const parquet = new ParquetWriter({ writer, schema, codec: CODECS[options.codec], compressors, createdBy: options.createdBy });
-      const columnData = columns.map((c, i) => ({ name: c.name, data: data[i]!, offsetIndex: false }));
+      const columnData: { name: string; data: unknown[]; offsetIndex: boolean }[] = columns.map((c, i) => ({
+        name: c.name,
+        data: data[i]!,
+        offsetIndex: false,
+      }));
+      columnData.push({ name: RECEIVED_COLUMN, data: received, offsetIndex: false }, { name: VERSION_COLUMN, data: versions, offsetIndex: false });
       if (keepExtra) columnData.push({ name: EXTRA_COLUMN, data: extra, offsetIndex: false });
       parquet.write({ columnData, rowGroupSize: Math.max(rows, 1), pageSize: PAGE_BYTES });
       const group = parquet.row_groups[0] as RowGroup;
@@ -150,14 +173,26 @@ export function parquetFormat(options: ParquetOptions): ObjectFormat {
         compressors: decompressors,
         parsers: { timestampFromMilliseconds: (ms: bigint) => ms, dateFromDays: (days: number) => days },
       });
-      const lines = rows.map((r) =>
-        payloadText(
+      const encoder = new TextEncoder();
+      const parts: Uint8Array[] = [];
+      for (const r of rows) {
+        // The prefix again, so that the next start writes the same _received_at and _version.
+        const ms = r[RECEIVED_COLUMN] as bigint | null | undefined;
+        if (ms !== null && ms !== undefined) parts.push(metaPrefix(Number(ms), (r[VERSION_COLUMN] as string | null) ?? ""));
+        const text = payloadText(
           columns,
           columns.map((c) => (r[c.name] ?? null) as never),
           (r[EXTRA_COLUMN] ?? null) as string | null,
-        ),
-      );
-      return new TextEncoder().encode(lines.map((l) => `${l}\n`).join(""));
+        );
+        parts.push(encoder.encode(`${text}\n`));
+      }
+      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+      return out;
     },
   };
   return format;

@@ -132,7 +132,8 @@ export class Uploader {
       if (only === null) return this.stageBatch(read, this.split, scratch);
     }
     // Lines carry a prefix with PARTITION_BY=version, and may in a spool a run of it left.
-    const frame = await this.encode(segment || this.options.partitionBy === VERSION_FIELD ? stripPrefixes(read.batch) : read.batch);
+    const strip = !this.options.format.keepsLinePrefixes && (segment || this.options.partitionBy === VERSION_FIELD);
+    const frame = await this.encode(strip ? stripPrefixes(read.batch) : read.batch);
     // A batch the buffer does not keep lives on as its frame alone.
     if (!segment) await this.release(read);
     this.buffers.push(scratch);

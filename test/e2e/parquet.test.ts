@@ -54,7 +54,7 @@ const json = (p: Record<string, unknown>) => JSON.stringify(p).replace(/"n":"(-?
 
 const QUERY = (dir: string) => `
 import json, duckdb
-rows = duckdb.sql("""select id, event, n::varchar, score, ok, epoch_ms(t), day::varchar, "counters.cpu_ms"::varchar, raw, _extra, kind
+rows = duckdb.sql("""select id, event, n::varchar, score, ok, epoch_ms(t), day::varchar, "counters.cpu_ms"::varchar, raw, _extra, kind, epoch_ms(_received_at), _version
   from read_parquet('${dir}/**/*.parquet', hive_partitioning=true, hive_types_autocast=false)""").fetchall()
 types = duckdb.sql("""describe select * from read_parquet('${dir}/**/*.parquet', hive_partitioning=false)""").fetchall()
 print(json.dumps({"rows": rows, "types": {c[0]: c[1] for c in types}}, default=str))
@@ -75,7 +75,9 @@ for (const target of targets()) {
         for (const p of data) posted.set(p.id as string, p);
         return { ids: data.map((p) => p.id as string), body: `{"version":"1","token":"t","data":[${data.map(json).join(",")}]}` };
       });
+      const postedFrom = Date.now();
       const { acknowledged } = await postAll(service, bodies);
+      const postedUntil = Date.now();
       expect(acknowledged).toHaveLength(600);
       service.signal("SIGTERM");
       expect(await service.exited()).toBe(0);
@@ -105,11 +107,17 @@ for (const target of targets()) {
           "counters.cpu_ms": "BIGINT",
           raw: "VARCHAR",
           _extra: "VARCHAR",
+          _received_at: "TIMESTAMP WITH TIME ZONE",
+          _version: "VARCHAR",
         });
         expect(rows).toHaveLength(600);
-        for (const [id, event, n, score, ok, t, day, cpu, raw, extra, kind] of rows as [string, ...unknown[]][]) {
+        for (const [id, event, n, score, ok, t, day, cpu, raw, extra, kind, receivedAt, version] of rows as [string, ...unknown[]][]) {
           const sent = posted.get(id)!;
           expect(sent).toBeDefined();
+          // When and how it came: received while it was being posted, in a collection of version "1".
+          expect(receivedAt as number).toBeGreaterThanOrEqual(postedFrom);
+          expect(receivedAt as number).toBeLessThanOrEqual(postedUntil);
+          expect(version).toBe("1");
           expect([sent.kind, "__other__"]).toContain(kind); // the partition, read from the key
           // The payload again: typed columns first, then what _extra kept, as its exact bytes.
           const back = new Map<string, unknown>();

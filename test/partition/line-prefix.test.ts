@@ -1,7 +1,7 @@
 // Payload lines and their prefixes (PARTITION_BY=version): stripped in place before objects, put back at a deadline.
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
-import { PREFIX_END, payloadStart, prefixLines, stripPrefixes } from "../../src/partition/line-prefix.ts";
+import { lineMeta, metaPrefix, PREFIX_END, partitionEnd, payloadStart, prefixLines, stripPrefixes } from "../../src/partition/line-prefix.ts";
 import { eachLine } from "../../src/queue/batch.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -43,5 +43,29 @@ describe("line prefixes", () => {
         },
       ),
     );
+  });
+});
+
+describe("metadata prefixes (FORMAT=parquet)", () => {
+  const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+  it("carry when a payload was received and its collection's version, after its partition if it has one", () => {
+    for (const partition of ["", "version=1.0"]) {
+      for (const version of ["1.0", 'x"\u001e\u001f\\', "été"]) {
+        const prefix = metaPrefix(1796283000250, version, partition);
+        const line = enc(`${dec(prefix)}{"a":1}`);
+        const from = payloadStart(line, 0, line.length);
+        expect(dec(line.subarray(from))).toBe('{"a":1}');
+        expect(lineMeta(line, 0, from)).toEqual({ receivedMs: 1796283000250n, version });
+        expect(dec(line.subarray(0, partitionEnd(line, 0, from)))).toBe(partition);
+      }
+    }
+    const plain = enc(`version=1.0${P}{"a":1}`);
+    expect(lineMeta(plain, 0, payloadStart(plain, 0, plain.length))).toEqual({ receivedMs: null, version: null });
+  });
+
+  it("get the partition's name in front at a deadline, and lines that have it keep it once", () => {
+    const meta = dec(metaPrefix(5, "1.0"));
+    const out = prefixLines(enc(`${meta}{"a":1}\n{"b":2}\nversion=1.0${meta}{"c":3}\n`), "version=1.0");
+    expect(text(out)).toBe(`version=1.0${meta}{"a":1}\nversion=1.0${P}{"b":2}\nversion=1.0${meta}{"c":3}\n`);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
+import { metaPrefix } from "../../src/partition/line-prefix.ts";
 import {
   EMPTY,
   MISSING,
@@ -106,5 +107,16 @@ describe("partitioner", () => {
     expect(of(split, '{"version":"2"}')).toBe("version=__missing__"); // no prefix: a spool from before PARTITION_BY=version
     // A field partitioner reads the payload past a prefix.
     expect(of(partitioner("event"), line("1.0", '{"event":"boot"}'))).toBe("event=boot");
+  });
+});
+
+describe("partitioner(version) with FORMAT=parquet's metadata", () => {
+  it("reads the partition in front of the metadata, and none from metadata alone", () => {
+    const split = partitioner(VERSION_FIELD);
+    const line = (prefix: Uint8Array) => new Uint8Array([...prefix, ...new TextEncoder().encode('{"a":1}')]);
+    const both = line(metaPrefix(5, "2/beta", partitionOf(VERSION_FIELD, "2/beta")));
+    expect(split.of(both, 0, both.length)).toBe("version=2%2Fbeta");
+    const metaOnly = line(metaPrefix(5, "2/beta"));
+    expect(split.of(metaOnly, 0, metaOnly.length)).toBe(partitionOf(VERSION_FIELD, null));
   });
 });

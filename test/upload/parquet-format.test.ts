@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseColumns } from "../../src/columns.ts";
+import { metaPrefix } from "../../src/partition/line-prefix.ts";
 import { ObjectWriter } from "../../src/upload/object-writer.ts";
 import { type ParquetCodec, parquetFormat } from "../../src/upload/parquet-format.ts";
 import { MemoryStore } from "../support/memory-store.ts";
@@ -99,6 +100,8 @@ describe("the Parquet format", () => {
         day: "date32[day]",
         "counters.cpu_ms": "int64",
         raw: "string",
+        _received_at: "timestamp[ms, tz=UTC]",
+        _version: "string",
         _extra: "string",
       });
       expect(got.codecs).toEqual(["ZSTD"]);
@@ -213,4 +216,33 @@ print(json.dumps(sorted(pq.read_table(sys.argv[1]).column("n").to_pylist())))`;
       expect([...inObject, ...saved].sort((a, b) => a - b)).toEqual(Array.from({ length: sent }, (_, i) => i));
     },
   );
+
+  it.skipIf(!hasPyarrow)(`fills _received_at and _version from the lines' prefixes, and keeps them across the deadline${skipped}`, async () => {
+    using dir = tempDir("parquet-");
+    const t = setup();
+    const dec = new TextDecoder();
+    const lines = [
+      dec.decode(metaPrefix(1796283000250, "1.0")) + PAYLOADS[0],
+      dec.decode(metaPrefix(1796283000999, 'v"2\u001e', "version=v%222%1E")) + PAYLOADS[1], // with a partition in front, and a hostile version
+      PAYLOADS[2]!, // no prefix: a line from a spool an NDJSON run left
+    ];
+    const batch = { ndjson: enc.encode(lines.map((l) => `${l}\n`).join("")), payloads: 3 };
+    await t.writer.append({ batch, release: () => {} }, await t.format.encode(batch));
+    const { batches } = await t.writer.stop();
+    // At the deadline the prefixes come back, so the next start writes the same values.
+    const saved = batches.flatMap((b) => dec.decode(b.ndjson).split("\n").filter(Boolean));
+    expect(saved[0]!.startsWith(dec.decode(metaPrefix(1796283000250, "1.0")))).toBe(true);
+    const frame = await t.format.encode({ ndjson: enc.encode(saved.map((l) => `${l}\n`).join("")), payloads: 3 });
+    const body = new Uint8Array([
+      ...t.format.head,
+      ...frame.body,
+      ...t.format.tail([{ offset: 4, length: frame.body.length, payloads: 3, meta: frame.meta }]),
+    ]);
+    const path = join(dir.path, "meta.parquet");
+    writeFileSync(path, body);
+    const got = python(PYARROW, path) as { columns: Record<string, unknown[]> };
+    expect(got.columns._received_at).toEqual(["2026-12-03 07:30:00.250000+00:00", "2026-12-03 07:30:00.999000+00:00", null]);
+    expect(got.columns._version).toEqual(["1.0", 'v"2\u001e', null]);
+    expect(got.columns.event).toEqual(["boot", 'héllo "quoted"', null]);
+  });
 });
