@@ -17,4 +17,4 @@ async function gitCommit(): Promise<string> {
 const commit = process.env.S3_INGEST_COMMIT || (await gitCommit());
 const build = `${commit || "unknown"} ${new Date().toISOString().slice(0, 10)}`;
 
-await $`bun build --compile --bytecode --format=esm --target=${target} --define S3_INGEST_BUILD=${JSON.stringify(build)} src/main.ts src/http/worker.ts --outfile ${outfile}`;
+await $`bun build --compile --bytecode --format=esm --target=${target} --define S3_INGEST_BUILD=${JSON.stringify(build)} src/main.ts src/http/worker.ts src/upload/encode-worker.ts --outfile ${outfile}`;

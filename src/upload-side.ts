@@ -4,6 +4,7 @@
 // client sockets, so it keeps its pace however many connections the HTTP thread serves. Wired
 // together but not started, so tests and main.ts assemble the same thing.
 
+import { availableParallelism } from "node:os";
 import type { IngestBuffer, Kept } from "./buffer/buffer.ts";
 import { createBuffer } from "./buffer/create-buffer.ts";
 import { bufferView } from "./buffer/gauges.ts";
@@ -18,6 +19,9 @@ import { StoreHealth } from "./shared/store-health.ts";
 import { createSampler, newSampleRing } from "./status/sampler.ts";
 import { createStore } from "./store/create-store.ts";
 import type { ObjectStore } from "./store/store.ts";
+import { pooledFormat } from "./upload/encode-pool.ts";
+import type { ObjectFormat } from "./upload/format.ts";
+import { createFormat } from "./upload/formats.ts";
 import { createKeyNamer } from "./upload/object-key.ts";
 import { uploaderOptions } from "./upload/upload-options.ts";
 import { Uploader } from "./upload/uploader.ts";
@@ -56,9 +60,10 @@ export function createUploadSide(config: Config, options: UploadSideOptions) {
   const store = options.store ?? createStore(config);
   const instanceId = options.instanceId ?? newInstanceId();
   const keys = createKeyNamer(config.S3_PREFIX, instanceId, Date.now, config.TIME_PARTITION);
+  const { format, close: closeFormat } = objectFormat(config, (column) => metrics.parquetMismatches.inc(1, { column }));
   const uploaders = buffer.readers.map(
     ({ reader, loops, journal, maxHeldBytes }) =>
-      new Uploader(uploaderOptions(config, { loops, ...(maxHeldBytes !== undefined && { maxHeldBytes }) }, metrics), {
+      new Uploader(uploaderOptions(config, { loops, ...(maxHeldBytes !== undefined && { maxHeldBytes }) }, format), {
         reader,
         store,
         keys,
@@ -92,6 +97,7 @@ export function createUploadSide(config: Config, options: UploadSideOptions) {
     async close(): Promise<void> {
       await buffer.close();
       await Promise.all(uploaders.map((u) => u.done()));
+      await closeFormat();
       stopSampling();
     },
     /** Acknowledged payloads not yet in a completed object. */
@@ -105,6 +111,7 @@ export function createUploadSide(config: Config, options: UploadSideOptions) {
     async keepRemaining(): Promise<Kept> {
       const unfinished = await Promise.all(uploaders.map((u) => u.stop()));
       const kept = await buffer.keepRemaining(unfinished.flatMap((u) => u.batches));
+      await closeFormat();
       const failed: string[] = [];
       let saved = kept.saved;
       for (const { key, uploadId, parts, tail, payloads } of unfinished.flatMap((u) => u.uploads)) {
@@ -125,3 +132,17 @@ export function createUploadSide(config: Config, options: UploadSideOptions) {
   };
 }
 export type UploadSide = ReturnType<typeof createUploadSide>;
+
+/**
+ * The object format, chosen once. Parquet's encodes on a pool of threads (PARQUET_ENCODE_THREADS):
+ * its worker's path is relative to this file, beside main.ts, so it resolves the same in the
+ * source and in the compiled binary, where it is an entrypoint.
+ */
+function objectFormat(config: Config, onMismatch: (column: string) => void): { format: ObjectFormat; close(): Promise<void> } {
+  const format = createFormat(config, onMismatch);
+  if (config.FORMAT !== "parquet") return { format, close: async () => {} };
+  const threads = config.PARQUET_ENCODE_THREADS || Math.max(1, Math.min(4, availableParallelism() - 1));
+  const newWorker = () => new Worker(new URL("./upload/encode-worker.ts", import.meta.url).href, { type: "module" });
+  const pooled = pooledFormat(format, config, threads, newWorker, onMismatch);
+  return { format: pooled, close: () => pooled.close() };
+}

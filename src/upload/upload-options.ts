@@ -10,7 +10,6 @@ import type { StoreHealth } from "../shared/store-health.ts";
 import type { ObjectStore } from "../store/store.ts";
 import type { AdmissionOptions } from "./admission.ts";
 import type { ObjectFormat } from "./format.ts";
-import { createFormat } from "./formats.ts";
 import type { KeyNamer, TimePartition } from "./object-key.ts";
 import type { RetryPolicy, UploadProgress } from "./retry.ts";
 import type { StagingOptions } from "./staging.ts";
@@ -69,16 +68,16 @@ export interface UploaderDeps extends WriterDeps {
 /**
  * The options of the loops reading one of the buffer's readers.
  * @param reader how many loops read it, and the held bytes one object may hold (BufferReader)
- * @param metrics where Parquet's mismatched values are counted
+ * @param format the object format, chosen once (formats.ts)
  * @example
- * const options = uploaderOptions(loadConfig(process.env), { loops: 4 });
+ * const options = uploaderOptions(config, { loops: 4 }, createFormat(config));
  */
-export function uploaderOptions(config: Config, reader: { loops: number; maxHeldBytes?: number }, metrics?: Metrics): UploaderOptions {
+export function uploaderOptions(config: Config, reader: { loops: number; maxHeldBytes?: number }, format: ObjectFormat): UploaderOptions {
   return {
     loops: reader.loops,
     prefix: config.S3_PREFIX,
     timePartition: config.TIME_PARTITION,
-    format: createFormat(config, metrics && ((column) => metrics.parquetMismatches.inc(1, { column }))),
+    format,
     batchMaxBytes: config.BATCH_MAX_BYTES,
     objectMaxBytes: config.OBJECT_MAX_BYTES,
     maxAgeMs: config.OBJECT_MAX_AGE_MS,

@@ -30,7 +30,7 @@ const FALLBACK = ndjsonFormat("none");
 
 /**
  * @example
- * const uploader = new Uploader(uploaderOptions(config, { loops: 4 }),
+ * const uploader = new Uploader(uploaderOptions(config, { loops: 4 }, createFormat(config)),
  *   { reader, store, keys: createKeyNamer("events", instanceId), health, metrics, log, journal: noJournal });
  * uploader.start();
  * await buffer.close(); await uploader.done(); // everything written, every object complete
