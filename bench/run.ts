@@ -11,7 +11,7 @@
 //   churn  `Connection: close` on every request, CHURN_CONNECTIONS (1000): ceiling, service
 //   probes 4,000 connections: a stalled request's 408 (REQUEST_TIMEOUT_MS=2000), and SIGTERM
 //   objects 64 connections for OBJECT_SECS (30): object sizes and S3 requests per million payloads,
-//          at the defaults and with one object per batch (OBJECT_MAX_AGE_MS=0)
+//          at the defaults, with one object per batch (OBJECT_MAX_AGE_MS=0), and FORMAT=parquet
 //   partitions  64 connections for PARTITION_SECS (40) each, PARTITION_BY=part with PARTITION_COUNTS
 //          (0,1,10,100; 0: no PARTITION_BY; `version`: PARTITION_BY=version, the bodies' one
 //          version) values: req/s, peak RSS, object sizes
@@ -50,6 +50,9 @@ function objectSizes(sizes: number[], requests: number, payloads: number): strin
   const perMillion = payloads ? ((requests * 1e6) / payloads).toFixed(1) : "";
   return `${sizes.length} objects, median ${mib(at(0.5))} MiB, p99 ${mib(at(0.99))} MiB; ${perMillion} S3 requests per million payloads`;
 }
+/** The load's payload fields (bench/collect.lua) as Parquet columns; `path` is left to _extra. */
+const BENCH_COLUMNS =
+  "id:string,ts:timestamp_ms,host:string,os:string,agent:string,event:string,cpu:double,mem:bigint,ok:boolean,threats:bigint,sig:string";
 const GROUPS = (env.SCENARIOS ?? "main,objects,sweep,churn,probes").split(",");
 const OBJECT_SECS = Number(env.OBJECT_SECS ?? 30);
 const TARGET = env.BENCH_TARGET ?? "binary";
@@ -314,6 +317,7 @@ if (GROUPS.includes("objects")) {
     await runService(`large objects, OBJECT_PART_BYTES=8 MiB (${TARGET})`, TARGET, load, { OBJECT_PART_BYTES: String(8 * 1024 * 1024) }),
     await runService(`large objects, DURABILITY=disk (${TARGET})`, TARGET, load, { DURABILITY: "disk" }),
     await runService(`one object per batch, OBJECT_MAX_AGE_MS=0 (${TARGET})`, TARGET, load, { OBJECT_MAX_AGE_MS: "0" }),
+    await runService(`Parquet, FORMAT=parquet, 11 columns (${TARGET})`, TARGET, load, { FORMAT: "parquet", PARQUET_COLUMNS: BENCH_COLUMNS }),
   ]);
   table(`Object sizes: 64 connections, ${OBJECT_SECS} s each`, rows, () => ceiling);
 }

@@ -3,9 +3,11 @@
 // complete, abort), answers like S3 (200, a quoted ETag, S3's XML) after LATENCY_MS without
 // blocking other requests, and counts objects, their sizes, bytes and payloads. An object counts
 // once it is complete.
-// Payloads (newline-terminated lines, after gunzip or zstd) are counted on GET /stats, not
-// during the load, so the sink's own CPU does not compete with the service under test.
+// Payloads (newline-terminated lines, after gunzip or zstd; a Parquet object's rows, from its
+// footer) are counted on GET /stats, not during the load, so the sink's own CPU does not compete
+// with the service under test.
 import { gunzipSync } from "node:zlib";
+import { parquetMetadata } from "hyparquet";
 
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 25);
 const NEWLINE = 0x0a;
@@ -41,8 +43,16 @@ function countLines(body: Uint8Array): number {
   return n;
 }
 
+/** Whether the object is a Parquet file: `PAR1` at both ends. */
+const isParquet = (b: Uint8Array) =>
+  b.length >= 12 && b[0] === 0x50 && b[1] === 0x41 && b[2] === 0x52 && b[3] === 0x31 && b[b.length - 4] === 0x50 && b[b.length - 1] === 0x31;
+
 function settle(): void {
   for (const { body, encoding } of pending) {
+    if (isParquet(body)) {
+      payloads += Number(parquetMetadata(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer).num_rows);
+      continue;
+    }
     const plain: Uint8Array = encoding.includes("gzip") ? gunzipSync(body) : encoding.includes("zstd") ? Bun.zstdDecompressSync(body) : body;
     // A lone uncompressed payload (seed mode) is one record without a trailing newline.
     payloads += Math.max(countLines(plain), plain.length > 0 && plain[plain.length - 1] !== NEWLINE ? 1 : 0);
