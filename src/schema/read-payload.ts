@@ -35,6 +35,13 @@ const utf8 = new TextDecoder();
 /** Not a value of the column's type. */
 const MISMATCH = Symbol("mismatch");
 
+/** An ASCII span as a string: numbers are short, and a TextDecoder call costs more than the loop. */
+function ascii(s: Uint8Array, start: number, end: number): string {
+  let text = "";
+  for (let i = start; i < end; i++) text += String.fromCharCode(s[i] as number);
+  return text;
+}
+
 function int64(text: string): bigint | typeof MISMATCH {
   if (!INTEGER.test(text)) return MISMATCH;
   const n = BigInt(text);
@@ -54,11 +61,11 @@ function convert(type: ColumnType, s: Uint8Array, start: number, end: number): V
     case "boolean":
       return first === 0x74 ? true : first === 0x66 ? false : MISMATCH;
     case "double":
-      return isNumber ? Number(utf8.decode(s.subarray(start, end))) : MISMATCH;
+      return isNumber ? Number(ascii(s, start, end)) : MISMATCH;
     case "bigint":
-      return isNumber ? int64(utf8.decode(s.subarray(start, end))) : MISMATCH;
+      return isNumber ? int64(ascii(s, start, end)) : MISMATCH;
     case "timestamp_ms": {
-      if (isNumber) return int64(utf8.decode(s.subarray(start, end)));
+      if (isNumber) return int64(ascii(s, start, end));
       const text = isString ? valueText(s, start, end) : null;
       if (text === null || !ISO_DATE_TIME.test(text)) return MISMATCH;
       const ms = Date.parse(text.replace(" ", "T"));
@@ -78,11 +85,33 @@ function convert(type: ColumnType, s: Uint8Array, start: number, end: number): V
 /** The keys a column path goes through: a column at its end, or the keys below. */
 interface Node {
   column?: number;
-  children?: Map<string, Node>;
+  children?: Level;
 }
 
-function treeOf(columns: readonly Column[]): Map<string, Node> {
-  const root = new Map<string, Node>();
+/** A level's keys, by name, and as the UTF-8 bytes an unescaped key is sent as. */
+type Level = Map<string, Node> & { bytes?: { key: Uint8Array; node: Node }[] };
+
+const encoder = new TextEncoder();
+
+/** The node of the key at [keyStart, keyEnd) (its quotes included), compared byte by byte unless it has escapes. */
+function nodeOf(level: Level, s: Uint8Array, keyStart: number, keyEnd: number): Node | undefined {
+  const from = keyStart + 1;
+  const length = keyEnd - 1 - from;
+  let escaped = false;
+  for (let i = from; i < keyEnd - 1; i++) if (s[i] === 0x5c) escaped = true;
+  if (escaped) return level.get(valueText(s, keyStart, keyEnd) as string);
+  level.bytes ??= [...level].map(([name, node]) => ({ key: encoder.encode(name), node }));
+  for (const { key, node } of level.bytes) {
+    if (key.length !== length) continue;
+    let i = 0;
+    while (i < length && key[i] === s[from + i]) i++;
+    if (i === length) return node;
+  }
+  return undefined;
+}
+
+function treeOf(columns: readonly Column[]): Level {
+  const root: Level = new Map<string, Node>();
   columns.forEach((column, index) => {
     let level = root;
     column.path.forEach((key, depth) => {
@@ -112,7 +141,7 @@ export function payloadReader(columns: readonly Column[]): (s: Uint8Array, start
   let taken = 0;
 
   /** Reads the object at `i`'s members against `level`; pushes what no column takes to `parts`; returns the index past it. */
-  const readObject = (s: Uint8Array, i: number, level: Map<string, Node>, parts: string[]): number => {
+  const readObject = (s: Uint8Array, i: number, level: Level, parts: string[]): number => {
     i = skipSpace(s, i + 1);
     if (s[i] === 0x7d) return i + 1; // {}
     for (;;) {
@@ -123,11 +152,11 @@ export function payloadReader(columns: readonly Column[]): (s: Uint8Array, start
       if (s[i] !== COLON) throw new SyntaxError(`expected a colon at byte ${i}`);
       const valueStart = skipSpace(s, i + 1);
       const valueEnd = skipValue(s, valueStart, false);
-      const member = () => `${utf8.decode(s.subarray(keyStart, keyEnd))}:${utf8.decode(s.subarray(valueStart, valueEnd))}`;
-      const node = level.get(valueText(s, keyStart, keyEnd) as string);
-      if (!node) parts.push(member());
+      // What no column takes is kept as sent, key to value (any space around its colon included).
+      const node = nodeOf(level, s, keyStart, keyEnd);
+      if (!node) parts.push(utf8.decode(s.subarray(keyStart, valueEnd)));
       else if (node.children) {
-        if (s[valueStart] !== OPEN_BRACE) parts.push(member());
+        if (s[valueStart] !== OPEN_BRACE) parts.push(utf8.decode(s.subarray(keyStart, valueEnd)));
         else {
           const inner: string[] = [];
           const before = taken;
@@ -137,13 +166,13 @@ export function payloadReader(columns: readonly Column[]): (s: Uint8Array, start
       } else if (node.column !== undefined) {
         const column = node.column;
         if (seen[column])
-          parts.push(member()); // a repeated key: the first counts
+          parts.push(utf8.decode(s.subarray(keyStart, valueEnd))); // a repeated key: the first counts
         else {
           seen[column] = 1;
           const value = s[valueStart] === 0x6e ? null : convert(columns[column]!.type, s, valueStart, valueEnd); // n: null
           if (value === MISMATCH) {
             out.mismatched.push(column);
-            parts.push(member());
+            parts.push(utf8.decode(s.subarray(keyStart, valueEnd)));
           } else if (value !== null) {
             out.values[column] = value;
             taken++;
