@@ -47,6 +47,9 @@ export function onSignal(signal: "SIGTERM" | "SIGINT" | "SIGHUP", handler: () =>
  */
 export const collectYoungGarbage: () => void = runtimeName === "bun" ? (require("bun:jsc") as typeof import("bun:jsc")).edenGC : () => {};
 
+/** A full, synchronous collection on this thread (Bun); nothing on Deno. For threads that make garbage in large batches. */
+export const collectAllGarbage: () => void = runtimeName === "bun" ? () => Bun.gc(true) : () => {};
+
 const nodeZstdAsync = promisify(nodeZstd);
 
 /** zstd off the event loop: Bun's native binding (twice as fast here), else node:zlib's. */

@@ -4,6 +4,7 @@
 // placed in its object on the main thread (encode-pool.ts). No top-level await: the handler must
 // be in place when the first message arrives.
 import type { Batch } from "../queue/batch.ts";
+import { collectAllGarbage } from "../runtime.ts";
 import type { ObjectFormat } from "./format.ts";
 import { createFormat, type FormatConfig } from "./formats.ts";
 
@@ -30,7 +31,11 @@ self.onmessage = ({ data }) => {
   const counted = mismatches;
   mismatches = [];
   encoding.then(
-    (frame) => self.postMessage({ id, body: frame.body, meta: frame.meta, mismatches: counted }, [frame.body.buffer as ArrayBuffer]),
+    (frame) => {
+      self.postMessage({ id, body: frame.body, meta: frame.meta, mismatches: counted }, [frame.body.buffer as ArrayBuffer]);
+      // A batch's rows, column by column, are garbage now: collected at once, peak RSS halved and encoding no slower (BENCHMARKS.md).
+      collectAllGarbage();
+    },
     (err: unknown) => self.postMessage({ id, error: err instanceof Error ? err.message : String(err) }),
   );
 };
