@@ -14,7 +14,7 @@ import { onTarget, targets } from "../support/targets.ts";
 
 setDefaultTimeout(180_000);
 
-const hasDuckdb = spawnSync("python3", ["-c", "import duckdb"], { stdio: "ignore" }).status === 0;
+const hasDuckdb = spawnSync("python3", ["-c", "import duckdb, pyarrow"], { stdio: "ignore" }).status === 0;
 const COLUMNS = "id:string,event:string,n:bigint,score:double,ok:boolean,t:timestamp_ms,day:date,counters.cpu_ms:bigint,raw:json";
 const HOSTILE = ["a/b", "é 日本 😀", 'quote " and \\ backslash', "\u0000\u001f", "x".repeat(2000), "=", ""];
 
@@ -60,9 +60,16 @@ types = duckdb.sql("""describe select * from read_parquet('${dir}/**/*.parquet',
 print(json.dumps({"rows": rows, "types": {c[0]: c[1] for c in types}}, default=str))
 `;
 
+const PYARROW = `
+import sys, json, glob, pyarrow.parquet as pq
+tables = [pq.read_table(f) for f in sorted(glob.glob(sys.argv[1] + "/**/*.parquet", recursive=True))]
+print(json.dumps({"rows": sum(t.num_rows for t in tables), "ids": [i for t in tables for i in t.column("id").to_pylist()],
+  "types": [{f.name: str(f.type) for f in t.schema} for t in tables]}))
+`;
+
 for (const target of targets()) {
   const on = onTarget(target);
-  describe.skipIf(on.skip || !hasMoto || !hasDuckdb)(`FORMAT=parquet against moto, read back by DuckDB ${on.label}`, () => {
+  describe.skipIf(on.skip || !hasMoto || !hasDuckdb)(`FORMAT=parquet against moto, read back by DuckDB and pyarrow ${on.label}`, () => {
     it("writes objects whose typed columns and _extra give back every posted payload, field by field", async () => {
       await using s3 = await startMoto();
       await using service = await startService(
@@ -93,6 +100,14 @@ for (const target of targets()) {
           mkdirSync(dirname(join(dir, o.key)), { recursive: true });
           writeFileSync(join(dir, o.key), o.body);
         }
+        // pyarrow reads every object too, each on its own, with the same counts and types.
+        const arrow = spawnSync("python3", ["-c", PYARROW, dir], { maxBuffer: 64 << 20 });
+        expect(arrow.stderr.toString()).toBe("");
+        const byArrow = JSON.parse(arrow.stdout.toString()) as { rows: number; ids: string[]; types: Record<string, string>[] };
+        expect(byArrow.rows).toBe(600);
+        expect(new Set(byArrow.ids)).toEqual(new Set(posted.keys()));
+        for (const t of byArrow.types)
+          expect(t).toMatchObject({ n: "int64", t: "timestamp[ms, tz=UTC]", day: "date32[day]", _received_at: "timestamp[ms, tz=UTC]" });
         const out = spawnSync("python3", ["-c", QUERY(dir)], { maxBuffer: 64 << 20 });
         expect(out.stderr.toString()).toBe("");
         const { rows, types } = JSON.parse(out.stdout.toString()) as { rows: unknown[][]; types: Record<string, string> };
