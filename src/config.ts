@@ -78,11 +78,7 @@ export const ConfigSchema = Type.Object({
     5 * 1024 * MiB,
     "Size of a multipart part (S3's least is 5 MiB). Each upload loop holds at most one part in memory, plus the one being filled.",
   ),
-  FORMAT: OneOf(
-    ["ndjson", "parquet"] as const,
-    "ndjson",
-    "Object format: `ndjson` (one payload per line) or `parquet` (one Parquet file per object, its columns PARQUET_COLUMNS).",
-  ),
+  FORMAT: OneOf(["ndjson", "parquet"] as const, "ndjson", "Objects: `ndjson`, a payload a line; `parquet`, Parquet files of PARQUET_COLUMNS."),
   PARQUET_COLUMNS: Str(
     "",
     "FORMAT=parquet: the columns, `name:type` comma-separated, e.g. `event:string,ts:timestamp_ms,counters.cpu_ms:bigint` (a dotted name reads into nested objects). Types: string, bigint, double, boolean, timestamp_ms, date, json.",
@@ -91,12 +87,7 @@ export const ConfigSchema = Type.Object({
     true,
     "FORMAT=parquet: keep the fields no column names, and values that do not fit their column, as their exact JSON in one `_extra` column. `false` drops them: the objects then no longer give every payload back.",
   ),
-  PARQUET_ENCODE_THREADS: Int(
-    0,
-    0,
-    64,
-    "FORMAT=parquet: threads that encode row groups, off the main thread (about 8 µs of CPU a payload). 0: one fewer than the cores the process may use, at least 1 and at most 4.",
-  ),
+  PARQUET_ENCODE_THREADS: Int(0, 0, 64, "FORMAT=parquet: threads encoding row groups (about 6 µs a payload). 0: the cores less one, from 1 to 4."),
   COMPRESSION: OneOf(
     ["zstd", "gzip", "snappy", "none"] as const,
     "zstd",

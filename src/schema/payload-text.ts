@@ -5,8 +5,9 @@
 // a dotted column reads into gets its typed fields and its extra ones together again.
 
 import type { Column, ColumnType } from "../columns.ts";
-import { COLON, COMMA, OPEN_BRACE } from "../json/json-bytes.ts";
-import { skipSpace, skipString, skipValue } from "../json/json-syntax.ts";
+import { OPEN_BRACE } from "../json/json-bytes.ts";
+import { skipSpace } from "../json/json-syntax.ts";
+import { eachMember } from "../json/members.ts";
 import { valueText } from "../json/top-level-field.ts";
 import type { Value } from "./read-payload.ts";
 
@@ -28,16 +29,7 @@ type Members = Map<string, string | Members>;
 /** An object's members, in order: each key's JSON as sent, its decoded name, and its value's JSON. */
 function membersOf(s: Uint8Array, start: number): { key: string; name: string; value: string; isObject: boolean; at: number }[] {
   const out: { key: string; name: string; value: string; isObject: boolean; at: number }[] = [];
-  let i = skipSpace(s, start + 1);
-  if (s[i] === 0x7d) return out;
-  for (;;) {
-    const keyStart = i;
-    i = skipString(s, i);
-    const keyEnd = i;
-    i = skipSpace(s, i);
-    if (s[i] !== COLON) throw new SyntaxError(`expected a colon at byte ${i}`);
-    const valueStart = skipSpace(s, i + 1);
-    const valueEnd = skipValue(s, valueStart, false);
+  eachMember(s, start, (keyStart, keyEnd, valueStart, valueEnd) => {
     out.push({
       key: utf8.decode(s.subarray(keyStart, keyEnd)),
       name: valueText(s, keyStart, keyEnd) as string,
@@ -45,10 +37,8 @@ function membersOf(s: Uint8Array, start: number): { key: string; name: string; v
       isObject: s[valueStart] === OPEN_BRACE,
       at: valueStart,
     });
-    i = skipSpace(s, valueEnd);
-    if (s[i] !== COMMA) return out;
-    i = skipSpace(s, i + 1);
-  }
+  });
+  return out;
 }
 
 /** An object of `typed` members and those of the extra object at `at` of `s` (if any), merged where both have the same nested object. */

@@ -7,8 +7,9 @@
 // object has no fields: every column is null and `extra` is the payload itself.
 
 import type { Column, ColumnType } from "../columns.ts";
-import { COLON, COMMA, OPEN_BRACE, QUOTE } from "../json/json-bytes.ts";
-import { skipSpace, skipString, skipValue } from "../json/json-syntax.ts";
+import { OPEN_BRACE, QUOTE } from "../json/json-bytes.ts";
+import { skipSpace } from "../json/json-syntax.ts";
+import { eachMember } from "../json/members.ts";
 import { valueText } from "../json/top-level-field.ts";
 
 /** A column's value: string (string, json), bigint (bigint, timestamp_ms in ms), number (double, date in days since the epoch), boolean, or null. */
@@ -141,17 +142,8 @@ export function payloadReader(columns: readonly Column[]): (s: Uint8Array, start
   let taken = 0;
 
   /** Reads the object at `i`'s members against `level`; pushes what no column takes to `parts`; returns the index past it. */
-  const readObject = (s: Uint8Array, i: number, level: Level, parts: string[]): number => {
-    i = skipSpace(s, i + 1);
-    if (s[i] === 0x7d) return i + 1; // {}
-    for (;;) {
-      const keyStart = i;
-      i = skipString(s, i);
-      const keyEnd = i;
-      i = skipSpace(s, i);
-      if (s[i] !== COLON) throw new SyntaxError(`expected a colon at byte ${i}`);
-      const valueStart = skipSpace(s, i + 1);
-      const valueEnd = skipValue(s, valueStart, false);
+  const readObject = (s: Uint8Array, i: number, level: Level, parts: string[]): number =>
+    eachMember(s, i, (keyStart, keyEnd, valueStart, valueEnd) => {
       // What no column takes is kept as sent, key to value (any space around its colon included).
       const node = nodeOf(level, s, keyStart, keyEnd);
       if (!node) parts.push(utf8.decode(s.subarray(keyStart, valueEnd)));
@@ -179,11 +171,7 @@ export function payloadReader(columns: readonly Column[]): (s: Uint8Array, start
           }
         }
       }
-      i = skipSpace(s, valueEnd);
-      if (s[i] === COMMA) i = skipSpace(s, i + 1);
-      else return i + 1; // the closing brace: the payload was validated when it was posted
-    }
-  };
+    });
 
   return (s, start, end) => {
     out.values.fill(null);
