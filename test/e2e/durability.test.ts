@@ -2,8 +2,7 @@
 // then reads the bucket back and reports acknowledged / landed / missing / duplicate counts.
 // Missing must be 0 in every one.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { leftInSpool } from "../../src/spool/recovery.ts";
 import { collection, idOf, ids } from "../support/collections.ts";
@@ -15,24 +14,13 @@ import { S3Proxy } from "../support/s3-proxy.ts";
 import type { ServiceProcess } from "../support/service-process.ts";
 import { startService } from "../support/service-process.ts";
 import { tempDir } from "../support/temp-dir.ts";
+import { canMountTmpfs, noTmpfs } from "../support/tmpfs.ts";
 import { waitUntil } from "../support/wait.ts";
 
 // Real processes and a real S3 server: more than bun's 5 s default; every wait has its own deadline.
 setDefaultTimeout(90_000);
 
 const spoolDir = () => tempDir("s3-ingest-spool-");
-
-/** Whether this machine lets the tests mount a tmpfs (scenario 6b). */
-const canMountTmpfs = (() => {
-  const dir = mkdtempSync(join(tmpdir(), "mount-probe-"));
-  try {
-    if (Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir]).exitCode !== 0) return false;
-    Bun.spawnSync(["umount", dir]);
-    return true;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-})();
 
 /**
  * Posts `bodies` to a memory-mode service (the defaults, a spool dir, `settings`) whose store is down, SIGTERMs it (its deadline saves
@@ -370,7 +358,7 @@ describe("fault suite", () => {
   // A real full disk needs a small tmpfs, which needs mount(8) rights; where there are none the
   // scenario is skipped and says so (6a covers SPOOL_MAX_BYTES).
   it.skipIf(!canMountTmpfs)(
-    "6b. the spool's disk fills for real (ENOSPC on a small tmpfs): 503, an ERROR log, nothing acknowledged lost, recovery",
+    `6b. the spool's disk fills for real (ENOSPC on a small tmpfs): 503, an ERROR log, nothing acknowledged lost, recovery${noTmpfs}`,
     async () => {
       using spool = spoolDir();
       expect(Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=192k", "tmpfs", spool.path]).exitCode).toBe(0);

@@ -1,11 +1,11 @@
 // The records of objects built from spool segments, against a real directory: what each step
 // leaves on disk, what the next start reads back from it, and what a failed write does.
 import { describe, expect, it } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ObjectRecord, ObjectRecords } from "../../src/spool/object-records.ts";
 import { tempDir as makeTempDir } from "../support/temp-dir.ts";
+import { canMountTmpfs, noTmpfs } from "../support/tmpfs.ts";
 
 const tempDir = () => makeTempDir("object-records-");
 const RESERVE = "object-records.reserve";
@@ -17,18 +17,6 @@ const recordFiles = (dir: string) =>
     .sort();
 const saved = (dir: string, record: ObjectRecord) =>
   JSON.parse(readFileSync(join(dir, `${record.id}.${record.completed ? "written" : "object"}`), "utf8"));
-
-/** Whether this machine lets the tests mount a tmpfs (the full-disk cases). */
-const canMountTmpfs = (() => {
-  const dir = mkdtempSync(join(tmpdir(), "mount-probe-"));
-  try {
-    if (Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir]).exitCode !== 0) return false;
-    Bun.spawnSync(["umount", dir]);
-    return true;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-})();
 
 describe("ObjectRecords", () => {
   it("names a record after its first segment, and writes nothing until it is needed on disk", () => {
@@ -230,7 +218,7 @@ describe("ObjectRecords", () => {
 
     // A real full disk needs a small tmpfs, which needs mount(8) rights.
     it.skipIf(!canMountTmpfs)(
-      `gives up its reserve to write a record on a full disk, fails the next one, and makes the reserve again once there is room${canMountTmpfs ? "" : " (skipped: this machine does not let the tests mount a tmpfs)"}`,
+      `gives up its reserve to write a record on a full disk, fails the next one, and makes the reserve again once there is room${noTmpfs}`,
       async () => {
         using dir = tempDir();
         expect(Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", dir.path]).exitCode).toBe(0);
