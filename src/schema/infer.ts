@@ -5,14 +5,12 @@
 // Strings that all read as ISO-8601 dates or date-times become `date` or `timestamp_ms`;
 // integers that all fit 64 bits become `bigint`, numbers otherwise `double`.
 import { ATHENA_TYPE, type ColumnType } from "../columns.ts";
+import { int64, isoDate, isoDateTime } from "./read-payload.ts";
 
 /** A field must be in this share of the payloads to be proposed. */
 export const MIN_SHARE = 0.1;
 /** Nested objects are followed this deep (a dotted name of up to this many keys). */
 const MAX_DEPTH = 3;
-const INT64_MAX = 2n ** 63n - 1n;
-const ISO_DATE = /^\d{4}-\d\d-\d\d$/;
-const ISO_DATE_TIME = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:Z|[+-]\d\d:?\d\d)$/;
 /** Keys a column name cannot hold (columns.ts), and the writer's own columns. */
 const UNNAMEABLE = /[:,.]|^\s|\s$|^$/;
 
@@ -36,9 +34,9 @@ export interface ProposedColumn {
 function kindOf(value: unknown, digits: string | undefined): Seen {
   if (value === null) return "null";
   if (typeof value === "boolean") return "boolean";
-  if (typeof value === "number")
-    return digits !== undefined && /^-?\d+$/.test(digits) && BigInt(digits) <= INT64_MAX && BigInt(digits) >= -INT64_MAX - 1n ? "integer" : "double";
-  if (typeof value === "string") return ISO_DATE.test(value) ? "date" : ISO_DATE_TIME.test(value) ? "timestamp_ms" : "string";
+  if (typeof value === "number") return digits !== undefined && int64(digits) !== null ? "integer" : "double";
+  // As the writer reads them (read-payload.ts): a proposed type is one every value fits.
+  if (typeof value === "string") return isoDate(value) !== null ? "date" : isoDateTime(value) !== null ? "timestamp_ms" : "string";
   if (Array.isArray(value)) return "json";
   return "object";
 }

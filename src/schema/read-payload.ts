@@ -43,10 +43,27 @@ function ascii(s: Uint8Array, start: number, end: number): string {
   return text;
 }
 
-function int64(text: string): bigint | typeof MISMATCH {
-  if (!INTEGER.test(text)) return MISMATCH;
+/** A JSON number's digits as a 64-bit integer; null if it is not one. */
+export function int64(text: string): bigint | null {
+  if (!INTEGER.test(text)) return null;
   const n = BigInt(text);
-  return n < INT64_MIN || n > INT64_MAX ? MISMATCH : n;
+  return n < INT64_MIN || n > INT64_MAX ? null : n;
+}
+
+/** An ISO-8601 date or date-time with its offset, as epoch milliseconds (timestamp_ms); null if it is not one. */
+export function isoDateTime(text: string): bigint | null {
+  if (!ISO_DATE_TIME.test(text)) return null;
+  const ms = Date.parse(text.replace(" ", "T"));
+  return Number.isNaN(ms) ? null : BigInt(ms);
+}
+
+/** A `YYYY-MM-DD` date as days since the epoch (date); null if it is not one. */
+export function isoDate(text: string): number | null {
+  const m = ISO_DATE.exec(text);
+  if (!m) return null;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  // Date.UTC rolls 2026-02-31 over into March: such a date is no date.
+  return new Date(ms).toISOString().startsWith(text) ? ms / MS_PER_DAY : null;
 }
 
 /** The value at [start, end) of `s` as a `type`, or MISMATCH. `null` has been handled. */
@@ -64,21 +81,14 @@ function convert(type: ColumnType, s: Uint8Array, start: number, end: number): V
     case "double":
       return isNumber ? Number(ascii(s, start, end)) : MISMATCH;
     case "bigint":
-      return isNumber ? int64(ascii(s, start, end)) : MISMATCH;
+      return (isNumber ? int64(ascii(s, start, end)) : null) ?? MISMATCH;
     case "timestamp_ms": {
-      if (isNumber) return int64(ascii(s, start, end));
       const text = isString ? valueText(s, start, end) : null;
-      if (text === null || !ISO_DATE_TIME.test(text)) return MISMATCH;
-      const ms = Date.parse(text.replace(" ", "T"));
-      return Number.isNaN(ms) ? MISMATCH : BigInt(ms);
+      return (isNumber ? int64(ascii(s, start, end)) : text !== null ? isoDateTime(text) : null) ?? MISMATCH;
     }
     case "date": {
       const text = isString ? valueText(s, start, end) : null;
-      const m = text === null ? null : ISO_DATE.exec(text);
-      if (!m) return MISMATCH;
-      const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-      // Date.UTC rolls 2026-02-31 over into March: such a date is no date.
-      return new Date(ms).toISOString().startsWith(text as string) ? ms / MS_PER_DAY : MISMATCH;
+      return (text !== null ? isoDate(text) : null) ?? MISMATCH;
     }
   }
 }

@@ -175,7 +175,7 @@ export class Uploader {
       if ((await this.objects.retrier.journal(() => shares.record([...new Set(routed.values())]))) === null) {
         return { appended: Promise.resolve() }; // stopped at the deadline: the segment stays for the next start
       }
-      route = (s, start, end) => routed.get(split.of(s, start, end)) ?? split.of(s, start, end);
+      route = (s, start, end) => routed.get(split.of(s, start, end))!; // every partition of the batch is routed above
     }
     const appended = this.objects.stageBatch(read.batch, route, read);
     this.buffers.push(scratch);
