@@ -1,7 +1,7 @@
 // `bun run docs`: rewrites the README's generated tables, each between its markers: the
 // configuration table from the config schema, and the error table from the error catalog.
 import { readFileSync, writeFileSync } from "node:fs";
-import { markdownTable } from "../src/config.ts";
+import { markdownTable } from "../src/config-text.ts";
 import { errorTable } from "../src/errors.ts";
 
 const path = new URL("../README.md", import.meta.url);

@@ -1,6 +1,7 @@
 // Every setting of s3-ingest, declared once: the TypeBox schema below is the source of
 // loadConfig's validation, of `--help` and of the README's configuration table.
 
+import { availableParallelism } from "node:os";
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { DEFAULT_PURGE_DELAY_MS } from "./allocator.ts";
@@ -45,6 +46,18 @@ export const ConfigSchema = Type.Object({
     1024,
     2048 * MiB,
     "Capacity of the in-memory queue, in payload bytes (one newline each included); preallocated, shared by the HTTP thread and the upload side. At least MAX_BODY_BYTES.",
+  ),
+  HTTP_THREADS: Int(
+    0,
+    0,
+    64,
+    "Threads that receive requests, each with its own socket on PORT (SO_REUSEPORT) and its share of the queue. 0: one per core the process may use (os.availableParallelism()), as many as MAX_QUEUE_BYTES holds MAX_BODY_BYTES.",
+  ),
+  QUEUE_FULL_WAIT_MS: Int(
+    2_000,
+    0,
+    60_000,
+    "How long a request waits for room in a full queue (not reading its body meanwhile) before it gets 503 QUEUE_FULL: back-pressure shows as latency first. 0: 503 at once.",
   ),
   MAX_WORKERS: Int(4, 1, 4096, "Number of upload loops, i.e. the most batches being compressed and parts or PUTs in flight at once."),
   BATCH_MAX_PAYLOADS: Int(
@@ -189,9 +202,9 @@ function withNewNames(env: Record<string, string | undefined>): Record<string, s
   return out;
 }
 
-const entries = () => Object.entries(ConfigSchema.properties) as [keyof Config, TSchema][];
+export const entries = () => Object.entries(ConfigSchema.properties) as [keyof Config, TSchema][];
 
-function expectation(schema: TSchema): string {
+export function expectation(schema: TSchema): string {
   if (typeof schema.expect === "string") return schema.expect;
   if (schema.type === "integer") {
     const max = schema.maximum as number;
@@ -252,6 +265,14 @@ export function loadConfig(given: Record<string, string | undefined>): Config {
   if (config.MAX_QUEUE_BYTES < config.MAX_BODY_BYTES) {
     throw new ConfigError(`MAX_QUEUE_BYTES must be at least MAX_BODY_BYTES (${config.MAX_BODY_BYTES}), got "${config.MAX_QUEUE_BYTES}"`);
   }
+  // Each HTTP thread has its share of the queue (queue/ring-set.ts), which must hold a whole body.
+  const fit = Math.max(1, Math.min(Math.floor(config.MAX_QUEUE_BYTES / config.MAX_BODY_BYTES), config.MAX_QUEUE_PAYLOADS));
+  if (config.HTTP_THREADS === 0) config.HTTP_THREADS = Math.min(availableParallelism(), fit, 64);
+  else if (config.HTTP_THREADS > fit) {
+    throw new ConfigError(
+      `HTTP_THREADS must be at most ${fit}: each thread's share of MAX_QUEUE_BYTES (${config.MAX_QUEUE_BYTES}) must hold MAX_BODY_BYTES (${config.MAX_BODY_BYTES}), got "${config.HTTP_THREADS}"`,
+    );
+  }
   if (config.OBJECT_MAX_BYTES > 10_000 * config.OBJECT_PART_BYTES) {
     throw new ConfigError(
       `OBJECT_MAX_BYTES must be at most 10,000 parts of OBJECT_PART_BYTES (${10_000 * config.OBJECT_PART_BYTES}), got "${config.OBJECT_MAX_BYTES}"`,
@@ -261,37 +282,4 @@ export function loadConfig(given: Record<string, string | undefined>): Config {
   config.BATCH_MAX_PAYLOADS = Math.min(config.BATCH_MAX_PAYLOADS, config.MAX_QUEUE_PAYLOADS);
   config.BATCH_MAX_BYTES = Math.min(config.BATCH_MAX_BYTES, config.MAX_QUEUE_BYTES);
   return Object.freeze(config);
-}
-
-/** `--help`: every variable with its default and meaning. */
-export function helpText(): string {
-  const lines = [
-    "Usage: s3-ingest [--help | --version | healthcheck | athena-ddl --table NAME [--columns NAME:TYPE,...] [--location s3://BUCKET/PREFIX] [--values A,B] | schema --from FILE.ndjson]",
-    "",
-    "Configured only by environment variables:",
-    "",
-  ];
-  for (const [name, schema] of entries()) {
-    lines.push(`  ${name}  (${expectation(schema)}; default: ${JSON.stringify(schema.default)})`);
-    lines.push(`      ${schema.description}`);
-  }
-  return `${lines.join("\n")}\n`;
-}
-
-/** The README's configuration table, generated so that it cannot drift from the schema. */
-export function markdownTable(): string {
-  const rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"];
-  for (const [name, schema] of entries()) {
-    const def = schema.default === "" ? "(empty)" : `\`${String(schema.default)}\``;
-    rows.push(`| \`${name}\` | ${def} | ${schema.description} ${capitalise(expectation(schema))}. |`);
-  }
-  return rows.join("\n");
-}
-
-const capitalise = (s: string) => s[0]!.toUpperCase() + s.slice(1);
-
-/** The config as the start-up log line shows it: token lists are secrets, so only counted. */
-export function redactedConfig(config: Config): Record<string, unknown> {
-  const tokens = config.ALLOWED_TOKENS.split(",").filter((t) => t.trim() !== "").length;
-  return { ...config, ALLOWED_TOKENS: tokens ? `(${tokens} tokens)` : "" };
 }

@@ -18,8 +18,9 @@ const oneShot =
   args[0] === "schema";
 if (!oneShot) applyAllocatorSettings();
 
-const [{ ConfigError, helpText, loadConfig, redactedConfig, renamedInUse }, { healthcheck }, { BUILD, VERSION }] = await Promise.all([
+const [{ ConfigError, loadConfig, renamedInUse }, { helpText, redactedConfig }, { healthcheck }, { BUILD, VERSION }] = await Promise.all([
   import("./config.ts"),
+  import("./config-text.ts"),
   import("./healthcheck.ts"),
   import("./version.ts"),
 ]);
@@ -73,7 +74,7 @@ if (args[0] === "athena-ddl") {
   }
 }
 
-const [{ createLogger, errorField }, { onSignal, runtimeName }, { startHttpThread }, { createUploadSide }, { createShutdown }] = await Promise.all([
+const [{ createLogger, errorField }, { onSignal, runtimeName }, { startHttpThreads }, { createUploadSide }, { createShutdown }] = await Promise.all([
   import("./log.ts"),
   import("./runtime.ts"),
   import("./start-http-thread.ts"),
@@ -89,8 +90,8 @@ let listener: HttpListener;
 try {
   service = createUploadSide(config, { log });
   service.start();
-  listener = await startHttpThread(config, service, (err) => {
-    log.error("the HTTP thread stopped; draining what is queued, then exiting", { error: errorField(err) });
+  listener = await startHttpThreads(config, service, (err) => {
+    log.error("an HTTP thread stopped; draining what is queued, then exiting", { error: errorField(err) });
     void shutdown("http_thread_failed");
   });
 } catch (err) {
@@ -102,6 +103,7 @@ log.info("listening", {
   host: config.HOST,
   port: listener.port,
   admin_port: listener.adminPort,
+  http_threads: listener.threads,
   version: VERSION,
   build: BUILD,
   runtime: runtimeName,

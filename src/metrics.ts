@@ -2,6 +2,7 @@
 // render them: the HTTP thread counts requests, the upload side counts objects. Names follow
 // `s3_ingest_<name>_<unit>[_total]`; labels are low-cardinality and declared up front (a status,
 // an error type), so every series has a fixed slot.
+import { MAX_HTTP_THREADS } from "./shared/state.ts";
 import { SlotAllocator, Words } from "./shared/words.ts";
 import { STORE_ERROR_TYPES } from "./store/store.ts";
 
@@ -56,6 +57,11 @@ export class Counter extends SharedMetric {
 
   get(labels: Record<string, string> = {}): number {
     return this.words.get(this.slot(labels));
+  }
+
+  /** Counts under the label's `index`th value: for the request path, without a lookup. */
+  incAt(index: number, by = 1): void {
+    this.words.add(this.first + (index >= 0 && index < (this.label?.values.length ?? 0) ? index : (this.label?.values.length ?? 0)), by);
   }
 
   render(): string {
@@ -220,6 +226,10 @@ export function createMetrics(memory?: SharedArrayBuffer, parquetColumns: readon
   return {
     memory: words.memory,
     requests: new StatusCounter(words, slots, "s3_ingest_http_requests_total", "HTTP responses by status."),
+    threadRequests: counter("s3_ingest_http_thread_requests_total", "HTTP requests answered, by the HTTP thread (HTTP_THREADS) that answered them.", {
+      name: "thread",
+      values: Array.from({ length: MAX_HTTP_THREADS }, (_, i) => String(i)),
+    }),
     payloadsAccepted: counter("s3_ingest_payloads_accepted_total", "Payloads acknowledged to clients."),
     payloadsWritten: counter("s3_ingest_payloads_written_total", "Payloads written to the store."),
     objectsWritten: counter("s3_ingest_objects_written_total", "Objects written to the store."),

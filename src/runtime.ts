@@ -6,7 +6,7 @@ import { constants, zstdCompress as nodeZstd, zstdCompressSync as nodeZstdSync }
 
 declare const Deno: {
   serve(
-    options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void },
+    options: { hostname: string; port: number; reusePort?: boolean; onListen?: (addr: { port: number }) => void },
     handler: (request: Request) => Response | Promise<Response>,
   ): { addr: { port: number }; shutdown(): Promise<void> };
   addSignalListener(signal: string, handler: () => void): void;
@@ -18,6 +18,8 @@ export interface ServeOptions {
   hostname: string;
   port: number;
   idleTimeoutSecs: number;
+  /** Several listening sockets on one port (SO_REUSEPORT), among which the kernel spreads connections; Deno needs --unstable-net. */
+  reusePort?: boolean;
   fetch: (request: Request) => Promise<Response>;
 }
 
@@ -28,11 +30,11 @@ export interface Server {
 
 export function serve(o: ServeOptions): Server {
   if (runtimeName === "bun") {
-    const server = Bun.serve({ hostname: o.hostname, port: o.port, idleTimeout: o.idleTimeoutSecs, fetch: o.fetch });
+    const server = Bun.serve({ hostname: o.hostname, port: o.port, idleTimeout: o.idleTimeoutSecs, reusePort: o.reusePort ?? false, fetch: o.fetch });
     return { port: server.port!, stop: () => server.stop(true) };
   }
   // Deno.serve has no idle timeout setting; its own keep-alive handling applies.
-  const server = Deno.serve({ hostname: o.hostname, port: o.port, onListen: () => {} }, o.fetch);
+  const server = Deno.serve({ hostname: o.hostname, port: o.port, reusePort: o.reusePort ?? false, onListen: () => {} }, o.fetch);
   return { port: server.addr.port, stop: () => server.shutdown() };
 }
 

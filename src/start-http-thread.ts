@@ -1,38 +1,40 @@
-// The main thread's side of the HTTP thread: starts it as a Worker over the shared memory and
-// waits until it listens. Client sockets live on that thread's event loop, never on this one,
-// so this thread's timers, signals and uploads keep their pace however many connections it holds.
+// The main thread's side of the HTTP threads: starts HTTP_THREADS Workers over the shared memory
+// and waits until every one listens. Thread 0 binds PORT (and the admin port); the others then
+// listen on the port it bound, all with reusePort when there are several, so the kernel spreads
+// connections among them. Client sockets live on those threads' event loops, never on this one,
+// so this thread's timers, signals and uploads keep their pace however many connections they hold.
 import type { Config } from "./config.ts";
+import type { ListenOn } from "./http/listen.ts";
 import type { HttpThreadInit, HttpThreadMemory, HttpThreadReply } from "./http/worker.ts";
 
 export interface HttpListener {
   readonly port: number;
   /** The admin listener's port, when ADMIN_PORT is set. */
   readonly adminPort: number | null;
+  /** How many HTTP threads listen. */
+  readonly threads: number;
   stop(): Promise<void>;
 }
 
-/** Thrown when the HTTP thread could not start (a port in use, an unreadable TOKENS_FILE). */
+/** Thrown when an HTTP thread could not start (a port in use, an unreadable TOKENS_FILE). */
 export class HttpStartError extends Error {
   override name = "HttpStartError";
 }
 
+interface Service {
+  memory: HttpThreadMemory;
+  instanceId: string;
+  store: { location: string };
+}
+
 /**
- * Starts the HTTP thread. `onCrash` is called if it dies later: the service cannot take
- * requests any more. The worker's path is relative to this file, which sits beside main.ts, so
- * it resolves the same in the source and in the compiled binary (where it is an entrypoint).
+ * Starts one HTTP thread; resolves once it listens. `onCrash` is called if it dies later. The
+ * worker's path is relative to this file, which sits beside main.ts, so it resolves the same in
+ * the source and in the compiled binary (where it is an entrypoint).
  */
-/**
- * @example
- * const listener = await startHttpThread(config, service, (err) => log.error("the HTTP thread stopped", { error: String(err) }));
- * listener.port; // the public port
- */
-export function startHttpThread(
-  config: Config,
-  { memory, instanceId, store }: { memory: HttpThreadMemory; instanceId: string; store: { location: string } },
-  onCrash: (err: unknown) => void,
-): Promise<HttpListener> {
+function startOne(config: Config, service: Service, thread: number, on: ListenOn, onCrash: (err: unknown) => void) {
   const worker = new Worker(new URL("./http/worker.ts", import.meta.url).href, { type: "module" });
-  return new Promise((resolve, reject) => {
+  const listening = new Promise<{ port: number; adminPort: number | null }>((resolve, reject) => {
     let started = false;
     worker.onmessage = ({ data }: MessageEvent<HttpThreadReply>) => {
       started = true;
@@ -40,14 +42,44 @@ export function startHttpThread(
         void worker.terminate();
         return reject(new HttpStartError(data.message));
       }
-      resolve({ port: data.port, adminPort: data.adminPort, stop: async () => void worker.terminate() });
+      resolve(data);
     };
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault?.();
-      const err = new Error(event.message || "the HTTP thread failed");
+      const err = new Error(event.message || `HTTP thread ${thread} failed`);
       if (started) onCrash(err);
       else reject(err);
     };
-    worker.postMessage({ config, memory, about: { instanceId, store: store.location } } satisfies HttpThreadInit);
   });
+  const about = { instanceId: service.instanceId, store: service.store.location };
+  worker.postMessage({ config, memory: service.memory, about, thread, on } satisfies HttpThreadInit);
+  return { worker, listening };
+}
+
+/**
+ * Starts config.HTTP_THREADS HTTP threads. `onCrash` is called if one dies later: the service
+ * cannot be trusted to take requests any more. If one cannot start, those started are stopped.
+ *
+ * @example
+ * const listener = await startHttpThreads(config, service, (err) => log.error("an HTTP thread stopped", { error: String(err) }));
+ * listener.port; // the public port
+ */
+export async function startHttpThreads(config: Config, service: Service, onCrash: (err: unknown) => void): Promise<HttpListener> {
+  const shared = config.HTTP_THREADS > 1;
+  const workers: Worker[] = [];
+  const stop = async () => {
+    await Promise.all(workers.map((w) => w.terminate()));
+  };
+  try {
+    const first = startOne(config, service, 0, { port: config.PORT, shared, admin: true }, onCrash);
+    workers.push(first.worker);
+    const { port, adminPort } = await first.listening;
+    const rest = Array.from({ length: config.HTTP_THREADS - 1 }, (_, i) => startOne(config, service, i + 1, { port, shared, admin: false }, onCrash));
+    workers.push(...rest.map((r) => r.worker));
+    await Promise.all(rest.map((r) => r.listening));
+    return { port, adminPort, threads: workers.length, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

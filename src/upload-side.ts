@@ -10,6 +10,7 @@ import { createBuffer } from "./buffer/create-buffer.ts";
 import { bufferView } from "./buffer/gauges.ts";
 import { parquetColumnNames } from "./columns.ts";
 import type { Config } from "./config.ts";
+import { createRateLimiter } from "./http/rate-limit.ts";
 import type { HttpThreadMemory } from "./http/worker.ts";
 import type { Logger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
@@ -56,6 +57,8 @@ export function createUploadSide(config: Config, options: UploadSideOptions) {
     health: health.memory,
     metrics: metrics.memory,
     history: history.memory,
+    // One limit per token over every HTTP thread: the buckets are shared.
+    rateLimit: config.TOKEN_RATE_LIMIT_PER_SEC > 0 ? createRateLimiter(config.TOKEN_RATE_LIMIT_PER_SEC).memory : null,
   };
   const store = options.store ?? createStore(config);
   const instanceId = options.instanceId ?? newInstanceId();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
-import { ConfigError, ConfigSchema, helpText, loadConfig, markdownTable, RENAMED, renamedInUse } from "../src/config.ts";
+import { ConfigError, ConfigSchema, loadConfig, RENAMED, renamedInUse } from "../src/config.ts";
+import { helpText, markdownTable } from "../src/config-text.ts";
 
 describe("loadConfig", () => {
   it("uses every default when the environment is empty", () => {

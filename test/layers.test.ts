@@ -23,7 +23,7 @@ const LAYERS: string[][] = [
   ["spool/"], // segment files on disk
   ["store/"], // object stores
   ["json/"], // JSON read byte by byte: the scanner's syntax, a payload's top-level field
-  ["shared/", "config.ts", "columns.ts", "allocator.ts", "runtime.ts", "log.ts", "errors.ts", "version.ts"], // the foundation
+  ["shared/", "config.ts", "config-text.ts", "columns.ts", "allocator.ts", "runtime.ts", "log.ts", "errors.ts", "version.ts"], // the foundation
 ];
 
 /** The layer's entry that holds `file`: a folder ("http/") or a top-level file ("config.ts"); undefined if none does. */

@@ -6,17 +6,18 @@
 // until its object is complete says so (ReadBatch.segment), and comes with the journal its
 // objects are recorded in (journal.ts).
 import type { Batch } from "../queue/batch.ts";
-import type { RingMemory } from "../queue/ring-buffer.ts";
+import type { RingSetMemory } from "../queue/ring-set.ts";
 import type { JournalRecord, ObjectJournal } from "./journal.ts";
 
 export type BufferType = "memory" | "disk";
 
-/** What the HTTP thread is handed to write into the buffer: shared memory only. */
+/** What the HTTP threads are handed to write into the buffer: shared memory only. */
 export interface BufferMemory {
   type: BufferType;
-  ring: RingMemory;
-  /** Disk mode's acknowledgements (queue/acks.ts). */
-  acks: SharedArrayBuffer;
+  /** The queue: one ring per HTTP thread (HTTP_THREADS). */
+  queue: RingSetMemory;
+  /** Disk mode's acknowledgements (queue/acks.ts), one per ring. */
+  acks: SharedArrayBuffer[];
   /** The spool's size, as the upload side publishes it (BufferStats). */
   stats: SharedArrayBuffer;
   /** SPOOL_MAX_BYTES: disk mode refuses collections past it. */
@@ -26,12 +27,18 @@ export interface BufferMemory {
 /** "full": nothing was queued, there is no room. "failed": disk mode could not store it. */
 export type Pushed = "ok" | "full" | "failed";
 
-/** The HTTP thread's side. */
+/** An HTTP thread's side: its own ring of the queue. */
 export interface BufferWriter {
   /** Whether one more payload could fit: checked before a body is read. */
   hasRoom(): boolean;
-  /** Queues the payloads at `spans` of `body`, all or none, each after `prefix` if given (partition/line-prefix.ts); disk mode answers once they are fsync'd. */
-  push(body: Uint8Array, spans: readonly number[], prefix?: Uint8Array): Pushed | Promise<Pushed>;
+  /** Waits until one more payload could fit, or `until` (a performance.now() time) passes; whether it fits. */
+  whenRoom(until: number): Promise<boolean>;
+  /**
+   * Queues the payloads at `spans` of `body`, all or none, each after `prefix` if given
+   * (partition/line-prefix.ts); disk mode answers once they are fsync'd. When they do not fit,
+   * waits for room until `until` (performance.now()) before it answers "full". @default until 0: no wait
+   */
+  push(body: Uint8Array, spans: readonly number[], prefix?: Uint8Array, until?: number): Pushed | Promise<Pushed>;
   /** Answers what can be answered: the HTTP thread calls it from the request path. Cheap when idle. */
   poll(): void;
 }

@@ -6,7 +6,7 @@
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { Acks } from "../queue/acks.ts";
-import { RingBuffer } from "../queue/ring-buffer.ts";
+import { RingSet } from "../queue/ring-set.ts";
 import { Spool } from "../spool/spool.ts";
 import type { IngestBuffer } from "./buffer.ts";
 import { heldBytes, spoolOptions } from "./spool-options.ts";
@@ -15,14 +15,14 @@ import { SpoolStats } from "./spool-stats.ts";
 import { SpoolWriter } from "./spool-writer.ts";
 
 export function createDiskBuffer(config: Config, log: Logger, onWork: () => void): IngestBuffer {
-  const ring = new RingBuffer(config.MAX_QUEUE_PAYLOADS, config.MAX_QUEUE_BYTES);
-  const acks = new Acks();
+  const ring = new RingSet(config.HTTP_THREADS, config.MAX_QUEUE_PAYLOADS, config.MAX_QUEUE_BYTES);
+  const acks = ring.rings.map(() => new Acks());
   const stats = new SpoolStats();
   const spool = new Spool({ ...spoolOptions(config), onChange: (size) => stats.publish(size) });
   const writer = new SpoolWriter(ring, spool, acks, log, { maxBytes: config.BATCH_MAX_BYTES, maxPayloads: config.BATCH_MAX_PAYLOADS });
   return {
     type: "disk",
-    memory: { type: "disk", ring: ring.memory, acks: acks.memory, stats: stats.memory, spoolMaxBytes: config.SPOOL_MAX_BYTES },
+    memory: { type: "disk", queue: ring.memory, acks: acks.map((a) => a.memory), stats: stats.memory, spoolMaxBytes: config.SPOOL_MAX_BYTES },
     readers: [{ reader: new SpoolReader(spool, log, onWork), loops: config.MAX_WORKERS, journal: spool.records, maxHeldBytes: heldBytes(config) }],
     start: () => writer.start(),
     flush: () => void spool.sealNow(),

@@ -2,7 +2,7 @@
 // buffers. The memory buffer is the ring. The disk buffer is its spool plus the ring in front
 // of it (collections waiting for their fsync); in memory mode it shows while a spool an earlier
 // process left is uploaded.
-import { RingBuffer } from "../queue/ring-buffer.ts";
+import { RingSet } from "../queue/ring-set.ts";
 import type { SharedState } from "../shared/state.ts";
 import type { BufferMemory, BufferType } from "./buffer.ts";
 import { SpoolStats } from "./spool-stats.ts";
@@ -22,7 +22,7 @@ export interface BufferSeries {
 
 /** Reads the buffer's shared memory from any thread. */
 export function bufferView(memory: BufferMemory): () => BufferSeries[] {
-  const ring = RingBuffer.attach(memory.ring);
+  const ring = new RingSet(memory.queue);
   const spool = new SpoolStats(memory.stats);
   return () => {
     const series: BufferSeries[] = [];

@@ -6,7 +6,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { Acks } from "../queue/acks.ts";
 import type { Batch } from "../queue/batch.ts";
-import { RingBuffer } from "../queue/ring-buffer.ts";
+import { RingSet } from "../queue/ring-set.ts";
 import { leftInSpool } from "../spool/recovery.ts";
 import { Spool } from "../spool/spool.ts";
 import type { BufferReader, IngestBuffer, Kept } from "./buffer.ts";
@@ -20,7 +20,7 @@ import { SpoolStats } from "./spool-stats.ts";
 const LEFTOVER_LOOPS = 2;
 
 export function createMemoryBuffer(config: Config, log: Logger, onWork: () => void): IngestBuffer {
-  const ring = new RingBuffer(config.MAX_QUEUE_PAYLOADS, config.MAX_QUEUE_BYTES);
+  const ring = new RingSet(config.HTTP_THREADS, config.MAX_QUEUE_PAYLOADS, config.MAX_QUEUE_BYTES);
   const stats = new SpoolStats();
   const reader = new RingReader(ring, {
     maxPayloads: config.BATCH_MAX_PAYLOADS,
@@ -42,7 +42,13 @@ export function createMemoryBuffer(config: Config, log: Logger, onWork: () => vo
   }
   return {
     type: "memory",
-    memory: { type: "memory", ring: ring.memory, acks: new Acks().memory, stats: stats.memory, spoolMaxBytes: config.SPOOL_MAX_BYTES },
+    memory: {
+      type: "memory",
+      queue: ring.memory,
+      acks: ring.rings.map(() => new Acks().memory),
+      stats: stats.memory,
+      spoolMaxBytes: config.SPOOL_MAX_BYTES,
+    },
     readers,
     start: () => {},
     flush: () => reader.flush(),

@@ -1,9 +1,9 @@
-// Batches out of the shared ring for the upload loops: one loop at a time collects a batch,
+// Batches out of the shared queue (every HTTP thread's ring) for the upload loops: one loop at a time collects a batch,
 // until it holds BATCH_MAX_PAYLOADS payloads or BATCH_MAX_BYTES, or BATCH_MAX_WAIT_MS passes; the
 // other loops upload meanwhile. It keeps the batches it handed out until they are written, so
 // that a shutdown deadline can save them with what the ring still holds.
 import type { Batch } from "../queue/batch.ts";
-import type { RingBuffer } from "../queue/ring-buffer.ts";
+import type { RingSet } from "../queue/ring-set.ts";
 import type { BatchReader, ReadBatch } from "./buffer.ts";
 
 export interface RingReaderOptions {
@@ -31,7 +31,7 @@ export class RingReader implements BatchReader {
   private closed = false;
 
   constructor(
-    private readonly ring: RingBuffer,
+    private readonly ring: RingSet,
     private readonly options: RingReaderOptions,
   ) {}
 

@@ -1,11 +1,11 @@
-// Disk mode's first stage on the upload side: takes whatever collections the HTTP thread has
-// queued, appends them to the spool as one frame and fsyncs it, then tells the HTTP thread (Acks)
+// Disk mode's first stage on the upload side: takes whatever collections the HTTP threads have
+// queued, appends them to the spool as one frame and fsyncs it, then tells each HTTP thread (Acks)
 // that they may be answered. While one fsync runs, the next collections gather in the queue, so
 // one fsync covers all of them (group commit). A failed write is answered with 503: nothing that
 // was not fsync'd is ever acknowledged.
 import { errorField, type Logger } from "../log.ts";
 import type { Acks } from "../queue/acks.ts";
-import type { RingBuffer } from "../queue/ring-buffer.ts";
+import type { RingSet } from "../queue/ring-set.ts";
 import type { Spool } from "../spool/spool.ts";
 
 export interface SpoolWriterOptions {
@@ -26,9 +26,10 @@ export class SpoolWriter {
   private scratch: Uint8Array;
 
   constructor(
-    private readonly queue: RingBuffer,
+    private readonly queue: RingSet,
     private readonly spool: Spool,
-    private readonly acks: Acks,
+    /** One per ring of the queue. */
+    private readonly acks: readonly Acks[],
     private readonly log: Logger,
     private readonly options: SpoolWriterOptions,
   ) {
@@ -44,6 +45,13 @@ export class SpoolWriter {
     this.closed = true;
     this.queue.wake();
     await this.running;
+  }
+
+  /** Each ring's thread learns about the payloads the frame took from its ring. */
+  private publish(taken: readonly number[], failed: boolean): void {
+    taken.forEach((payloads, ring) => {
+      if (payloads > 0) this.acks[ring]!.publish(payloads, failed);
+    });
   }
 
   private async loop(): Promise<void> {
@@ -65,10 +73,10 @@ export class SpoolWriter {
       try {
         // The limit was checked when the collections were queued (SPOOL_MAX_BYTES).
         await this.spool.append(batch.ndjson, batch.payloads, false);
-        this.acks.publish(batch.payloads);
+        this.publish(batch.taken, false);
       } catch (err) {
         this.log.limited("error", "spool:write", "writing to the spool failed; answering 503", { error: errorField(err) });
-        this.acks.publish(batch.payloads, true);
+        this.publish(batch.taken, true);
       }
     }
   }

@@ -27,15 +27,14 @@ import type { HttpThreadMemory, ServiceFacts } from "./worker.ts";
  * const http = createHttpThread(config, memory, log, about); // memory: service.memory, from the main thread
  * listen(http); http.startHousekeeping();
  */
-export function createHttpThread(config: Config, memory: HttpThreadMemory, log: Logger, about: ServiceFacts) {
+export function createHttpThread(config: Config, memory: HttpThreadMemory, log: Logger, about: ServiceFacts, thread = 0) {
   const state = new SharedState(memory.state);
   const health = new StoreHealth(config.STORE_FAILING_AFTER_MS, Date.now, memory.health);
   const metrics = createMetrics(memory.metrics, parquetColumnNames(config));
-  const buffer = createBufferWriter(memory.buffer);
+  const buffer = createBufferWriter(memory.buffer, thread);
   const deadlines = requestDeadlines(config.REQUEST_TIMEOUT_MS);
   const tokens = createTokenCheck(config.ALLOWED_TOKENS, config.TOKENS_FILE);
-  // Bounded: at most this many tokens' buckets at once, the least recently seen dropped first.
-  const limiter = config.TOKEN_RATE_LIMIT_PER_SEC > 0 ? createRateLimiter(config.TOKEN_RATE_LIMIT_PER_SEC, 100_000) : null;
+  const limiter = memory.rateLimit ? createRateLimiter(config.TOKEN_RATE_LIMIT_PER_SEC, { memory: memory.rateLimit }) : null;
   const gauges = serviceGauges(memory.buffer, state, HTTP_TICK_MS);
   const inFlight = new RequestsInFlight(state);
   const history = newSampleRing(memory.history);
@@ -65,6 +64,7 @@ export function createHttpThread(config: Config, memory: HttpThreadMemory, log: 
     try {
       const response = await app.handle(routable);
       metrics.requests.inc(response.status);
+      metrics.threadRequests.incAt(thread);
       return response;
     } finally {
       inFlight.leave(routable);
@@ -78,7 +78,7 @@ export function createHttpThread(config: Config, memory: HttpThreadMemory, log: 
       const now = performance.now();
       if (last > 0) metrics.httpLoopLag.observe(Math.max(0, now - last - HTTP_TICK_MS) / 1000);
       last = now;
-      state.httpTickAt = Date.now();
+      state.httpTicked(thread, Date.now());
       pump();
     };
     tick();

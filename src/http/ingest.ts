@@ -68,9 +68,16 @@ export function ingestRoutes({ config, buffer, tokens, limiter, metrics, health,
     if (!inFlight.enter(request)) throw draining();
     checkContentType(request.headers.get("content-type"));
     const encoding = bodyEncoding(request.headers.get("content-encoding"));
-    // Refuse before reading the body when not even one more payload fits.
-    if (!buffer.hasRoom()) throw queueFull();
-    const body = await readBody(request, config.MAX_BODY_BYTES, encoding, deadlines, startedAt);
+    // Back-pressure: a full queue holds the request (its body unread) until the upload side frees
+    // room, for up to QUEUE_FULL_WAIT_MS in all, and only then refuses it. The body's deadline
+    // (REQUEST_TIMEOUT_MS) runs from when it is read: the wait is not the client's.
+    const until = startedAt + config.QUEUE_FULL_WAIT_MS;
+    let readFrom = startedAt;
+    if (!buffer.hasRoom()) {
+      if (!(await buffer.whenRoom(until))) throw queueFull();
+      readFrom = performance.now();
+    }
+    const body = await readBody(request, config.MAX_BODY_BYTES, encoding, deadlines, readFrom);
     collectAfter(body.length);
     let scanned: ScannedCollection;
     try {
@@ -92,7 +99,7 @@ export function ingestRoutes({ config, buffer, tokens, limiter, metrics, health,
       }
     }
     const accepted = spans.length / 2;
-    const pushed = buffer.push(body, spans, prefixOf?.(envelope.version));
+    const pushed = buffer.push(body, spans, prefixOf?.(envelope.version), until);
     // Memory mode answers at once; disk mode once the spool's fsync covers this collection.
     if (typeof pushed === "string") return answer(pushed, accepted);
     return pushed.then((p) => answer(p, accepted));

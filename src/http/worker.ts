@@ -7,7 +7,7 @@ import type { BufferMemory } from "../buffer/buffer.ts";
 import type { Config } from "../config.ts";
 import { createLogger, errorField } from "../log.ts";
 import { createHttpThread } from "./http-thread.ts";
-import { listen } from "./listen.ts";
+import { type ListenOn, listen } from "./listen.ts";
 
 /** Everything the HTTP thread shares with the upload side: handed over once, at start. */
 export interface HttpThreadMemory {
@@ -17,6 +17,8 @@ export interface HttpThreadMemory {
   metrics: SharedArrayBuffer;
   /** The status page's per-second samples, which the upload side takes. */
   history: SharedArrayBuffer;
+  /** TOKEN_RATE_LIMIT_PER_SEC's buckets (http/rate-limit.ts), when it is set. */
+  rateLimit: SharedArrayBuffer | null;
 }
 
 export interface ServiceFacts {
@@ -31,21 +33,25 @@ export interface HttpThreadInit {
   memory: HttpThreadMemory;
   /** What the status page says about the process that only the main thread knows. */
   about: ServiceFacts;
+  /** Which HTTP thread this is, from 0: its ring in the buffer, its heartbeat, its request counter. */
+  thread: number;
+  /** Where it listens: thread 0 on PORT and the admin port; the others on the port thread 0 bound. */
+  on: ListenOn;
 }
 
 export type HttpThreadReply = { type: "listening"; port: number; adminPort: number | null } | { type: "error"; message: string };
 
 declare const self: { onmessage: ((event: MessageEvent<HttpThreadInit>) => void) | null; postMessage(reply: HttpThreadReply): void };
 
-self.onmessage = ({ data: { config, memory, about } }) => {
+self.onmessage = ({ data: { config, memory, about, thread, on } }) => {
   self.onmessage = null;
   try {
     const log = createLogger(config.LOG_LEVEL);
     process.on("unhandledRejection", (err) =>
       log.limited("error", "unhandled", "unhandled rejection on the HTTP thread", { error: errorField(err) }),
     );
-    const http = createHttpThread(config, memory, log, about);
-    const { port, adminPort } = listen(http);
+    const http = createHttpThread(config, memory, log, about, thread);
+    const { port, adminPort } = listen(http, on);
     http.startHousekeeping();
     self.postMessage({ type: "listening", port, adminPort });
   } catch (err) {

@@ -1,14 +1,17 @@
-// The bounded queue between the HTTP thread and the upload side, in shared memory so that each
+// The bounded queue between an HTTP thread and the upload side, in shared memory so that each
 // runs on its own event loop. Payload bytes are copied into one preallocated byte ring, each
 // followed by a newline, so the queue holds NDJSON already: a batch is one or two copies out of
 // it. Record lengths sit in a second ring indexed with a power-of-two mask. Pushes are
 // all-or-nothing and never evict: when a collection does not fit, the caller answers 503.
 //
-// One producer (the HTTP thread) and one consumer (the upload side), each with its own
+// One producer (an HTTP thread) and one consumer (the upload side), each with its own
 // RingBuffer object over the same memory. The producer copies bytes in, then publishes them by
-// adding to the shared counts; the consumer copies them out, then frees them by subtracting. The
-// consumer sleeps on a futex word that the producer bumps only once a waiter's threshold is met.
+// adding to the shared counts; the consumer copies them out, then frees them by subtracting.
+// With several HTTP threads, each has a ring of its own, and the consumer reads them all as one
+// queue (ring-set.ts); the control words they share (waking, closing) are their group's
+// (ring-group.ts).
 import type { Batch } from "./batch.ts";
+import { RingGroup } from "./ring-group.ts";
 import { ndjsonBytes } from "./spans.ts";
 
 const NEWLINE = 0x0a;
@@ -16,20 +19,17 @@ const NEWLINE = 0x0a;
 /** Slots of the control words (Int32). */
 const PAYLOADS = 0; // payloads queued
 const BYTES = 1; // bytes queued, newlines included (stored as u32 bits)
-const WANT_PAYLOADS = 2; // the consumer's wake threshold; 0: nobody waits
-const WANT_BYTES = 3;
-const WAKE = 4; // futex word the consumer sleeps on
-const PUSHED = 5; // payloads ever pushed, wrapping: disk mode acknowledges by this count
-const CAPACITY = 6;
-const CLOSED = 7; // set by close(): pushes are refused from then on
-const PUSHING = 8; // a push in progress (the producer counts itself in before it reads CLOSED)
-const CONTROL_SLOTS = 10;
+const PUSHED = 2; // payloads ever pushed, wrapping: disk mode acknowledges by this count
+const CAPACITY = 3;
+const CONTROL_SLOTS = 4;
 
 /** The shared memory of one ring, to hand to another thread. */
 export interface RingMemory {
   data: SharedArrayBuffer;
   lengths: SharedArrayBuffer;
   control: SharedArrayBuffer;
+  /** Its group's control words (ring-group.ts), shared with the other rings of its set. */
+  group: SharedArrayBuffer;
 }
 
 /**
@@ -43,6 +43,8 @@ export class RingBuffer {
   readonly memory: RingMemory;
   readonly capacity: number;
   readonly capacityBytes: number;
+  /** The control words this ring shares with the other rings of its set (its own, alone). */
+  readonly group: RingGroup;
   private readonly data: Uint8Array;
   private readonly lengths: Uint32Array;
   private readonly control: Int32Array;
@@ -52,13 +54,12 @@ export class RingBuffer {
   private tailSlot = 0;
   private headOffset = 0;
   private headSlot = 0;
-  private wakeCalls = 0;
 
-  /** A new ring; `capacityBytes` counts each payload's bytes plus its newline. */
-  constructor(capacity: number, capacityBytes: number);
+  /** A new ring; `capacityBytes` counts each payload's bytes plus its newline; `group`: its set's (RingSet), else its own. */
+  constructor(capacity: number, capacityBytes: number, group?: SharedArrayBuffer);
   /** The other side's view of an existing ring (`RingBuffer.attach`). */
   constructor(memory: RingMemory);
-  constructor(capacityOrMemory: number | RingMemory, capacityBytes = 0) {
+  constructor(capacityOrMemory: number | RingMemory, capacityBytes = 0, group?: SharedArrayBuffer) {
     let memory: RingMemory;
     if (typeof capacityOrMemory === "number") {
       const capacity = capacityOrMemory;
@@ -70,6 +71,7 @@ export class RingBuffer {
         data: new SharedArrayBuffer(capacityBytes),
         lengths: new SharedArrayBuffer(size * 4),
         control: new SharedArrayBuffer(CONTROL_SLOTS * 4),
+        group: group ?? new RingGroup().memory,
       };
       new Int32Array(memory.control)[CAPACITY] = capacity;
     } else memory = capacityOrMemory;
@@ -77,6 +79,7 @@ export class RingBuffer {
     this.data = new Uint8Array(memory.data);
     this.lengths = new Uint32Array(memory.lengths);
     this.control = new Int32Array(memory.control);
+    this.group = new RingGroup(memory.group);
     this.mask = this.lengths.length - 1;
     this.capacity = this.control[CAPACITY]!;
     this.capacityBytes = this.data.length;
@@ -118,12 +121,12 @@ export class RingBuffer {
     for (let i = 2; i < spans.length && compact; i += 2) compact = spans[i]! === spans[i - 1]! + 1;
     // Counted in before CLOSED is read: a close() that has seen no push in progress after
     // setting CLOSED knows that none will publish payloads after it.
-    Atomics.add(this.control, PUSHING, 1);
+    const open = this.group.enter();
     try {
-      if (Atomics.load(this.control, CLOSED) === 1 || !this.fits(payloads, bytes)) return -1;
+      if (!open || !this.fits(payloads, bytes)) return -1;
       return this.copyAndPublish(source, spans, payloads, bytes, compact, prefix);
     } finally {
-      Atomics.sub(this.control, PUSHING, 1);
+      this.group.leave();
     }
   }
 
@@ -170,15 +173,12 @@ export class RingBuffer {
     }
     this.tailOffset = at;
     this.tailSlot = slot;
-    // Bytes before payloads: a consumer that sees the payloads sees their bytes counted.
-    const usedBytes = (Atomics.add(this.control, BYTES, bytes) >>> 0) + bytes;
-    const usedPayloads = Atomics.add(this.control, PAYLOADS, payloads) + payloads;
+    // Bytes before payloads, and this ring before its group: a consumer that sees the payloads
+    // sees their bytes counted, and one woken by the group finds them in the ring.
+    Atomics.add(this.control, BYTES, bytes);
+    Atomics.add(this.control, PAYLOADS, payloads);
     const pushed = (Atomics.add(this.control, PUSHED, payloads) + payloads) | 0;
-    const want = Atomics.load(this.control, WANT_PAYLOADS);
-    if (want !== 0 && (usedPayloads >= want || usedBytes >= Atomics.load(this.control, WANT_BYTES) >>> 0)) {
-      Atomics.store(this.control, WANT_PAYLOADS, 0);
-      this.bump();
-    }
+    this.group.published(payloads, bytes);
     return pushed;
   }
 
@@ -192,14 +192,9 @@ export class RingBuffer {
     }
   }
 
-  /**
-   * Refuses every push from now on, and returns once no push is in progress: what the queue
-   * holds then is all it will ever hold. Memory mode calls it at the shutdown deadline, before
-   * it saves the queue to the spool, so no collection can be acknowledged after that.
-   */
+  /** Refuses every push into its set from now on, once no push is in progress (RingGroup.close). */
   close(): void {
-    Atomics.store(this.control, CLOSED, 1);
-    while (Atomics.load(this.control, PUSHING) > 0); // a push takes microseconds and never blocks
+    this.group.close();
   }
 
   /** `push`, as a yes or no. */
@@ -214,6 +209,14 @@ export class RingBuffer {
    * with `strict`, it takes none instead.
    */
   drain(maxPayloads: number, maxBytes: number, into?: Uint8Array, strict = false): Batch {
+    const { payloads, bytes } = this.measure(maxPayloads, maxBytes, strict);
+    const ndjson = into && into.length >= bytes ? into.subarray(0, bytes) : new Uint8Array(bytes);
+    this.take(payloads, bytes, ndjson, 0);
+    return { ndjson, payloads };
+  }
+
+  /** Consumer: how many of the oldest records `drain` would take, and their bytes, taking none. */
+  measure(maxPayloads: number, maxBytes: number, strict = false): { payloads: number; bytes: number } {
     const available = this.length;
     let payloads = 0;
     let bytes = 0;
@@ -225,45 +228,30 @@ export class RingBuffer {
       payloads++;
       slot = (slot + 1) & this.mask;
     }
-    const ndjson = into && into.length >= bytes ? into.subarray(0, bytes) : new Uint8Array(bytes);
+    return { payloads, bytes };
+  }
+
+  /** Consumer: copies the oldest `payloads` records, `bytes` long (as measure() gave them), into `into` at `at`, and frees them. */
+  take(payloads: number, bytes: number, into: Uint8Array, at: number): void {
+    if (payloads === 0) return;
     const first = Math.min(bytes, this.capacityBytes - this.headOffset);
-    ndjson.set(this.data.subarray(this.headOffset, this.headOffset + first), 0);
-    if (first < bytes) ndjson.set(this.data.subarray(0, bytes - first), first);
-    this.headSlot = slot;
+    into.set(this.data.subarray(this.headOffset, this.headOffset + first), at);
+    if (first < bytes) into.set(this.data.subarray(0, bytes - first), at + first);
+    this.headSlot = (this.headSlot + payloads) & this.mask;
     this.headOffset = (this.headOffset + bytes) % this.capacityBytes;
     // Freed only after the copy: the producer may write over these bytes from now on.
     Atomics.sub(this.control, PAYLOADS, payloads);
     Atomics.sub(this.control, BYTES, bytes);
-    return { ndjson, payloads };
+    this.group.freed(payloads, bytes);
   }
 
-  /**
-   * Consumer: resolves once the queue holds at least `payloads` payloads or `bytes` bytes, after
-   * `timeoutMs`, or on `wake()`. One waiter at a time: the consumer, which serialises its callers.
-   */
-  async waitFor(payloads: number, bytes: number, timeoutMs = Infinity): Promise<void> {
-    const wakeCalls = this.wakeCalls;
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      Atomics.store(this.control, WANT_BYTES, Math.min(bytes, 0xffffffff)); // read back as u32
-      Atomics.store(this.control, WANT_PAYLOADS, Math.max(1, Math.min(payloads, 0x7fffffff)));
-      const seen = Atomics.load(this.control, WAKE);
-      const left = deadline - performance.now();
-      if (this.length >= payloads || this.bytes >= bytes || this.wakeCalls !== wakeCalls || left <= 0) break;
-      const wait = Atomics.waitAsync(this.control, WAKE, seen, left === Infinity ? undefined : left);
-      if (wait.async) await wait.value;
-    }
-    Atomics.store(this.control, WANT_PAYLOADS, 0);
+  /** Consumer: resolves once this ring holds `payloads` or `bytes`, after `timeoutMs`, or on wake() (RingGroup.waitFor). */
+  waitFor(payloads: number, bytes: number, timeoutMs = Infinity): Promise<void> {
+    return this.group.waitFor(payloads, bytes, () => [this.length, this.bytes], timeoutMs);
   }
 
   /** Consumer: releases the waiter, if any, whatever the queue holds. */
   wake(): void {
-    this.wakeCalls++;
-    this.bump();
-  }
-
-  private bump(): void {
-    Atomics.add(this.control, WAKE, 1);
-    Atomics.notify(this.control, WAKE);
+    this.group.wake();
   }
 }

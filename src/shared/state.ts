@@ -1,16 +1,19 @@
-// The control words the HTTP thread and the upload side share besides the queue: whether the
-// service is draining, the ingest requests in flight, what the upload side is doing, and the
-// HTTP thread's heartbeat. Times are wall-clock milliseconds (Date.now), the same on both threads.
+// The control words the HTTP threads and the upload side share besides the queue: whether the
+// service is draining, the ingest requests in flight (over every HTTP thread), what the upload
+// side is doing, and each HTTP thread's heartbeat. Times are wall-clock milliseconds (Date.now),
+// the same on every thread.
 import { Words } from "./words.ts";
 
 const DRAINING = 0;
 const HTTP_IN_FLIGHT = 1;
 const TOKENS_GENERATION = 2;
-const HTTP_TICK_AT = 3;
-const UPLOAD_PROGRESS_AT = 4;
-const UPLOAD_IN_FLIGHT = 5;
-const PROCESS_STARTED_AT = 6;
-const SLOTS = 7;
+const UPLOAD_PROGRESS_AT = 3;
+const UPLOAD_IN_FLIGHT = 4;
+const PROCESS_STARTED_AT = 5;
+const HTTP_TICK_AT = 6; // one per HTTP thread, from here on
+/** The most HTTP threads (HTTP_THREADS's maximum). */
+export const MAX_HTTP_THREADS = 64;
+const SLOTS = HTTP_TICK_AT + MAX_HTTP_THREADS;
 
 /** Period of the HTTP thread's housekeeping timer; its lateness is that thread's event-loop delay. */
 export const HTTP_TICK_MS = 50;
@@ -71,17 +74,22 @@ export class SharedState {
     this.words.add(TOKENS_GENERATION, 1);
   }
 
-  /** When the HTTP thread's housekeeping timer last ran: how far its event loop lags timers. */
-  get httpTickAt(): number {
-    return this.words.get(HTTP_TICK_AT);
+  /** When HTTP thread `thread`'s housekeeping timer last ran: how far its event loop lags timers. */
+  httpTickAt(thread = 0): number {
+    return this.words.get(HTTP_TICK_AT + thread);
   }
-  set httpTickAt(ms: number) {
-    this.words.set(HTTP_TICK_AT, ms);
+  httpTicked(thread: number, ms: number): void {
+    this.words.set(HTTP_TICK_AT + thread, ms);
   }
 
-  /** How late the HTTP thread's timers run now: the time since its timer last ran, past its period. */
+  /** How late the slowest HTTP thread's timers run now: the time since its timer last ran, past its period. */
   httpLoopDelayMs(now: number, tickMs = HTTP_TICK_MS): number {
-    return this.httpTickAt === 0 ? 0 : Math.max(0, now - this.httpTickAt - tickMs);
+    let worst = 0;
+    for (let thread = 0; thread < MAX_HTTP_THREADS; thread++) {
+      const at = this.httpTickAt(thread);
+      if (at !== 0) worst = Math.max(worst, now - at - tickMs);
+    }
+    return worst;
   }
 
   /** When the upload side last made progress: an object written, or nothing left to do. */

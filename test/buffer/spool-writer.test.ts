@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { SpoolWriter } from "../../src/buffer/spool-writer.ts";
 import { createLogger } from "../../src/log.ts";
 import { AckFailed, Acks } from "../../src/queue/acks.ts";
-import { RingBuffer } from "../../src/queue/ring-buffer.ts";
+import { RingSet } from "../../src/queue/ring-set.ts";
 import { readSegment } from "../../src/spool/read-segment.ts";
 import { Spool } from "../../src/spool/spool.ts";
 import { faultyFiles } from "../support/faulty-files.ts";
@@ -24,21 +24,21 @@ function setup(segmentMaxBytes = 1 << 16) {
     segmentMaxAgeMs: 60_000,
     createFile: files.createFile,
   });
-  const queue = new RingBuffer(10_000, 1 << 20);
+  const queue = new RingSet(1, 10_000, 1 << 20);
   const writerAcks = new Acks();
   const httpAcks = new Acks(writerAcks.memory); // the HTTP thread's view
   const logs: string[] = [];
   const writer = new SpoolWriter(
     queue,
     spool,
-    writerAcks,
+    [writerAcks],
     createLogger("debug", (l) => logs.push(l)),
     { maxBytes: 1 << 20, maxPayloads: 100_000 },
   );
   /** What the HTTP thread does with a collection in disk mode: push, then wait for the fsync. */
   const admit = (...payloads: string[]) => {
     const { body, spans } = arrayBody(payloads);
-    const end = queue.push(body, spans);
+    const end = queue.rings[0]!.push(body, spans);
     expect(end).not.toBe(-1);
     return httpAcks.wait(payloads.length, end);
   };

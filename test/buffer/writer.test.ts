@@ -3,15 +3,15 @@ import type { BufferMemory } from "../../src/buffer/buffer.ts";
 import { SpoolStats } from "../../src/buffer/spool-stats.ts";
 import { createBufferWriter } from "../../src/buffer/writer.ts";
 import { Acks } from "../../src/queue/acks.ts";
-import { RingBuffer } from "../../src/queue/ring-buffer.ts";
+import { RingSet } from "../../src/queue/ring-set.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
 function disk(spoolMaxBytes = 1 << 20) {
-  const ring = new RingBuffer(100, 1_000);
+  const ring = new RingSet(1, 100, 1_000);
   const acks = new Acks();
   const stats = new SpoolStats();
-  const memory: BufferMemory = { type: "disk", ring: ring.memory, acks: acks.memory, stats: stats.memory, spoolMaxBytes };
+  const memory: BufferMemory = { type: "disk", queue: ring.memory, acks: [acks.memory], stats: stats.memory, spoolMaxBytes };
   return { ring, acks, stats, writer: createBufferWriter(memory) };
 }
 

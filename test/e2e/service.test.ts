@@ -10,16 +10,22 @@ import { collection, idOf, ids } from "../support/collections.ts";
 import { collections, expectExactly, postAll, postUntilStatus } from "../support/load.ts";
 import { startS3 } from "../support/s3.ts";
 import { startService } from "../support/service-process.ts";
-import { onTarget, targets } from "../support/targets.ts";
+import { oneThread, onTarget, targets } from "../support/targets.ts";
 import { waitUntil } from "../support/wait.ts";
 
 // Real processes and a real S3 server: more than bun's 5 s default; every wait has its own deadline.
 setDefaultTimeout(60_000);
 
-for (const target of targets()) {
-  // Deno runs the main cases: posts land, every error status, the SIGTERM drain.
+for (const target of [...targets(), oneThread()]) {
+  // Deno, and the source with one HTTP thread, run the main cases: posts land, every error
+  // status, the SIGTERM drain. The others run with two HTTP threads.
   const on = onTarget(target);
-  const main = onTarget(target, { deno: "Deno runs the main cases only" });
+  const threads = Number(target.env.HTTP_THREADS);
+  const main = target.skip
+    ? on
+    : threads === 1
+      ? onTarget(target, { source: "HTTP_THREADS=1 runs the main cases only" })
+      : onTarget(target, { deno: "Deno runs the main cases only" });
   const full = (name: string, fn: () => Promise<void>) => it.skipIf(main.skip)(main.skip && !on.skip ? `${name} (skipped: ${main.why})` : name, fn);
   const start = (env: Record<string, string>) => startService(env, target);
 
@@ -240,10 +246,13 @@ for (const target of targets()) {
     it("answers every error status over a real socket with a JSON error body", async () => {
       await using s3 = await startS3();
       // MAX_QUEUE is MAX_QUEUE_PAYLOADS's old name: still read, with a warning (the 503 below depends on it).
+      // Each HTTP thread's ring holds 5 payloads: one post of 3 fits, a second does not, and the
+      // batch threshold (the whole queue) is never met. A full ring holds a request 300 ms, then 503.
       await using service = await start({
         ...s3.env,
         MAX_BODY_BYTES: "2048",
-        MAX_QUEUE: "5",
+        MAX_QUEUE: String(5 * threads),
+        QUEUE_FULL_WAIT_MS: "300",
         BATCH_MAX_WAIT_MS: "60000",
         OBJECT_MAX_AGE_MS: "60000",
       });
@@ -279,8 +288,15 @@ for (const target of targets()) {
         expect(body).not.toContain("secret-token");
       }
       expect((await fetch(url)).headers.get("allow")).toBe("POST");
-      expect((await service.post(collection(ids("q", 3)))).status).toBe(200);
-      const full = await service.post(collection(ids("r", 3)));
+      // Nothing drains: each post lands on a ring, until one lands on a ring already holding 3 (within threads + 1 posts).
+      const statuses: number[] = [];
+      let full: Response;
+      do {
+        full = await service.post(collection(ids(`q${statuses.length}`, 3)));
+        statuses.push(full.status);
+      } while (full.status === 200 && statuses.length <= threads);
+      expect(statuses.slice(0, -1)).toEqual(statuses.slice(0, -1).map(() => 200));
+      expect(statuses.length).toBeGreaterThan(1);
       expect(full.status).toBe(503);
       expect(full.headers.get("retry-after")).toBe("1");
       expect(((await full.json()) as { error: string }).error).toBe("QUEUE_FULL");

@@ -2,7 +2,8 @@ import { describe, expect, it } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig, redactedConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config.ts";
+import { redactedConfig } from "../../src/config-text.ts";
 import { createTokenCheck, tokenDigest } from "../../src/http/tokens.ts";
 
 const tempFile = (text: string) => {

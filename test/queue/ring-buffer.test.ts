@@ -98,9 +98,9 @@ describe("RingBuffer", () => {
 
   it("wakes a waiter only once its threshold of payloads or bytes is reached", async () => {
     const q = new RingBuffer(100, 1000);
-    // The control words the waiter and the producer share (ring-buffer.ts): the threshold it
+    // The control words the waiter and the producer share (ring-group.ts): the threshold it
     // waits for, and the futex word it sleeps on.
-    const control = new Int32Array(q.memory.control);
+    const control = new Int32Array(q.memory.group);
     const WANT_PAYLOADS = 2;
     const WAKE = 4;
     let woke = false;

@@ -53,7 +53,7 @@ describe("the status sampler", () => {
 
   it("records the buffer's fill, the HTTP thread's delay and the upload side's stall", () => {
     const t = setup();
-    t.state.httpTickAt = 1_000_000 - 50 - 700; // its timer last ran 750 ms ago: 700 ms late
+    t.state.httpTicked(0, 1_000_000 - 50 - 700); // its timer last ran 750 ms ago: 700 ms late
     t.state.uploadProgressAt = 1_000_000 - 4_000;
     t.setBuffer([
       { type: "memory", payloads: 7, bytes: 250, capacityBytes: 1_000, capacityPayloads: 100 },

@@ -1,7 +1,9 @@
-// Pushes payloads given one by one into a RingBuffer, as the ingest handler does with a body's spans.
+// Pushes payloads given one by one into a RingBuffer (a set's first ring), as the ingest handler does with a body's spans.
 import type { RingBuffer } from "../../src/queue/ring-buffer.ts";
+import type { RingSet } from "../../src/queue/ring-set.ts";
 
-export function pushAll(queue: RingBuffer, payloads: readonly (string | Uint8Array)[]): boolean {
+export function pushAll(into: RingBuffer | RingSet, payloads: readonly (string | Uint8Array)[]): boolean {
+  const queue = "rings" in into ? into.rings[0]! : into;
   const bytes = payloads.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : p));
   const source = new Uint8Array(bytes.reduce((n, p) => n + p.length, 0));
   const spans: number[] = [];

@@ -94,7 +94,7 @@ export class ServiceProcess {
 }
 
 export async function startService(env: Record<string, string>, target: Target = sourceTarget): Promise<ServiceProcess> {
-  const service = new ServiceProcess(await target.command(), env);
+  const service = new ServiceProcess(await target.command(), { ...target.env, ...env });
   try {
     return await service.ready();
   } catch (err) {

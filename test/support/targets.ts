@@ -1,7 +1,9 @@
 // The ways the service runs, for the end-to-end suite to run against each: the source under
 // Bun, the compiled executable (built once per test run, as `bun run build` does), and the
-// source under Deno. E2E_TARGETS=source,binary,deno picks some (default: all). A target that
-// cannot run here (Deno not installed) or is not picked still shows, its tests skipped, saying why.
+// source under Deno, each with two HTTP threads (HTTP_THREADS=2, whatever the machine's cores);
+// and the source with one, for the main cases (oneThread()). E2E_TARGETS=source,binary,deno
+// picks some (default: all). A target that cannot run here (Deno not installed) or is not picked
+// still shows, its tests skipped, saying why.
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -11,6 +13,8 @@ export const ROOT = resolve(import.meta.dir, "../..");
 export interface Target {
   name: "source" | "binary" | "deno";
   command(): Promise<string[]>;
+  /** Settings it runs with, under each test's own. */
+  env: Record<string, string>;
   /** Why its tests are skipped on this run, if they are. */
   skip?: string;
 }
@@ -36,10 +40,11 @@ export function buildBinary(): Promise<string> {
 const DENO = join(ROOT, "node_modules/.bin/deno");
 
 const all: Target[] = [
-  { name: "source", command: async () => [process.execPath, join(ROOT, "src/main.ts")] },
-  { name: "binary", command: async () => [await buildBinary()] },
+  { name: "source", env: { HTTP_THREADS: "2" }, command: async () => [process.execPath, join(ROOT, "src/main.ts")] },
+  { name: "binary", env: { HTTP_THREADS: "2" }, command: async () => [await buildBinary()] },
   {
     name: "deno",
+    env: { HTTP_THREADS: "2" },
     command: async () => [
       DENO,
       "run",
@@ -69,6 +74,18 @@ export function targets(): Target[] {
   });
 }
 
+/** The source with one HTTP thread, as a machine of one core runs it by default. */
+export function oneThread(): Target {
+  const [source] = targets();
+  return { ...source!, env: { HTTP_THREADS: "1" } };
+}
+
+/** The target's name, and its HTTP threads when it is not the usual two. */
+export function targetName(target: Target): string {
+  const threads = target.env.HTTP_THREADS;
+  return threads === "2" ? target.name : `${target.name}, HTTP_THREADS=${threads}`;
+}
+
 /**
  * How a test (or a describe) on `target` is registered: skipped when the target cannot run here
  * or the test does not apply to it (`notOn`, with the reason); `label`, a title suffix that names
@@ -80,7 +97,8 @@ export function targets(): Target[] {
  */
 export function onTarget(target: Target, notOn: Partial<Record<Target["name"], string>> = {}): { skip: boolean; label: string; why?: string } {
   const why = target.skip ?? notOn[target.name];
-  return why === undefined ? { skip: false, label: `(${target.name})` } : { skip: true, label: `(${target.name}; skipped: ${why})`, why };
+  const name = targetName(target);
+  return why === undefined ? { skip: false, label: `(${name})` } : { skip: true, label: `(${name}; skipped: ${why})`, why };
 }
 
 export const sourceTarget = all[0]!;

@@ -5,7 +5,7 @@ import { noJournal } from "../../src/buffer/journal.ts";
 import { RingReader, type RingReaderOptions } from "../../src/buffer/ring-reader.ts";
 import { createLogger } from "../../src/log.ts";
 import { createMetrics } from "../../src/metrics.ts";
-import { RingBuffer } from "../../src/queue/ring-buffer.ts";
+import { RingSet } from "../../src/queue/ring-set.ts";
 import { StoreHealth } from "../../src/shared/store-health.ts";
 import { type Compression, ndjsonFormat } from "../../src/upload/ndjson-format.ts";
 import { createKeyNamer } from "../../src/upload/object-key.ts";
@@ -51,7 +51,7 @@ export interface SetupOptions extends TestUploadOptions, Partial<Omit<RingReader
 
 export function uploaderSetup(options: SetupOptions = {}) {
   const { maxPayloads = 3, maxBytes = 1 << 20, maxWaitMs = 60_000, ...upload } = options;
-  const queue = new RingBuffer(1000, 1 << 20);
+  const queue = new RingSet(1, 1000, 1 << 20);
   const reader = new RingReader(queue, { maxPayloads, maxBytes, maxWaitMs });
   const store = new MemoryStore();
   const { logs, ...deps } = uploadDeps({ store });

@@ -2,7 +2,7 @@
 // queued, compressed or not.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { RingReader } from "../../src/buffer/ring-reader.ts";
-import { RingBuffer } from "../../src/queue/ring-buffer.ts";
+import { RingSet } from "../../src/queue/ring-set.ts";
 import { createAwsSdkStore } from "../../src/store/aws-sdk-store.ts";
 import { createBunS3Store } from "../../src/store/bun-s3-store.ts";
 import { Uploader } from "../../src/upload/uploader.ts";
@@ -17,7 +17,7 @@ for (const [k, v] of Object.entries(S3_CREDENTIALS)) process.env[k] = v;
 
 async function roundTrip(compression: "zstd" | "gzip" | "none", maxPayloads: number, client: "bun" | "aws-sdk" = "bun") {
   await using s3 = await startS3();
-  const queue = new RingBuffer(10_000, 1 << 24);
+  const queue = new RingSet(1, 10_000, 1 << 24);
   const options = { bucket: s3.bucket, region: "us-east-1", endpoint: s3.endpoint, forcePathStyle: true, requestTimeoutMs: 5_000, maxSockets: 4 };
   const store = client === "bun" ? createBunS3Store(options) : createAwsSdkStore(options);
   const reader = new RingReader(queue, { maxPayloads, maxBytes: 1 << 20, maxWaitMs: 10 });
