@@ -114,6 +114,11 @@ export class RingGroup {
     return Atomics.load(this.words, FREED);
   }
 
+  /** How many producers are waiting for room now. */
+  get waitingForRoom(): number {
+    return Atomics.load(this.words, ROOM_WANTED);
+  }
+
   roomDone(): void {
     Atomics.sub(this.words, ROOM_WANTED, 1);
   }

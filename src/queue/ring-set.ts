@@ -99,6 +99,18 @@ export class RingSet {
       payloads += m.payloads;
       bytes += m.bytes;
     }
+    // What the shares left unused (a ring whose next record would pass its share while another's
+    // cannot move) goes to the rings in the same turn, whole records only.
+    for (let k = 0; k < lanes && payloads < maxPayloads && bytes < maxBytes; k++) {
+      const i = (first + k) % lanes;
+      const ring = rings[i]!;
+      if (taken[i] === ring.length) continue;
+      const m = ring.measure(taken[i]! + maxPayloads - payloads, sizes[i]! + maxBytes - bytes, true);
+      payloads += m.payloads - taken[i]!;
+      bytes += m.bytes - sizes[i]!;
+      taken[i] = m.payloads;
+      sizes[i] = m.bytes;
+    }
     const ndjson = into && into.length >= bytes ? into.subarray(0, bytes) : new Uint8Array(bytes);
     let at = 0;
     for (let i = 0; i < lanes; i++) {

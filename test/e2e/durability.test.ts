@@ -13,6 +13,7 @@ import { hasMoto, startMoto, startS3, type TestS3 } from "../support/s3.ts";
 import { S3Proxy } from "../support/s3-proxy.ts";
 import type { ServiceProcess } from "../support/service-process.ts";
 import { startService } from "../support/service-process.ts";
+import { sourceTarget } from "../support/targets.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { canMountTmpfs, noTmpfs } from "../support/tmpfs.ts";
 import { waitUntil } from "../support/wait.ts";
@@ -120,7 +121,8 @@ async function killMidLoadThenRestart(s3: TestS3, settings: Record<string, strin
   return { acknowledged, left };
 }
 
-describe("fault suite", () => {
+// Every scenario runs the source with two HTTP threads (support/targets.ts), which ready() checks.
+describe(`fault suite, HTTP_THREADS=${sourceTarget.env.HTTP_THREADS}`, () => {
   it("1. the store goes down for a stretch in the middle of a load, then comes back", async () => {
     await using s3 = await startS3();
     await using service = await startService({

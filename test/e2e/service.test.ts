@@ -227,22 +227,6 @@ for (const target of [...targets(), oneThread()]) {
       expect(await service.exited()).toBe(0);
     });
 
-    it("refuses to start on a bad setting with one line naming it, exit code 2", async () => {
-      const proc = Bun.spawn(await target.command(), { env: { PATH: process.env.PATH ?? "", MAX_WORKERS: "0" }, stdout: "pipe", stderr: "pipe" });
-      expect(await proc.exited).toBe(2);
-      const stderr = await new Response(proc.stderr).text();
-      expect(stderr.trim().split("\n")).toEqual(['s3-ingest: invalid configuration: MAX_WORKERS must be an integer from 1 to 4096, got "0"']);
-    });
-
-    it("prints its version on --version", async () => {
-      const proc = Bun.spawn([...(await target.command()), "--version"], { stdout: "pipe" });
-      expect(await proc.exited).toBe(0);
-      const text = await new Response(proc.stdout).text();
-      expect(text).toMatch(
-        target.name === "binary" ? /^s3-ingest \d+\.\d+\.\d+ \([0-9a-f]+ \d{4}-\d\d-\d\d\)\n$/ : /^s3-ingest \d+\.\d+\.\d+ \(source\)\n$/,
-      );
-    });
-
     it("answers every error status over a real socket with a JSON error body", async () => {
       await using s3 = await startS3();
       // MAX_QUEUE is MAX_QUEUE_PAYLOADS's old name: still read, with a warning (the 503 below depends on it).
@@ -301,23 +285,6 @@ for (const target of [...targets(), oneThread()]) {
       expect(full.headers.get("retry-after")).toBe("1");
       expect(((await full.json()) as { error: string }).error).toBe("QUEUE_FULL");
       expect((await fetch(`${service.url}/health`)).status).toBe(200);
-    });
-
-    it("answers `healthcheck` with exit 0 while serving and 1 when nothing listens", async () => {
-      await using service = await start({});
-      const command = await target.command();
-      const check = (port: number) => Bun.spawn([...command, "healthcheck"], { env: { PATH: process.env.PATH ?? "", PORT: String(port) } }).exited;
-      expect(await check(service.port)).toBe(0);
-      service.signal("SIGTERM");
-      expect(await service.exited()).toBe(0);
-      expect(await check(service.port)).toBe(1);
-    });
-
-    it("prints every variable on --help", async () => {
-      const proc = Bun.spawn([...(await target.command()), "--help"], { stdout: "pipe" });
-      expect(await proc.exited).toBe(0);
-      const text = await new Response(proc.stdout).text();
-      for (const name of ["MAX_WORKERS", "MAX_QUEUE_PAYLOADS", "S3_BUCKET", "SHUTDOWN_TIMEOUT_MS"]) expect(text).toContain(name);
     });
   });
 }

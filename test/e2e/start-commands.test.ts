@@ -3,14 +3,18 @@
 // to nothing else. The service must drain, every acknowledged payload must land, the command
 // must exit 0, and no process of the service may be left. And Ctrl-C, which signals the whole
 // process group: npm forwards SIGINT too, so the service gets it twice and must still drain.
+// Each runs with two HTTP threads; and SIGTERM once more under 4,000 busy connections (wrk),
+// which every thread must stop admitting before the drain.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startWrk } from "../../bench/wrk.ts";
 import { collection, ids } from "../support/collections.ts";
 import { startS3 } from "../support/s3.ts";
 import { ServiceProcess } from "../support/service-process.ts";
 import { buildBinary, ROOT } from "../support/targets.ts";
+import { waitUntil } from "../support/wait.ts";
 
 setDefaultTimeout(120_000);
 
@@ -44,10 +48,25 @@ const commands: StartCommand[] = [
   { readme: "./dist/s3-ingest (bun run build)", command: async () => [await buildBinary()], fromCheckout: false, interactive: false },
 ];
 
-async function run(start: StartCommand, signal: "SIGTERM to the started process" | "Ctrl-C to the process group") {
+const THREADS = 2;
+const LOAD_CONNECTIONS = 4_000;
+const PAYLOADS_PER_REQUEST = 10; // bench/collect.lua's collections
+const haveWrk = Bun.which("wrk") !== null;
+
+/** Requests each HTTP thread has answered, from /metrics. */
+async function perThread(url: string): Promise<number[]> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Array.from({ length: THREADS }, (_, t) =>
+    Number(text.match(new RegExp(`^s3_ingest_http_thread_requests_total\\{thread="${t}"\\} (\\d+)`, "m"))?.[1] ?? 0),
+  );
+}
+
+type Signal = "SIGTERM to the started process" | "Ctrl-C to the process group" | "SIGTERM under load";
+
+async function run(start: StartCommand, signal: Signal) {
   await using s3 = await startS3();
   const marker = `s3-ingest-start-${crypto.randomUUID()}`;
-  const env = { ...s3.env, START_COMMAND_TEST: marker, SPOOL_DIR: join(tmpdir(), marker) };
+  const env = { ...s3.env, HTTP_THREADS: String(THREADS), START_COMMAND_TEST: marker, SPOOL_DIR: join(tmpdir(), marker) };
   await using service = new ServiceProcess(await start.command(), env, { cwd: start.fromCheckout ? ROOT : undefined, detached: true });
   // An orphan, if the test fails.
   await using _ = {
@@ -59,19 +78,48 @@ async function run(start: StartCommand, signal: "SIGTERM to the started process"
   const sent = ids(`start-${signal.length}`, 20);
   expect((await service.post(collection(sent))).status).toBe(200);
 
-  if (signal === "SIGTERM to the started process") service.signal("SIGTERM");
-  else process.kill(-service.proc.pid, "SIGINT");
-  expect(await service.exited()).toBe(0);
+  expect(service.logs.find((l) => l.msg === "listening")?.http_threads).toBe(THREADS);
+  if (signal === "SIGTERM under load") {
+    // wrk runs its whole duration whatever happens; the SIGTERM below comes within seconds of its start.
+    const load = startWrk({ port: service.port, connections: LOAD_CONNECTIONS, threads: 1, durationSecs: 15 });
+    let loadEnded = false;
+    void load.result.finally(() => {
+      loadEnded = true;
+    });
+    // Under way on every thread: each has answered some of the load (and the post above).
+    const base = await perThread(service.url);
+    await waitUntil(async () => (await perThread(service.url)).every((n, t) => n > base[t]! + 100), "every HTTP thread to take load", {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
+    expect(loadEnded).toBe(false); // the signal comes under load, not after it
+    service.signal("SIGTERM");
+    expect(await service.exited()).toBe(0);
+    const result = await load.result; // past the exit, wrk counts refused connections as socket errors
+    const acknowledged = (result.requests - result.non2xx) * PAYLOADS_PER_REQUEST;
+    expect(acknowledged).toBeGreaterThan(0);
+    const lines = await s3.lines();
+    expect(lines.length).toBeGreaterThanOrEqual(acknowledged + sent.length);
+    expect(lines.map((l) => JSON.parse(l).id).filter((id: string) => id.startsWith("start-"))).toHaveLength(sent.length);
+  } else {
+    if (signal === "SIGTERM to the started process") service.signal("SIGTERM");
+    else process.kill(-service.proc.pid, "SIGINT");
+    expect(await service.exited()).toBe(0);
+    const landed = (await s3.lines()).map((l) => JSON.parse(l).id);
+    expect(landed.sort()).toEqual([...sent].sort());
+  }
   expect(service.logs.some((l) => l.msg === "drained; exiting")).toBe(true);
   expect(processesWith(marker)).toEqual([]);
-  const landed = (await s3.lines()).map((l) => JSON.parse(l).id);
-  expect(landed.sort()).toEqual([...sent].sort());
 }
 
 describe("the README's start commands under signals", () => {
   for (const start of commands) {
     it(`${start.readme}: SIGTERM to the started process drains, lands everything, exits 0 and leaves no process`, () =>
       run(start, "SIGTERM to the started process"));
+    it.skipIf(!haveWrk)(
+      `${start.readme}: SIGTERM under ${LOAD_CONNECTIONS.toLocaleString("en-US")} busy connections drains every HTTP thread, lands every acknowledged payload, exits 0 and leaves no process${haveWrk ? "" : " (skipped: wrk is not installed; .ci/run installs it)"}`,
+      () => run(start, "SIGTERM under load"),
+    );
     if (start.interactive) {
       it(`${start.readme}: Ctrl-C (SIGINT to the whole process group, twice over through npm) still drains and exits 0`, () =>
         run(start, "Ctrl-C to the process group"));

@@ -13,6 +13,8 @@ export class ServiceProcess {
   readonly stderr: string[] = [];
   readonly cwd = mkdtempSync(join(tmpdir(), "s3-ingest-"));
   readonly proc: ReturnType<typeof Bun.spawn>;
+  /** HTTP_THREADS as asked for, which ready() checks against the "listening" line. */
+  readonly threads: number | undefined;
   port = 0;
 
   /**
@@ -20,6 +22,7 @@ export class ServiceProcess {
    * session, so that a test can signal its whole process group as a terminal's Ctrl-C does.
    */
   constructor(command: string[], env: Record<string, string>, { cwd, detached = false }: { cwd?: string; detached?: boolean } = {}) {
+    this.threads = env.HTTP_THREADS === undefined ? undefined : Number(env.HTTP_THREADS);
     this.proc = Bun.spawn(command, {
       cwd: cwd ?? this.cwd,
       detached,
@@ -69,6 +72,10 @@ export class ServiceProcess {
     const line = this.logs.find((l) => l.msg === "listening");
     if (!line) throw new Error(`service exited ${this.proc.exitCode}: ${this.stderr.join("\n")}`);
     this.port = line.port as number;
+    // A suite that asks for several HTTP threads (the fault suite, the e2e targets) runs with them.
+    if (this.threads !== undefined && line.http_threads !== this.threads) {
+      throw new Error(`asked for HTTP_THREADS=${this.threads}, the service runs ${line.http_threads}`);
+    }
     return this;
   }
 
