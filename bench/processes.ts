@@ -57,10 +57,26 @@ export async function stop(s: Spawned): Promise<number> {
   return code;
 }
 
-/** User + system CPU seconds of a process, all its threads included. */
-export const cpuSeconds = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+/** User + system CPU seconds from a /proc stat file (a process's, all its threads, or one thread's). */
+const statCpuSeconds = (path: string) => {
+  const fields = readFileSync(path, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
 };
 
+/** User + system CPU seconds of a process, all its threads included. */
+export const cpuSeconds = (pid: number) => statCpuSeconds(`/proc/${pid}/stat`);
+
 export const peakRssMiB = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+)/)![1]) / 1024;
+
+/** User + system CPU seconds of some of a process's threads (OS thread ids); a thread gone counts 0. */
+export const threadCpuSeconds = (pid: number, tids: number[]) =>
+  tids.reduce((sum, tid) => {
+    try {
+      return sum + statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+    } catch {
+      return sum;
+    }
+  }, 0);
+
+/** Current resident set of a process, MiB. */
+export const rssMiB = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) / 1024;

@@ -104,6 +104,7 @@ log.info("listening", {
   port: listener.port,
   admin_port: listener.adminPort,
   http_threads: listener.threads,
+  http_thread_ids: listener.threadIds,
   version: VERSION,
   build: BUILD,
   runtime: runtimeName,

@@ -13,6 +13,8 @@ export interface HttpListener {
   readonly adminPort: number | null;
   /** How many HTTP threads listen. */
   readonly threads: number;
+  /** Their OS thread ids (Linux; null elsewhere), thread 0 first: what `top -H` shows. */
+  readonly threadIds: (number | null)[];
   stop(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ interface Service {
  */
 function startOne(config: Config, service: Service, thread: number, on: ListenOn, onCrash: (err: unknown) => void) {
   const worker = new Worker(new URL("./http/worker.ts", import.meta.url).href, { type: "module" });
-  const listening = new Promise<{ port: number; adminPort: number | null }>((resolve, reject) => {
+  const listening = new Promise<{ port: number; adminPort: number | null; tid: number | null }>((resolve, reject) => {
     let started = false;
     worker.onmessage = ({ data }: MessageEvent<HttpThreadReply>) => {
       started = true;
@@ -73,11 +75,11 @@ export async function startHttpThreads(config: Config, service: Service, onCrash
   try {
     const first = startOne(config, service, 0, { port: config.PORT, shared, admin: true }, onCrash);
     workers.push(first.worker);
-    const { port, adminPort } = await first.listening;
+    const { port, adminPort, tid } = await first.listening;
     const rest = Array.from({ length: config.HTTP_THREADS - 1 }, (_, i) => startOne(config, service, i + 1, { port, shared, admin: false }, onCrash));
     workers.push(...rest.map((r) => r.worker));
-    await Promise.all(rest.map((r) => r.listening));
-    return { port, adminPort, threads: workers.length, stop };
+    const others = await Promise.all(rest.map((r) => r.listening));
+    return { port, adminPort, threads: workers.length, threadIds: [tid, ...others.map((o) => o.tid)], stop };
   } catch (err) {
     await stop();
     throw err;

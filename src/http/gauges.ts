@@ -3,6 +3,7 @@
 import type { BufferMemory } from "../buffer/buffer.ts";
 import { bufferView, uploadStalledMs } from "../buffer/gauges.ts";
 import { Gauge, GaugeFamily } from "../metrics.ts";
+import { RingSet } from "../queue/ring-set.ts";
 import { runtimeName } from "../runtime.ts";
 import type { SharedState } from "../shared/state.ts";
 import { VERSION } from "../version.ts";
@@ -10,6 +11,7 @@ import { VERSION } from "../version.ts";
 /** `tickMs`: the HTTP thread's housekeeping period, which its event-loop delay is measured against. */
 export function serviceGauges(buffer: BufferMemory, state: SharedState, tickMs: number, now: () => number = Date.now) {
   const view = bufferView(buffer);
+  const rooms = new RingSet(buffer.queue).group;
   const family = (name: string, help: string, pick: (s: ReturnType<typeof view>[number]) => number | undefined) =>
     new GaugeFamily(name, help, "buffer_type", () =>
       view().flatMap((s) => {
@@ -23,6 +25,11 @@ export function serviceGauges(buffer: BufferMemory, state: SharedState, tickMs: 
     family("s3_ingest_buffer_capacity_bytes", "MAX_QUEUE_BYTES (memory) or SPOOL_MAX_BYTES (disk).", (s) => s.capacityBytes),
     family("s3_ingest_buffer_capacity_payloads", "MAX_QUEUE_PAYLOADS (memory).", (s) => s.capacityPayloads),
     family("s3_ingest_buffer_segments", "Spool segments not uploaded yet (disk).", (s) => s.segments),
+    new Gauge(
+      "s3_ingest_requests_waiting_for_room",
+      "Requests held at a full buffer (QUEUE_FULL_WAIT_MS), every HTTP thread's: back-pressure before a 503.",
+      () => rooms.waitingForRoom,
+    ),
     new Gauge(
       "s3_ingest_upload_in_flight_payloads",
       "Payloads taken from the buffer and not yet in a completed object, except those resting in an open object.",

@@ -3,6 +3,7 @@
 // From then on it only talks to the main thread through shared memory. No top-level await here:
 // the handler must be in place when the main thread's message arrives, or the message is lost.
 
+import { readlinkSync } from "node:fs";
 import type { BufferMemory } from "../buffer/buffer.ts";
 import type { Config } from "../config.ts";
 import { createLogger, errorField } from "../log.ts";
@@ -39,7 +40,17 @@ export interface HttpThreadInit {
   on: ListenOn;
 }
 
-export type HttpThreadReply = { type: "listening"; port: number; adminPort: number | null } | { type: "error"; message: string };
+/** `tid`: the thread's OS id (Linux, from /proc/thread-self), as `top -H` and /proc/PID/task show it; null elsewhere. */
+export type HttpThreadReply = { type: "listening"; port: number; adminPort: number | null; tid: number | null } | { type: "error"; message: string };
+
+/** This thread's OS id: /proc/thread-self names the calling thread, PID/task/TID. */
+function osThreadId(): number | null {
+  try {
+    return Number(readlinkSync("/proc/thread-self").split("/").at(-1));
+  } catch {
+    return null;
+  }
+}
 
 declare const self: { onmessage: ((event: MessageEvent<HttpThreadInit>) => void) | null; postMessage(reply: HttpThreadReply): void };
 
@@ -53,7 +64,7 @@ self.onmessage = ({ data: { config, memory, about, thread, on } }) => {
     const http = createHttpThread(config, memory, log, about, thread);
     const { port, adminPort } = listen(http, on);
     http.startHousekeeping();
-    self.postMessage({ type: "listening", port, adminPort });
+    self.postMessage({ type: "listening", port, adminPort, tid: osThreadId() });
   } catch (err) {
     self.postMessage({ type: "error", message: (err as Error).message });
   }

@@ -3,7 +3,7 @@
 // a TOKENS_FILE reload, the drain's 503 DRAINING and the admin port. Every request here opens a
 // connection of its own (rawRequest), so the kernel picks a thread for each.
 import { describe, expect, it, setDefaultTimeout } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
@@ -62,7 +62,12 @@ describe(`${THREADS} HTTP threads on one port`, () => {
     await using s3 = await startS3();
     const { service, adminPort } = await threaded({ ...s3.env, BATCH_MAX_WAIT_MS: "50", OBJECT_MAX_AGE_MS: "50" });
     await using _ = service;
-    expect(service.logs.find((l) => l.msg === "listening")).toMatchObject({ http_threads: THREADS, admin_port: adminPort });
+    const listening = service.logs.find((l) => l.msg === "listening")!;
+    expect(listening).toMatchObject({ http_threads: THREADS, admin_port: adminPort });
+    // Their OS thread ids, distinct, each a thread of this process that the kernel names a Worker.
+    const tids = listening.http_thread_ids as number[];
+    expect(new Set(tids).size).toBe(THREADS);
+    for (const tid of tids) expect(readFileSync(`/proc/${service.proc.pid}/task/${tid}/comm`, "utf8").trim()).toBe("Worker");
     // New connections land on a socket the kernel picks by their ports' hash: 200 of them miss a
     // thread with a chance of 4 × (3/4)^200, about 10^-25.
     let n = 0;

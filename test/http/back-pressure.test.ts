@@ -31,10 +31,12 @@ describe("back-pressure (QUEUE_FULL_WAIT_MS)", () => {
     await waitUntil(() => t.ring.group.waitingForRoom === 1, "the request to wait for room");
     expect(status).toBe(0);
     expect(body.read()).toBe(false); // no room: the body stays in the socket
+    expect(await (await t.request("/metrics")).text()).toContain("\ns3_ingest_requests_waiting_for_room 1\n");
     expect(t.ring.drain(1, 1 << 20).payloads).toBe(1); // the upload side takes one
     await answered;
     expect(status).toBe(200);
     expect(body.read()).toBe(true);
+    expect(await (await t.request("/metrics")).text()).toContain("\ns3_ingest_requests_waiting_for_room 0\n");
     expect(t.queued().map((l) => JSON.parse(l).id)).toEqual(["a-1", "b"]);
   });
 
