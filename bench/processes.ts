@@ -66,7 +66,12 @@ const statCpuSeconds = (path: string) => {
 /** User + system CPU seconds of a process, all its threads included. */
 export const cpuSeconds = (pid: number) => statCpuSeconds(`/proc/${pid}/stat`);
 
-export const peakRssMiB = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+)/)![1]) / 1024;
+/** A kB field of /proc/PID/status, in MiB. */
+const statusMiB = (pid: number, field: "VmHWM" | "VmRSS") =>
+  Number(readFileSync(`/proc/${pid}/status`, "utf8").match(new RegExp(`${field}:\\s+(\\d+)`))![1]) / 1024;
+
+/** Peak resident set of a process, MiB. */
+export const peakRssMiB = (pid: number) => statusMiB(pid, "VmHWM");
 
 /** User + system CPU seconds of some of a process's threads (OS thread ids); a thread gone counts 0. */
 export const threadCpuSeconds = (pid: number, tids: number[]) =>
@@ -79,4 +84,4 @@ export const threadCpuSeconds = (pid: number, tids: number[]) =>
   }, 0);
 
 /** Current resident set of a process, MiB. */
-export const rssMiB = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) / 1024;
+export const rssMiB = (pid: number) => statusMiB(pid, "VmRSS");

@@ -141,10 +141,11 @@ export async function alternating(load: Load, rounds: number, variants: Variant[
   return { rows, ceilingOf, ratios, rps };
 }
 
-/** The OS ids of the service's HTTP threads, from its "listening" line (http_thread_ids). */
-function httpThreadIds(service: Spawned): number[] {
+/** The service's HTTP threads, from its "listening" line: how many, and their OS ids (http_thread_ids). */
+function httpThreads(service: Spawned): { threads: number; tids: number[] } {
   const line = service.logs.find((l) => l.line.msg === "listening")?.line;
-  return ((line?.http_thread_ids as (number | null)[] | undefined) ?? []).filter((t): t is number => t !== null);
+  const tids = ((line?.http_thread_ids as (number | null)[] | undefined) ?? []).filter((t): t is number => t !== null);
+  return { threads: Number(line?.http_threads ?? 1), tids };
 }
 
 /** `during` runs while wrk does; it may stop the service itself (the SIGTERM probe). */
@@ -168,8 +169,7 @@ export async function runService(
     ...EXTRA_ENV,
   });
   const pid = service.proc.pid;
-  const tids = httpThreadIds(service);
-  const threads = Number(service.logs.find((l) => l.line.msg === "listening")?.line.http_threads ?? 1);
+  const { threads, tids } = httpThreads(service);
   try {
     const cpu0 = cpuSeconds(pid);
     const httpCpu0 = threadCpuSeconds(pid, tids);

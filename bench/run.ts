@@ -44,7 +44,7 @@ import {
   withCeiling,
 } from "./rows.ts";
 import { soak } from "./soak.ts";
-import { fmt, median, table } from "./table.ts";
+import { fmt, median, table, usPerRequest } from "./table.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const env = process.env;
@@ -73,8 +73,8 @@ console.log(
 
 /** Lines comparing the default HTTP_THREADS with HTTP_THREADS=1: throughput, and CPU per request. */
 function threadsVsOne(what: string, many: Row, one: Row): string {
-  const us = (r: Row, s: number) => (s * 1e6) / r.wrk.requests;
-  return `- ${what}: HTTP_THREADS=${many.threads} / HTTP_THREADS=1 = ${(many.wrk.rps / one.wrk.rps).toFixed(2)}x req/s; CPU µs/req ${fmt(us(many, many.cpu), 1)} against ${fmt(us(one, one.cpu), 1)}, on the HTTP threads ${fmt(us(many, many.httpCpu), 1)} against ${fmt(us(one, one.httpCpu), 1)}`;
+  const us = (r: Row, seconds = r.cpu) => fmt(usPerRequest(r, seconds), 1);
+  return `- ${what}: HTTP_THREADS=${many.threads} / HTTP_THREADS=1 = ${(many.wrk.rps / one.wrk.rps).toFixed(2)}x req/s; CPU µs/req ${us(many)} against ${us(one)}, on the HTTP threads ${us(many, many.httpCpu)} against ${us(one, one.httpCpu)}`;
 }
 
 if (GROUPS.includes("main")) {

@@ -6,9 +6,9 @@ import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { collection } from "../support/collections.ts";
 import { freePort } from "../support/haproxy.ts";
+import { requestsPerThread, samples } from "../support/metrics.ts";
 import { postRequest, rawRequest } from "../support/raw-http.ts";
 import { startS3 } from "../support/s3.ts";
 import { type ServiceProcess, startService } from "../support/service-process.ts";
@@ -18,22 +18,8 @@ setDefaultTimeout(60_000);
 
 const THREADS = 4;
 
-interface Family {
-  name: string;
-  metrics: { value: string; labels?: Record<string, string> }[];
-}
-
-/** Every sample of `name` on the admin port, by its label `label`. */
-async function samples(adminPort: number, name: string, label: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
-  const family = (parsePrometheusTextFormat(text) as Family[]).find((f) => f.name === name);
-  return new Map((family?.metrics ?? []).map((m) => [m.labels?.[label] ?? "", Number(m.value)]));
-}
-
-const perThread = async (adminPort: number) => {
-  const byThread = await samples(adminPort, "s3_ingest_http_thread_requests_total", "thread");
-  return Array.from({ length: THREADS }, (_, t) => byThread.get(String(t)) ?? 0);
-};
+const admin = (adminPort: number) => `http://127.0.0.1:${adminPort}`;
+const perThread = (adminPort: number) => requestsPerThread(admin(adminPort), THREADS);
 const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
 
 /** `n` posts of `body`, each on a new connection, `concurrency` at a time; their statuses. */
@@ -75,10 +61,10 @@ describe(`${THREADS} HTTP threads on one port`, () => {
     expect(statuses.filter((s) => s === 200).length).toBe(200);
     const threads = await perThread(adminPort);
     expect(threads.every((count) => count > 0)).toBe(true);
-    const byStatus = await samples(adminPort, "s3_ingest_http_requests_total", "status");
+    const byStatus = await samples(admin(adminPort), "s3_ingest_http_requests_total", "status");
     expect(sum(threads)).toBe(sum(byStatus.values())); // counted once, whichever thread answered
     expect(byStatus.get("200")).toBe(200);
-    expect((await samples(adminPort, "s3_ingest_payloads_accepted_total", "")).get("")).toBe(200);
+    expect((await samples(admin(adminPort), "s3_ingest_payloads_accepted_total", "")).get("")).toBe(200);
     // The status page's totals are the same counters: 200 posts, each once.
     const status = (await (await fetch(`http://127.0.0.1:${adminPort}/status.json`)).json()) as {
       totals: { requests: Record<string, number>; payloads_accepted: number };
@@ -141,7 +127,7 @@ describe(`${THREADS} HTTP threads on one port`, () => {
     expect(refused.filter((s) => s !== 503)).toEqual([]);
     const after = await perThread(adminPort);
     expect(after.every((count, t) => count > before[t]!)).toBe(true);
-    const byStatus = await samples(adminPort, "s3_ingest_http_requests_total", "status");
+    const byStatus = await samples(admin(adminPort), "s3_ingest_http_requests_total", "status");
     expect(byStatus.get("503")).toBe(60);
     await s3.start();
     expect(await service.exited()).toBe(0);

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWrk } from "../../bench/wrk.ts";
 import { collection, ids } from "../support/collections.ts";
+import { requestsPerThread } from "../support/metrics.ts";
 import { startS3 } from "../support/s3.ts";
 import { ServiceProcess } from "../support/service-process.ts";
 import { buildBinary, ROOT } from "../support/targets.ts";
@@ -53,14 +54,6 @@ const LOAD_CONNECTIONS = 4_000;
 const PAYLOADS_PER_REQUEST = 10; // bench/collect.lua's collections
 const haveWrk = Bun.which("wrk") !== null;
 
-/** Requests each HTTP thread has answered, from /metrics. */
-async function perThread(url: string): Promise<number[]> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return Array.from({ length: THREADS }, (_, t) =>
-    Number(text.match(new RegExp(`^s3_ingest_http_thread_requests_total\\{thread="${t}"\\} (\\d+)`, "m"))?.[1] ?? 0),
-  );
-}
-
 type Signal = "SIGTERM to the started process" | "Ctrl-C to the process group" | "SIGTERM under load";
 
 async function run(start: StartCommand, signal: Signal) {
@@ -87,11 +80,15 @@ async function run(start: StartCommand, signal: Signal) {
       loadEnded = true;
     });
     // Under way on every thread: each has answered some of the load (and the post above).
-    const base = await perThread(service.url);
-    await waitUntil(async () => (await perThread(service.url)).every((n, t) => n > base[t]! + 100), "every HTTP thread to take load", {
-      timeoutMs: 20_000,
-      intervalMs: 100,
-    });
+    const base = await requestsPerThread(service.url, THREADS);
+    await waitUntil(
+      async () => (await requestsPerThread(service.url, THREADS)).every((n, t) => n > base[t]! + 100),
+      "every HTTP thread to take load",
+      {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+      },
+    );
     expect(loadEnded).toBe(false); // the signal comes under load, not after it
     service.signal("SIGTERM");
     expect(await service.exited()).toBe(0);
