@@ -71,10 +71,15 @@ console.log(
   `bench: wrk -t${WRK_THREADS}, ${PAYLOADS_PER_REQUEST} payloads per request, sink latency ${LATENCY_MS} ms, target ${TARGET}, default HTTP_THREADS ${N} (of ${availableParallelism()} cores)${Object.keys(EXTRA_ENV).length ? `, SERVICE_ENV: ${env.SERVICE_ENV}` : ""}`,
 );
 
-/** Lines comparing the default HTTP_THREADS with HTTP_THREADS=1: throughput, and CPU per request. */
-function threadsVsOne(what: string, many: Row, one: Row): string {
+/**
+ * Lines comparing the default HTTP_THREADS with HTTP_THREADS=1: throughput, CPU per request,
+ * and the most the ratio could be on this machine: no service beats its own ceiling, so
+ * HTTP_THREADS=N / 1 is at most ceiling(N) / service(1), both from the same run.
+ */
+function threadsVsOne(what: string, many: Row, one: Row, manyCeiling?: Row): string {
   const us = (r: Row, seconds = r.cpu) => fmt(usPerRequest(r, seconds), 1);
-  return `- ${what}: HTTP_THREADS=${many.threads} / HTTP_THREADS=1 = ${(many.wrk.rps / one.wrk.rps).toFixed(2)}x req/s; CPU µs/req ${us(many)} against ${us(one)}, on the HTTP threads ${us(many, many.httpCpu)} against ${us(one, one.httpCpu)}`;
+  const bound = manyCeiling ? `; at most ${(manyCeiling.wrk.rps / one.wrk.rps).toFixed(2)}x here (its ceiling / HTTP_THREADS=1)` : "";
+  return `- ${what}: HTTP_THREADS=${many.threads} / HTTP_THREADS=1 = ${(many.wrk.rps / one.wrk.rps).toFixed(2)}x req/s${bound}; CPU µs/req ${us(many)} against ${us(one)}, on the HTTP threads ${us(many, many.httpCpu)} against ${us(one, one.httpCpu)}`;
 }
 
 if (GROUPS.includes("main")) {
@@ -136,8 +141,8 @@ if (GROUPS.includes("sweep")) {
     const [memory, disk] = await pair(N, {});
     if (N !== 1) {
       const [memoryOne, diskOne] = await pair(1, ONE);
-      compared.push(threadsVsOne(`memory, ${fmt(connections)} connections`, memory, memoryOne));
-      compared.push(threadsVsOne(`disk, ${fmt(connections)} connections`, disk, diskOne));
+      compared.push(threadsVsOne(`memory, ${fmt(connections)} connections`, memory, memoryOne, ceilings.get(memory)));
+      compared.push(threadsVsOne(`disk, ${fmt(connections)} connections`, disk, diskOne, ceilings.get(disk)));
     }
   }
   table(`Connection sweep, keep-alive, ${SWEEP_SECS} s each; each row against the better of the ceilings of its HTTP threads around it`, rows, (r) =>

@@ -5,7 +5,11 @@
 // once it is complete.
 // Payloads (newline-terminated lines, after gunzip or zstd; a Parquet object's rows, from its
 // footer) are counted on GET /stats, not during the load, so the sink's own CPU does not compete
-// with the service under test.
+// with the service under test. Past SPILL_AFTER_BYTES of objects held for counting, the rest go
+// to a file (removed at exit) until then: a 10-minute soak writes tens of GB.
+import { closeSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parquetMetadata } from "hyparquet";
 
@@ -16,6 +20,25 @@ let objects = 0;
 let bytes = 0;
 let payloads = 0;
 let pending: { body: Uint8Array; encoding: string }[] = [];
+let pendingBytes = 0;
+const SPILL_AFTER_BYTES = 256 * 1024 * 1024;
+const spillPath = join(tmpdir(), `s3-ingest-sink-${process.pid}.spill`);
+let spillFd: number | null = null;
+let spillEnd = 0;
+let spilled: { offset: number; length: number; encoding: string }[] = [];
+
+/** Holds a completed object until /stats counts it: in memory, or past SPILL_AFTER_BYTES in the spill file. */
+function keep(body: Uint8Array, encoding: string): void {
+  if (pendingBytes + body.length <= SPILL_AFTER_BYTES) {
+    pending.push({ body, encoding });
+    pendingBytes += body.length;
+    return;
+  }
+  spillFd ??= openSync(spillPath, "w+");
+  writeSync(spillFd, body, 0, body.length, spillEnd);
+  spilled.push({ offset: spillEnd, length: body.length, encoding });
+  spillEnd += body.length;
+}
 /** Object sizes, for the median and p99 the object-size scenario reports. */
 const sizes: number[] = [];
 let requests = 0;
@@ -47,17 +70,23 @@ function countLines(body: Uint8Array): number {
 const isParquet = (b: Uint8Array) =>
   b.length >= 12 && b[0] === 0x50 && b[1] === 0x41 && b[2] === 0x52 && b[3] === 0x31 && b[b.length - 4] === 0x50 && b[b.length - 1] === 0x31;
 
+function count(body: Uint8Array, encoding: string): number {
+  if (isParquet(body)) return Number(parquetMetadata(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer).num_rows);
+  const plain: Uint8Array = encoding.includes("gzip") ? gunzipSync(body) : encoding.includes("zstd") ? Bun.zstdDecompressSync(body) : body;
+  // A lone uncompressed payload (seed mode) is one record without a trailing newline.
+  return Math.max(countLines(plain), plain.length > 0 && plain[plain.length - 1] !== NEWLINE ? 1 : 0);
+}
+
 function settle(): void {
-  for (const { body, encoding } of pending) {
-    if (isParquet(body)) {
-      payloads += Number(parquetMetadata(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer).num_rows);
-      continue;
-    }
-    const plain: Uint8Array = encoding.includes("gzip") ? gunzipSync(body) : encoding.includes("zstd") ? Bun.zstdDecompressSync(body) : body;
-    // A lone uncompressed payload (seed mode) is one record without a trailing newline.
-    payloads += Math.max(countLines(plain), plain.length > 0 && plain[plain.length - 1] !== NEWLINE ? 1 : 0);
-  }
+  for (const { body, encoding } of pending) payloads += count(body, encoding);
   pending = [];
+  pendingBytes = 0;
+  for (const { offset, length, encoding } of spilled) {
+    const body = Buffer.alloc(length);
+    readSync(spillFd!, body, 0, length, offset);
+    payloads += count(body, encoding);
+  }
+  spilled = [];
 }
 
 const server = Bun.serve({
@@ -95,7 +124,7 @@ const server = Bun.serve({
       objects++;
       bytes += body.length;
       sizes.push(body.length);
-      pending.push({ body, encoding: upload.encoding });
+      keep(body, upload.encoding);
       await Bun.sleep(LATENCY_MS);
       return xml(`<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><ETag>${etag(objects)}</ETag></CompleteMultipartUploadResult>`);
     }
@@ -112,13 +141,18 @@ const server = Bun.serve({
     objects++;
     bytes += body.length;
     sizes.push(body.length);
-    pending.push({ body, encoding });
+    keep(body, encoding);
     await Bun.sleep(LATENCY_MS);
     return new Response(null, { status: 200, headers: { etag: etag(objects) } });
   },
 });
 
 console.log(JSON.stringify({ msg: "sink listening", port: server.port, latency_ms: LATENCY_MS }));
+process.on("exit", () => {
+  if (spillFd === null) return;
+  closeSync(spillFd);
+  rmSync(spillPath, { force: true });
+});
 process.on("SIGTERM", () => {
   server.stop(true);
   process.exit(0);
