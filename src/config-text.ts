@@ -4,7 +4,7 @@ import { type Config, entries, expectation } from "./config.ts";
 /** `--help`: every variable with its default and meaning. */
 export function helpText(): string {
   const lines = [
-    "Usage: s3-ingest [--help | --version | healthcheck | athena-ddl --table NAME [--columns NAME:TYPE,...] [--location s3://BUCKET/PREFIX] [--values A,B] | schema --from FILE.ndjson]",
+    "Usage: s3-ingest [--help | --version | healthcheck | athena-ddl --table NAME [--columns NAME:TYPE,...] [--location s3://BUCKET/PREFIX] [--values A,B] | schema --from FILE.ndjson | drain-spool]",
     "",
     "Configured only by environment variables:",
     "",

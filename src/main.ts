@@ -1,6 +1,7 @@
 // Entrypoint: load the config, build the upload side, start the HTTP thread, and drain on
 // SIGTERM/SIGINT. Signals and the drain's deadline run here, on the main thread, whose event loop
-// holds no client sockets. `--help`, `--version`, `healthcheck`, `athena-ddl` and `schema` answer and exit.
+// holds no client sockets. `--help`, `--version`, `healthcheck`, `athena-ddl` and `schema` answer and exit;
+// `drain-spool` uploads a spool and exits (drain-spool.ts).
 // The allocator's setting comes first: it may replace the process, and the sooner it does, the
 // less work is done twice. The rest is loaded after it.
 import { applyAllocatorSettings } from "./allocator.ts";
@@ -72,6 +73,19 @@ if (args[0] === "athena-ddl") {
     process.stderr.write(`s3-ingest athena-ddl: ${err.message}\n`);
     process.exit(2);
   }
+}
+
+if (args[0] === "drain-spool") {
+  const [{ createLogger }, { drainSpool }] = await Promise.all([import("./log.ts"), import("./drain-spool.ts")]);
+  let code: number;
+  try {
+    code = await drainSpool(config, createLogger(config.LOG_LEVEL));
+  } catch (err) {
+    // A SPOOL_DIR another process holds, or one that cannot be read: one line, exit 2.
+    process.stderr.write(`s3-ingest drain-spool: cannot drain: ${(err as Error).message}\n`);
+    code = 2;
+  }
+  process.exit(code);
 }
 
 const [{ createLogger, errorField }, { onSignal, runtimeName }, { startHttpThreads }, { createUploadSide }, { createShutdown }] = await Promise.all([

@@ -3,16 +3,9 @@
 // the Grafana dashboard queries only metrics the service exports.
 import { describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
-import { parser } from "@prometheus-io/lezer-promql";
-import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { createBuffer } from "../src/buffer/create-buffer.ts";
 import { ConfigSchema, loadConfig } from "../src/config.ts";
-import { serviceGauges } from "../src/http/gauges.ts";
-import { createLogger } from "../src/log.ts";
-import { createMetrics, renderMetrics } from "../src/metrics.ts";
-import { SharedState } from "../src/shared/state.ts";
 import { haveHaproxy } from "./support/haproxy.ts";
-import { tempDir } from "./support/temp-dir.ts";
+import { exportedMetrics, selectedMetrics } from "./support/promql.ts";
 
 const read = (path: string) => readFileSync(new URL(`../deploy/${path}`, import.meta.url), "utf8");
 const unit = read("s3-ingest.service");
@@ -58,33 +51,15 @@ describe("deploy kit", () => {
   });
 
   it("ships a Grafana dashboard whose every query parses as PromQL and names only metrics the service exports", () => {
-    using spool = tempDir("deploy-metrics-");
-    const config = loadConfig({ SPOOL_DIR: spool.path });
-    const buffer = createBuffer(
-      config,
-      createLogger("error", () => {}),
-      () => {},
-    );
-    const text = renderMetrics(createMetrics(), serviceGauges(buffer.memory, new SharedState(), 50));
-    const exported = new Set(
-      parsePrometheusTextFormat(text).flatMap((f) => (f.type === "HISTOGRAM" ? ["_bucket", "_sum", "_count"].map((s) => f.name + s) : [f.name])),
-    );
-    const dashboard = JSON.parse(read("grafana-dashboard.json")) as {
+    const exported = exportedMetrics();
+    const dashboard = JSON.parse(read("grafana/grafana-dashboard.json")) as {
       panels: { title: string; targets: { expr: string }[] }[];
       templating: { list: { type: string; query: string }[] };
     };
     const queries = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
     expect(queries.length).toBeGreaterThanOrEqual(10);
     const named: string[] = [];
-    for (const query of queries) {
-      const tree = parser.parse(query);
-      tree.iterate({
-        enter: (node) => {
-          expect({ query, error: node.type.isError }).toEqual({ query, error: false });
-          if (node.name === "VectorSelector") named.push(query.slice(node.from, node.to).match(/^[a-zA-Z_:][a-zA-Z0-9_:]*/)![0]);
-        },
-      });
-    }
+    for (const query of queries) named.push(...selectedMetrics(query));
     for (const v of dashboard.templating.list.filter((t) => t.type === "query")) named.push(/label_values\((\w+),/.exec(v.query)![1]!);
     expect(named.filter((name) => !exported.has(name))).toEqual([]);
     // The charts the status page will show are all here too.

@@ -10,7 +10,7 @@ const SRC = resolve(import.meta.dir, "../src");
 
 /** Top to bottom. */
 const LAYERS: string[][] = [
-  ["main.ts", "healthcheck.ts", "athena-ddl.ts"], // the entrypoint and its one-shot commands
+  ["main.ts", "healthcheck.ts", "athena-ddl.ts", "drain-spool.ts"], // the entrypoint and its one-shot commands
   ["start-http-thread.ts", "upload-side.ts", "shutdown.ts"], // the main thread: the HTTP thread's start, the upload side, the drain
   ["http/"], // the HTTP thread
   ["upload/"], // the upload loops
