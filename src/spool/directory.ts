@@ -71,11 +71,17 @@ function takeLock(dir: string): void {
   writeFileSync(path, String(process.pid)); // left by a process that is gone
 }
 
+/**
+ * Whether process `pid` exists, by signal 0: ESRCH says it doesn't, EPERM that it does (another
+ * user's). Any other refusal (Deno without --allow-run, which its task grants for this) can't
+ * tell, so the holder counts as alive: two processes on one spool would lose data, a refused
+ * start only waits for an operator.
+ */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    return (err as NodeJS.ErrnoException).code !== "ESRCH";
   }
 }

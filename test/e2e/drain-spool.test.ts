@@ -26,7 +26,7 @@ async function leaveSpool(s3: TestS3, spool: string, target: Target, n: number):
   return acknowledged;
 }
 
-for (const target of targets().filter((t) => t.name !== "deno")) {
+for (const target of targets()) {
   const on = onTarget(target);
   describe.skipIf(on.skip)(`drain-spool ${on.label}`, () => {
     it("uploads every payload a killed disk-mode process left in its spool, once, and exits 0 with the spool empty", async () => {

@@ -53,6 +53,7 @@ const all: Target[] = [
       "--allow-read",
       "--allow-write",
       "--allow-sys",
+      "--allow-run", // signal 0 to a spool lock's holder: is it alive (spool/directory.ts)
       `--config=${join(ROOT, "deno.json")}`,
       join(ROOT, "src/main.ts"),
     ],
