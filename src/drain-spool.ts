@@ -14,8 +14,7 @@ import { createUploadSide } from "./upload-side.ts";
 
 export async function drainSpool(config: Config, log: Logger): Promise<number> {
   const service = createUploadSide(config, { log });
-  const found = service.unwritten;
-  log.info("draining the spool", { spool_dir: config.SPOOL_DIR, payloads: found, store: service.store.location });
+  log.info("draining the spool", { spool_dir: config.SPOOL_DIR, payloads: service.unwritten, store: service.store.location });
   const noListener = { stop: async () => {} };
   const stop = createShutdown({ service, listener: noListener, log, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, spoolDir: config.SPOOL_DIR });
   onSignal("SIGTERM", () => void stop("SIGTERM"));

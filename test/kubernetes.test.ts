@@ -181,7 +181,8 @@ describe.skipIf(Boolean(skip))(`deploy/kubernetes${skip ? ` (skipped: ${skip})` 
     for (const endpoint of monitor.spec.endpoints)
       expect(selected.flatMap((s) => s.spec.ports.map((p: { name: string }) => p.name))).toContain(endpoint.port);
     const admin = objects.find((o) => o.kind === "Service" && o.metadata.annotations?.["prometheus.io/scrape"] === "true")!;
-    expect(Number(admin.metadata.annotations!["prometheus.io/port"])).toBe(loadConfig(settingsOf(workloads[0]!, rendered.get("memory")!)).ADMIN_PORT);
+    const set = objects.find((o) => o.kind === "StatefulSet")!;
+    expect(Number(admin.metadata.annotations!["prometheus.io/port"])).toBe(loadConfig(settingsOf(set, objects)).ADMIN_PORT);
   });
 
   it("runs the Dockerfile's image as its user, locked down, with a memory limit above the measured peak RSS", () => {

@@ -33,10 +33,7 @@ for (const { target, client } of runs) {
       }));
       await using service = await startService(
         {
-          S3_BUCKET: s3.bucket,
-          S3_ENDPOINT: proxy.endpoint,
-          S3_FORCE_PATH_STYLE: "true",
-          AWS_REGION: "us-east-1",
+          ...s3.envWithoutKeys(proxy.endpoint),
           AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint,
           S3_CLIENT: client,
           BATCH_MAX_WAIT_MS: "20",
@@ -73,10 +70,7 @@ for (const { target, client } of runs) {
       await using imds = new FakeImds((n) => ({ AccessKeyId: "S3RVER", SecretAccessKey: "S3RVER", Token: `ecs-${n}`, lifetimeSecs: 3_600 }));
       await using service = await startService(
         {
-          S3_BUCKET: s3.bucket,
-          S3_ENDPOINT: proxy.endpoint,
-          S3_FORCE_PATH_STYLE: "true",
-          AWS_REGION: "us-east-1",
+          ...s3.envWithoutKeys(proxy.endpoint),
           AWS_CONTAINER_CREDENTIALS_FULL_URI: `${imds.endpoint}${imds.ecsPath}`,
           S3_CLIENT: client,
           BATCH_MAX_WAIT_MS: "20",

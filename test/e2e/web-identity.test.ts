@@ -33,10 +33,7 @@ for (const { target, client } of runs) {
       writeFileSync(tokenFile, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6czMtaW5nZXN0OnMzLWluZ2VzdCJ9.c2lnbmF0dXJl");
       await using service = await startService(
         {
-          S3_BUCKET: s3.bucket,
-          S3_ENDPOINT: s3Proxy.endpoint,
-          S3_FORCE_PATH_STYLE: "true",
-          AWS_REGION: "us-east-1",
+          ...s3.envWithoutKeys(s3Proxy.endpoint),
           AWS_ROLE_ARN: ROLE,
           AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
           AWS_ENDPOINT_URL_STS: stsProxy.endpoint,

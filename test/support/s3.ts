@@ -50,7 +50,12 @@ abstract class S3Api {
 
   /** Env vars that point the service at this server. */
   get env(): Record<string, string> {
-    return { S3_BUCKET: this.bucket, S3_ENDPOINT: this.endpoint, S3_FORCE_PATH_STYLE: "true", AWS_REGION: "us-east-1", ...S3_CREDENTIALS };
+    return { ...this.envWithoutKeys(), ...S3_CREDENTIALS };
+  }
+
+  /** The same with no AWS keys, for credentials found another way; `endpoint` may be a proxy in front of this server. */
+  envWithoutKeys(endpoint = this.endpoint): Record<string, string> {
+    return { S3_BUCKET: this.bucket, S3_ENDPOINT: endpoint, S3_FORCE_PATH_STYLE: "true", AWS_REGION: "us-east-1" };
   }
 
   /** Every key in the bucket (a listing only: cheap enough to poll). */
