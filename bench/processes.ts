@@ -85,3 +85,13 @@ export const threadCpuSeconds = (pid: number, tids: number[]) =>
 
 /** Current resident set of a process, MiB. */
 export const rssMiB = (pid: number) => statusMiB(pid, "VmRSS");
+
+/**
+ * Busy and total CPU seconds of the whole machine so far, every core (/proc/stat): the service,
+ * wrk and the kernel's loopback work together. Idle and iowait are the only time not busy.
+ */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const ticks = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  return { busy: (total - ticks[3]! - ticks[4]!) / 100, total: total / 100 };
+}

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../src/config.ts";
-import { cpuSeconds, peakRssMiB, type Spawned, spawnWithPort, stop, threadCpuSeconds } from "./processes.ts";
+import { cpuSeconds, machineCpuSeconds, peakRssMiB, type Spawned, spawnWithPort, stop, threadCpuSeconds } from "./processes.ts";
 import { startWrk, type WrkResult } from "./wrk.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -42,6 +42,9 @@ export interface Row {
   /** CPU seconds over the load: the whole process, and its HTTP threads alone. */
   cpu: number;
   httpCpu: number;
+  /** The whole machine over the load (machineCpuSeconds): its busy CPU seconds, and the share of its cores they are. */
+  machineCpu: number;
+  machineBusy: number;
   notes?: string;
 }
 
@@ -79,11 +82,22 @@ function objectSizes(sizes: number[], requests: number, payloads: number): strin
   return `${sizes.length} objects, median ${mib(at(0.5))} MiB, p99 ${mib(at(0.99))} MiB; ${perMillion} S3 requests per million payloads`;
 }
 
+/** Measures the machine's CPU from now: `done()` gives its busy seconds and busy share since. */
+function machineMeter() {
+  const start = machineCpuSeconds();
+  return () => {
+    const end = machineCpuSeconds();
+    const busy = end.busy - start.busy;
+    return { machineCpu: busy, machineBusy: busy / (end.total - start.total) };
+  };
+}
+
 /** The bare Bun.serve (bench/ceiling.ts) with `threads` servers on one port; every thread of it is an HTTP thread. */
 export async function runCeiling(load: Load, threads = 1): Promise<Row> {
   const server = await spawnWithPort([process.execPath, join(ROOT, "bench/ceiling.ts")], { CEILING_THREADS: String(threads) });
   try {
     const cpu0 = cpuSeconds(server.proc.pid);
+    const machine = machineMeter();
     const wrk = await startWrk({ port: server.port, threads: WRK_THREADS, durationSecs: load.seconds, ...load }).result;
     const cpu = cpuSeconds(server.proc.pid) - cpu0;
     return {
@@ -94,6 +108,7 @@ export async function runCeiling(load: Load, threads = 1): Promise<Row> {
       rss: peakRssMiB(server.proc.pid),
       cpu,
       httpCpu: cpu,
+      ...machine(),
     };
   } finally {
     await stop(server);
@@ -173,12 +188,14 @@ export async function runService(
   try {
     const cpu0 = cpuSeconds(pid);
     const httpCpu0 = threadCpuSeconds(pid, tids);
+    const machine = machineMeter();
     const running = startWrk({ port: service.port, threads: WRK_THREADS, durationSecs: load.seconds, ...load });
     let cpu = NaN;
     let httpCpu = NaN;
     let rss = NaN;
     const notes = during ? await during(service) : undefined;
     const wrk = await running.result;
+    const machineUse = machine();
     if (service.proc.exitCode === null) {
       cpu = cpuSeconds(pid) - cpu0;
       httpCpu = tids.length ? threadCpuSeconds(pid, tids) - httpCpu0 : NaN;
@@ -239,6 +256,7 @@ export async function runService(
       rss,
       cpu,
       httpCpu,
+      ...machineUse,
       notes: [
         notes,
         objectNotes,

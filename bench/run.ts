@@ -23,7 +23,8 @@
 //   soak   64 connections for SOAK_SECS (600) at the defaults (bench/soak.ts): non-2xx, lost, RSS
 //          by minute
 // The default HTTP_THREADS is the service's own, from this machine's cores. Every row gives CPU
-// µs per request for the whole process and for its HTTP threads (/proc/PID/task/TID/stat).
+// µs per request for the whole process and for its HTTP threads (/proc/PID/task/TID/stat), and
+// how busy the whole machine was (/proc/stat): wrk and the kernel's loopback share its cores.
 // Other settings: THREADS=1 (wrk's), LATENCY_MS=25, BENCH_TARGET=binary|source (the target of
 // every row but main's source row), SERVICE_ENV="K=V ..." added to every service, and
 // CPU_PROF_DIR=dir to run the source under Bun's CPU profiler (main thread only).
@@ -79,7 +80,10 @@ console.log(
 function threadsVsOne(what: string, many: Row, one: Row, manyCeiling?: Row): string {
   const us = (r: Row, seconds = r.cpu) => fmt(usPerRequest(r, seconds), 1);
   const bound = manyCeiling ? `; at most ${(manyCeiling.wrk.rps / one.wrk.rps).toFixed(2)}x here (its ceiling / HTTP_THREADS=1)` : "";
-  return `- ${what}: HTTP_THREADS=${many.threads} / HTTP_THREADS=1 = ${(many.wrk.rps / one.wrk.rps).toFixed(2)}x req/s${bound}; CPU µs/req ${us(many)} against ${us(one)}, on the HTTP threads ${us(many, many.httpCpu)} against ${us(one, one.httpCpu)}`;
+  // The machine's share: with one thread it was `busy` of its cores, so at the same CPU per
+  // request (service, wrk and kernel together) no thread count gets more than 1 / busy of it.
+  const machine = `; the machine (service, wrk, kernel) ${(one.machineBusy * 100).toFixed(0)}% busy with one thread, so at most ${(1 / one.machineBusy).toFixed(2)}x at its ${us(one, one.machineCpu)} µs/req (${us(many, many.machineCpu)} with ${many.threads})`;
+  return `- ${what}: HTTP_THREADS=${many.threads} / HTTP_THREADS=1 = ${(many.wrk.rps / one.wrk.rps).toFixed(2)}x req/s${bound}${machine}; CPU µs/req ${us(many)} against ${us(one)}, on the HTTP threads ${us(many, many.httpCpu)} against ${us(one, one.httpCpu)}`;
 }
 
 if (GROUPS.includes("main")) {
@@ -118,6 +122,8 @@ if (GROUPS.includes("main")) {
     wrk: { ...rs[0]!.wrk, rps: sum(rs, (r) => r.wrk.rps) / rs.length, requests: sum(rs, (r) => r.wrk.requests) },
     cpu: sum(rs, (r) => r.cpu),
     httpCpu: sum(rs, (r) => r.httpCpu),
+    machineCpu: sum(rs, (r) => r.machineCpu),
+    machineBusy: sum(rs, (r) => r.machineBusy) / rs.length,
   });
   console.log(threadsVsOne("binary, every round pooled", pooled(binaries("default settings (binary)")), pooled(binaries("HTTP_THREADS=1 (binary)"))));
 }
