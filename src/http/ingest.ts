@@ -13,7 +13,7 @@ import type { SharedState } from "../shared/state.ts";
 import type { StoreHealth } from "../shared/store-health.ts";
 import { collectionCheck } from "./collection.ts";
 import type { Deadlines } from "./deadlines.ts";
-import { createGarbagePacer } from "./garbage.ts";
+import { createGarbagePacer, garbagePacing } from "./garbage.ts";
 import type { RequestsInFlight } from "./in-flight.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import { bodyEncoding, readBody } from "./read-body.ts";
@@ -52,7 +52,7 @@ export function ingestRoutes({ config, buffer, tokens, limiter, metrics, health,
       : byVersion
         ? versionPrefixer()
         : null;
-  const collectAfter = createGarbagePacer();
+  const collectAfter = createGarbagePacer(garbagePacing(config));
   const draining = () => new HttpError("DRAINING", "the service is shutting down; retry on another instance");
   // While the store is failing the queue will not empty soon: ask clients to back off longer.
   const queueFull = () => new HttpError("QUEUE_FULL", "the queue is full; retry later", health.healthy ? {} : { headers: { "retry-after": "10" } });
