@@ -207,7 +207,9 @@ export async function runService(
     let counting = 0;
     const stats = async () => {
       const asked = performance.now();
-      const got = (await (await fetch(`${sinkUrl}/stats`)).json()) as { payloads: number; sizes: number[]; requests: number };
+      // No idle timeout: the sink answers only once it has counted, which for a soak's tens of GB
+      // can take longer than fetch's default 5 minutes.
+      const got = (await (await fetch(`${sinkUrl}/stats`, { timeout: false })).json()) as { payloads: number; sizes: number[]; requests: number };
       counting += performance.now() - asked;
       return got;
     };
