@@ -4,13 +4,12 @@
 // Collecting the young generation after every few MiB of bodies keeps that garbage small, for no
 // CPU we could measure (BENCHMARKS.md): the bodies die young, so each collection is quick.
 //
-// Each HTTP thread has a heap of its own, so the bound is the process's, split among them: with
-// 8 MiB per thread, a second thread added 20-30 MiB of dead bodies to the peak RSS. In disk mode
-// a request waits for the spool's fsync, long enough for its body and request objects to outlive
-// a young collection, which moves them to the old generation: there they wait for a full
-// collection, and two threads at 4,000 connections piled up 60-100 MiB of them. So in disk mode
-// every fourth collection is a full one. Memory mode does without: full collections there cost
-// a tenth of the throughput at 64 connections, for 10-30 MiB.
+// Each HTTP thread has a heap of its own, so the bound is the process's, split among them. In
+// disk mode a request waits for the spool's fsync, long enough for its body and request objects
+// to outlive a young collection, which moves them to the old generation, where only a full
+// collection frees them: so in disk mode every fourth collection is a full one. Memory mode
+// does without, since there full collections cost more throughput than the memory they give
+// back (BENCHMARKS.md, "the HTTP threads' garbage").
 import type { Config } from "../config.ts";
 import { collectAllGarbage, collectYoungGarbage } from "../runtime.ts";
 
