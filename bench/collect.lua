@@ -1,7 +1,7 @@
 -- wrk script: POSTs collections of 10 telemetry payloads of about 240 bytes each, varied across
 -- requests: 1,000 distinct requests per thread, formatted whole (request line, headers, body)
--- before the load, so that wrk spends no CPU building them. Formatting each request as it went
--- cost wrk about 1.5 µs per request, on the cores the service shares with it (BENCHMARKS.md).
+-- before the load, so that wrk spends no CPU building them on the cores it shares with the
+-- service (what formatting each request as it went cost wrk: BENCHMARKS.md).
 local counter = 0
 local requests = {}
 local events = { "scan", "heartbeat", "update", "detection", "quarantine" }

@@ -82,7 +82,7 @@ function objectSizes(sizes: number[], requests: number, payloads: number): strin
   return `${sizes.length} objects, median ${mib(at(0.5))} MiB, p99 ${mib(at(0.99))} MiB; ${perMillion} S3 requests per million payloads`;
 }
 
-/** Measures the machine's CPU from now: `done()` gives its busy seconds and busy share since. */
+/** Measures the machine's CPU from now: the function it returns gives its busy seconds and busy share since. */
 function machineMeter() {
   const start = machineCpuSeconds();
   return () => {
@@ -202,13 +202,12 @@ export async function runService(
       rss = peakRssMiB(pid);
     }
     const acked = (wrk.requests - wrk.non2xx) * PAYLOADS_PER_REQUEST;
-    // The sink counts what it holds when asked (a soak's tens of GB take it a minute or more): that
-    // time is the sink's, not the service's, so the wait for landing leaves it out.
+    // The sink counts what it holds when asked, and answers only then: a soak's tens of GB take it
+    // minutes, past fetch's default 5-minute idle timeout, hence none. That time is the sink's, not
+    // the service's, so the wait for landing leaves it out.
     let counting = 0;
     const stats = async () => {
       const asked = performance.now();
-      // No idle timeout: the sink answers only once it has counted, which for a soak's tens of GB
-      // can take longer than fetch's default 5 minutes.
       const got = (await (await fetch(`${sinkUrl}/stats`, { timeout: false })).json()) as { payloads: number; sizes: number[]; requests: number };
       counting += performance.now() - asked;
       return got;
