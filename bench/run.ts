@@ -9,7 +9,8 @@
 //          and after every service run, and each ratio against the better of its two; then seed
 //          mode once
 //   sweep  CONNECTION_SWEEP (64,1000,4000,10000) for SWEEP_SECS (10): memory and disk, at the
-//          default HTTP_THREADS and at 1, each pair between ceilings of its threads
+//          default HTTP_THREADS and at 1, SWEEP_ROUNDS (1) rounds of them in turn, each run
+//          between ceilings of its threads; the thread ratio by round and pooled
 //   churn  `Connection: close` on every request, CHURN_CONNECTIONS (1000): ceiling, service
 //   probes 4,000 connections: a stalled request's 408 (REQUEST_TIMEOUT_MS=2000), and SIGTERM
 //   objects 64 connections for OBJECT_SECS (30): object sizes and S3 requests per million payloads,
@@ -41,6 +42,7 @@ import {
   PAYLOADS_PER_REQUEST,
   type Row,
   runService,
+  type Variant,
   WRK_THREADS,
   withCeiling,
 } from "./rows.ts";
@@ -52,6 +54,7 @@ const env = process.env;
 const DURATION = Number(env.DURATION_SECS ?? 10);
 const ROUNDS = Number(env.ROUNDS ?? 3);
 const SWEEP_SECS = Number(env.SWEEP_SECS ?? 10);
+const SWEEP_ROUNDS = Number(env.SWEEP_ROUNDS ?? 1);
 const SWEEP = (env.CONNECTION_SWEEP ?? "64,1000,4000,10000").split(",").map(Number);
 const CHURN_CONNECTIONS = Number(env.CHURN_CONNECTIONS ?? 1000);
 /** The load's payload fields (bench/collect.lua) as Parquet columns; `path` is left to _extra. */
@@ -72,23 +75,44 @@ console.log(
   `bench: wrk -t${WRK_THREADS}, ${PAYLOADS_PER_REQUEST} payloads per request, sink latency ${LATENCY_MS} ms, target ${TARGET}, default HTTP_THREADS ${N} (of ${availableParallelism()} cores)${Object.keys(EXTRA_ENV).length ? `, SERVICE_ENV: ${env.SERVICE_ENV}` : ""}`,
 );
 
+/** The rows called `name`, in the order they ran. */
+const named = (rows: Row[], name: string) => rows.filter((r) => r.name === name);
+
+/** Rounds of one variant as one row: mean req/s, and CPU, requests and machine time summed. */
+function pooled(rows: Row[]): Row {
+  const sum = (pick: (r: Row) => number) => rows.reduce((n, r) => n + pick(r), 0);
+  return {
+    ...rows[0]!,
+    wrk: { ...rows[0]!.wrk, rps: sum((r) => r.wrk.rps) / rows.length, requests: sum((r) => r.wrk.requests) },
+    cpu: sum((r) => r.cpu),
+    httpCpu: sum((r) => r.httpCpu),
+    machineCpu: sum((r) => r.machineCpu),
+    machineBusy: sum((r) => r.machineBusy) / rows.length,
+  };
+}
+
 /**
- * Lines comparing the default HTTP_THREADS with HTTP_THREADS=1: throughput, CPU per request,
- * and the most the ratio could be on this machine: no service beats its own ceiling, so
- * HTTP_THREADS=N / 1 is at most ceiling(N) / service(1), both from the same run.
+ * A line comparing the default HTTP_THREADS (`many`, a row per round) with HTTP_THREADS=1
+ * (`one`, the same rounds): the ratio by round and its median, then over the rounds pooled
+ * throughput, CPU per request, and the most the ratio could be on this machine. No service beats
+ * its own ceiling, so N / 1 is at most ceiling(N) / service(1), both from the same run.
  */
-function threadsVsOne(what: string, many: Row, one: Row, manyCeiling?: Row): string {
+function compareThreads(what: string, many: Row[], one: Row[], ceilingOf: Map<Row, Row>): string {
+  const byRound = many.map((r, i) => r.wrk.rps / one[i]!.wrk.rps);
+  const [m, o] = [pooled(many), pooled(one)];
+  const ceiling = pooled(many.map((r) => ceilingOf.get(r)!));
   const us = (r: Row, seconds = r.cpu) => fmt(usPerRequest(r, seconds), 1);
-  const bound = manyCeiling ? `; at most ${(manyCeiling.wrk.rps / one.wrk.rps).toFixed(2)}x here (its ceiling / HTTP_THREADS=1)` : "";
+  const bound = `; at most ${(ceiling.wrk.rps / o.wrk.rps).toFixed(2)}x here (its ceiling / HTTP_THREADS=1)`;
   // The machine's share: with one thread it was `busy` of its cores, so at the same CPU per
   // request (service, wrk and kernel together) no thread count gets more than 1 / busy of it.
-  const machine = `; the machine (service, wrk, kernel) ${(one.machineBusy * 100).toFixed(0)}% busy with one thread, so at most ${(1 / one.machineBusy).toFixed(2)}x at its ${us(one, one.machineCpu)} µs/req (${us(many, many.machineCpu)} with ${many.threads})`;
-  return `- ${what}: HTTP_THREADS=${many.threads} / HTTP_THREADS=1 = ${(many.wrk.rps / one.wrk.rps).toFixed(2)}x req/s${bound}${machine}; CPU µs/req ${us(many)} against ${us(one)}, on the HTTP threads ${us(many, many.httpCpu)} against ${us(one, one.httpCpu)}`;
+  const machine = `; the machine (service, wrk, kernel) ${(o.machineBusy * 100).toFixed(0)}% busy with one thread, so at most ${(1 / o.machineBusy).toFixed(2)}x at its ${us(o, o.machineCpu)} µs/req (${us(m, m.machineCpu)} with ${m.threads})`;
+  const rounds = byRound.length > 1 ? `by round ${byRound.map((x) => x.toFixed(2)).join(", ")}, median ${median(byRound).toFixed(2)}; pooled ` : "";
+  return `- ${what}: HTTP_THREADS=${m.threads} / HTTP_THREADS=1 ${rounds}${(m.wrk.rps / o.wrk.rps).toFixed(2)}x req/s${bound}${machine}; CPU µs/req ${us(m)} against ${us(o)}, on the HTTP threads ${us(m, m.httpCpu)} against ${us(o, o.httpCpu)}`;
 }
 
 if (GROUPS.includes("main")) {
   const load = { connections: 64, seconds: DURATION };
-  const { rows, ceilingOf, ratios, rps } = await alternating(load, ROUNDS, [
+  const { rows, ceilingOf, ratios } = await alternating(load, ROUNDS, [
     ["binary", N, () => runService("default settings (binary)", "binary", load, {})],
     ["source", N, () => runService("default settings (source)", "source", load, {})],
     ["binary, HTTP_THREADS=1", 1, () => runService("HTTP_THREADS=1 (binary)", "binary", load, ONE)],
@@ -111,21 +135,7 @@ if (GROUPS.includes("main")) {
       `- ${target}: vs ceiling ${xs.map((x) => x.toFixed(2)).join(", ")}; median ${median(xs).toFixed(2)}, lowest ${Math.min(...xs).toFixed(2)}`,
     );
   }
-  const byRound = rps.binary!.map((x, i) => x / rps["binary, HTTP_THREADS=1"]![i]!);
-  console.log(
-    `- binary, HTTP_THREADS=${N} / HTTP_THREADS=1 by round: ${byRound.map((x) => x.toFixed(2)).join(", ")}; median ${median(byRound).toFixed(2)}`,
-  );
-  const binaries = (name: string) => rows.filter((r) => r.name === name);
-  const sum = (rs: Row[], pick: (r: Row) => number) => rs.reduce((n, r) => n + pick(r), 0);
-  const pooled = (rs: Row[]): Row => ({
-    ...rs[0]!,
-    wrk: { ...rs[0]!.wrk, rps: sum(rs, (r) => r.wrk.rps) / rs.length, requests: sum(rs, (r) => r.wrk.requests) },
-    cpu: sum(rs, (r) => r.cpu),
-    httpCpu: sum(rs, (r) => r.httpCpu),
-    machineCpu: sum(rs, (r) => r.machineCpu),
-    machineBusy: sum(rs, (r) => r.machineBusy) / rs.length,
-  });
-  console.log(threadsVsOne("binary, every round pooled", pooled(binaries("default settings (binary)")), pooled(binaries("HTTP_THREADS=1 (binary)"))));
+  console.log(compareThreads("binary", named(rows, "default settings (binary)"), named(rows, "HTTP_THREADS=1 (binary)"), ceilingOf));
 }
 
 if (GROUPS.includes("sweep")) {
@@ -134,25 +144,27 @@ if (GROUPS.includes("sweep")) {
   const compared: string[] = [];
   for (const connections of SWEEP) {
     const load = { connections, seconds: SWEEP_SECS };
-    const pair = async (threads: number, serviceEnv: Record<string, string>) => {
+    const modes = (threads: number, serviceEnv: Record<string, string>): Variant[] => {
       const label = threads === N ? "" : `, HTTP_THREADS=${threads}`;
-      const run = await withCeiling(load, threads, async () => [
-        await runService(`memory mode${label} (${TARGET})`, TARGET, load, serviceEnv),
-        await runService(`disk mode${label} (${TARGET})`, TARGET, load, { ...serviceEnv, DURABILITY: "disk" }),
-      ]);
-      for (const r of run.rows) ceilings.set(r, run.ceiling);
-      rows.push(...run.rows);
-      return run.rows.slice(1, 3) as [Row, Row];
+      return [
+        [`memory${label}`, threads, () => runService(`memory mode${label} (${TARGET})`, TARGET, load, serviceEnv)],
+        [`disk${label}`, threads, () => runService(`disk mode${label} (${TARGET})`, TARGET, load, { ...serviceEnv, DURABILITY: "disk" })],
+      ];
     };
-    const [memory, disk] = await pair(N, {});
-    if (N !== 1) {
-      const [memoryOne, diskOne] = await pair(1, ONE);
-      compared.push(threadsVsOne(`memory, ${fmt(connections)} connections`, memory, memoryOne, ceilings.get(memory)));
-      compared.push(threadsVsOne(`disk, ${fmt(connections)} connections`, disk, diskOne, ceilings.get(disk)));
+    const run = await alternating(load, SWEEP_ROUNDS, N === 1 ? modes(N, {}) : [...modes(N, {}), ...modes(1, ONE)]);
+    rows.push(...run.rows);
+    for (const [row, ceiling] of run.ceilingOf) ceilings.set(row, ceiling);
+    if (N === 1) continue;
+    for (const mode of ["memory", "disk"]) {
+      const many = named(run.rows, `${mode} mode (${TARGET})`);
+      const one = named(run.rows, `${mode} mode, HTTP_THREADS=1 (${TARGET})`);
+      compared.push(compareThreads(`${mode}, ${fmt(connections)} connections`, many, one, run.ceilingOf));
     }
   }
-  table(`Connection sweep, keep-alive, ${SWEEP_SECS} s each; each row against the better of the ceilings of its HTTP threads around it`, rows, (r) =>
-    ceilings.get(r),
+  table(
+    `Connection sweep, keep-alive, ${SWEEP_SECS} s each, ${SWEEP_ROUNDS} round${SWEEP_ROUNDS === 1 ? "" : "s"}; each service run against the better of the ceilings of its HTTP threads just before and after it`,
+    rows,
+    (r) => ceilings.get(r),
   );
   if (compared.length) console.log(`\n${compared.join("\n")}`);
 }
