@@ -14,6 +14,7 @@ import { createRateLimiter } from "./http/rate-limit.ts";
 import type { HttpThreadMemory } from "./http/worker.ts";
 import type { Logger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
+import { createGarbagePacer } from "./shared/garbage-pacer.ts";
 import { newInstanceId } from "./shared/instance-id.ts";
 import { SharedState } from "./shared/state.ts";
 import { StoreHealth } from "./shared/store-health.ts";
@@ -26,6 +27,16 @@ import { createFormat } from "./upload/formats.ts";
 import { createKeyNamer } from "./upload/object-key.ts";
 import { uploaderOptions } from "./upload/upload-options.ts";
 import { Uploader } from "./upload/uploader.ts";
+
+/**
+ * Store calls between two full collections on this thread. Each call leaves objects (a request,
+ * its response, their promises) that live past a young collection, since a PUT takes tens of
+ * milliseconds; JavaScriptCore left them in the old generation long enough that one PUT per
+ * payload (seed mode, 256 loops) held about 100 MiB more than with a collection a second. A full
+ * collection takes about 20-30 ms here, so at the defaults' few calls a second it hardly ever runs
+ * (BENCHMARKS.md).
+ */
+export const STORE_CALLS_PER_COLLECTION = 5_000;
 
 export interface UploadSideOptions {
   log: Logger;
@@ -64,6 +75,8 @@ export function createUploadSide(config: Config, options: UploadSideOptions) {
   const instanceId = options.instanceId ?? newInstanceId();
   const keys = createKeyNamer(config.S3_PREFIX, instanceId, Date.now, config.TIME_PARTITION);
   const { format, close: closeFormat } = objectFormat(config, (column) => metrics.parquetMismatches.inc(1, { column }));
+  const collectAfter = createGarbagePacer({ every: STORE_CALLS_PER_COLLECTION, fullEvery: 1 });
+  const onStoreCall = () => collectAfter(1);
   const uploaders = buffer.readers.map(
     ({ reader, loops, journal, maxHeldBytes }) =>
       new Uploader(uploaderOptions(config, { loops, ...(maxHeldBytes !== undefined && { maxHeldBytes }) }, format), {
@@ -75,6 +88,7 @@ export function createUploadSide(config: Config, options: UploadSideOptions) {
         log,
         progress: state,
         journal,
+        onStoreCall,
       }),
   );
 

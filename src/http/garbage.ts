@@ -11,46 +11,17 @@
 // does without, since there full collections cost more throughput than the memory they give
 // back (BENCHMARKS.md, "the HTTP threads' garbage").
 import type { Config } from "../config.ts";
-import { collectAllGarbage, collectYoungGarbage } from "../runtime.ts";
+import type { GarbagePacing } from "../shared/garbage-pacer.ts";
 
 /** Bytes of request bodies, over all HTTP threads, between two collections. */
 export const BODY_BYTES_PER_COLLECTION = 8 * 1024 * 1024;
 /** Disk mode: every this many collections, a full one. */
 export const DISK_FULL_EVERY = 4;
 
-export interface GarbagePacing {
-  /** Bytes of request bodies between two collections on this thread. */
-  everyBytes: number;
-  /** Every this many collections a full one instead of a young one; 0: young ones only. */
-  fullEvery: number;
-}
-
-/** An HTTP thread's pacing: its share of the process's bound, and in disk mode the full collections. */
+/** An HTTP thread's pacing, in bytes of request bodies: its share of the process's bound, and in disk mode the full collections. */
 export function garbagePacing(config: Pick<Config, "HTTP_THREADS" | "DURABILITY">): GarbagePacing {
   return {
-    everyBytes: BODY_BYTES_PER_COLLECTION / Math.max(1, config.HTTP_THREADS),
+    every: BODY_BYTES_PER_COLLECTION / Math.max(1, config.HTTP_THREADS),
     fullEvery: config.DURABILITY === "disk" ? DISK_FULL_EVERY : 0,
-  };
-}
-
-/**
- * Returns the function to call with each body's size.
- *
- * @example
- * const collectAfter = createGarbagePacer(garbagePacing(config));
- * collectAfter(body.length);
- */
-export function createGarbagePacer(
-  { everyBytes, fullEvery }: GarbagePacing,
-  collect: { young: () => void; full: () => void } = { young: collectYoungGarbage, full: collectAllGarbage },
-): (bodyBytes: number) => void {
-  let since = 0;
-  let collections = 0;
-  return (bodyBytes) => {
-    since += bodyBytes;
-    if (since < everyBytes) return;
-    since = 0;
-    if (fullEvery > 0 && ++collections % fullEvery === 0) collect.full();
-    else collect.young();
   };
 }

@@ -36,6 +36,8 @@ export interface RetrierDeps {
   health: StoreHealth;
   log: Logger;
   progress?: UploadProgress;
+  /** Called before every attempt of a store call: the upload side paces its garbage collections by them. */
+  onStoreCall?: () => void;
 }
 
 /**
@@ -65,10 +67,11 @@ export class Retrier {
    * cleaning up an earlier process's upload does not decide whether this one can write).
    */
   store<T>(call: string, payloads: number, attempt: () => Promise<T>, { health: counts = true } = {}): Promise<T | null> {
-    const { metrics, health, log, progress } = this.deps;
+    const { metrics, health, log, progress, onStoreCall } = this.deps;
     return this.retried(
       async (n) => {
         if (n > 0) metrics.uploadRetries.inc();
+        onStoreCall?.();
         const started = performance.now();
         const out = await attempt();
         metrics.uploadSeconds.observe((performance.now() - started) / 1000);

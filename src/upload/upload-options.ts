@@ -48,6 +48,8 @@ export interface WriterDeps {
   progress?: UploadProgress;
   /** Where objects of batches the buffer keeps are recorded (the buffer's reader supplies it). */
   journal: ObjectJournal;
+  /** Called before every attempt of a store call (RetrierDeps). */
+  onStoreCall?: () => void;
 }
 
 export interface UploaderOptions extends Omit<WriterOptions, "loops" | "staging" | "linePrefixes"> {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "bun:test";
-import { backoffMs } from "../../src/upload/retry.ts";
+import { StoreError } from "../../src/store/store.ts";
+import { backoffMs, Retrier } from "../../src/upload/retry.ts";
+import { uploadDeps } from "../support/uploader.ts";
 
 const policy = { baseMs: 100, maxMs: 5_000 };
 
@@ -18,5 +20,22 @@ describe("backoffMs", () => {
 
   it("retries non-retryable failures slowly, at the cap", () => {
     expect(backoffMs(0, false, policy, () => 0)).toBe(5_000);
+  });
+});
+
+describe("Retrier.store", () => {
+  it("tells onStoreCall of every attempt, retries included (the upload side's garbage pacing counts them)", async () => {
+    let calls = 0;
+    let attempts = 0;
+    const retrier = new Retrier({ baseMs: 1, maxMs: 2 }, uploadDeps({ onStoreCall: () => calls++ }));
+    const got = await retrier.store("put", 1, async () => {
+      if (++attempts < 3) throw new StoreError("throttled", true, "SlowDown");
+      return "etag";
+    });
+    expect(got).toBe("etag");
+    expect(attempts).toBe(3);
+    expect(calls).toBe(3);
+    await retrier.journal(async () => {});
+    expect(calls).toBe(3); // journal writes are not store calls
   });
 });
