@@ -99,14 +99,28 @@ const log = createLogger(config.LOG_LEVEL);
 for (const [old, name] of renamedInUse(process.env)) log.warn(`${old} is deprecated: it was renamed ${name}`, { variable: old, use: name });
 process.on("unhandledRejection", (err) => log.limited("error", "unhandled", "unhandled rejection", { error: errorField(err) }));
 
-let service: UploadSide;
+// Signals are handled from before the first HTTP thread listens. That thread answers while the
+// others start, so a SIGTERM then must not end the process with its acknowledged payloads only in
+// memory: a signal that comes before every thread is up is kept, and drains once they are.
+let shutdown: ((reason: string) => Promise<void>) | undefined;
+let pending: string | undefined;
+const stop = (reason: string) => {
+  if (shutdown) return void shutdown(reason);
+  if (pending === undefined) log.info("signal while starting; draining once every HTTP thread listens", { signal: reason });
+  pending ??= reason;
+};
+let service: UploadSide | undefined;
+onSignal("SIGHUP", () => service?.state.reloadTokens());
+onSignal("SIGTERM", () => stop("SIGTERM"));
+onSignal("SIGINT", () => stop("SIGINT"));
+
 let listener: HttpListener;
 try {
   service = createUploadSide(config, { log });
   service.start();
   listener = await startHttpThreads(config, service, (err) => {
     log.error("an HTTP thread stopped; draining what is queued, then exiting", { error: errorField(err) });
-    void shutdown("http_thread_failed");
+    stop("http_thread_failed");
   });
 } catch (err) {
   // A TOKENS_FILE that cannot be read, a SPOOL_DIR another process holds, a port in use: one line, exit 2.
@@ -127,7 +141,5 @@ log.info("listening", {
   config: redactedConfig(config),
 });
 
-const shutdown = createShutdown({ service, listener, log, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, spoolDir: config.SPOOL_DIR });
-onSignal("SIGHUP", () => service.state.reloadTokens());
-onSignal("SIGTERM", () => void shutdown("SIGTERM"));
-onSignal("SIGINT", () => void shutdown("SIGINT"));
+shutdown = createShutdown({ service, listener, log, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, spoolDir: config.SPOOL_DIR });
+if (pending) void shutdown(pending);

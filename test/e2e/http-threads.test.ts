@@ -11,7 +11,8 @@ import { freePort } from "../support/haproxy.ts";
 import { requestsPerThread, samples } from "../support/metrics.ts";
 import { postRequest, rawRequest } from "../support/raw-http.ts";
 import { startS3 } from "../support/s3.ts";
-import { type ServiceProcess, startService } from "../support/service-process.ts";
+import { ServiceProcess, startService } from "../support/service-process.ts";
+import { onTarget, targets } from "../support/targets.ts";
 import { waitUntil } from "../support/wait.ts";
 
 setDefaultTimeout(60_000);
@@ -134,3 +135,36 @@ describe(`${THREADS} HTTP threads on one port`, () => {
     expect((await s3.lines()).map((l) => JSON.parse(l).id)).toEqual(["held"]);
   });
 });
+
+// The first HTTP thread answers as soon as it listens, while the others are still starting (a
+// tenth of a second for one more here, more for several), and only then does the process log
+// "listening". A SIGTERM in that time must drain what the first thread acknowledged, not end the
+// process. Eight threads keep the window far wider than a post and a signal take, and the
+// process's own log line tells that the signal did come inside it.
+for (const target of targets()) {
+  const on = onTarget(target);
+  describe.skipIf(on.skip)(`a signal while the HTTP threads start ${on.label}`, () => {
+    it("drains what the first thread acknowledged, then exits 0", async () => {
+      await using s3 = await startS3();
+      const port = await freePort();
+      await using service = new ServiceProcess(await target.command(), { ...target.env, ...s3.env, HTTP_THREADS: "8", PORT: String(port) });
+      const url = `http://127.0.0.1:${port}`;
+      await waitUntil(async () => (await fetch(`${url}/health`).catch(() => null))?.ok === true, "the first thread to answer", { intervalMs: 2 });
+      const posted = await fetch(`${url}/v1/collect`, {
+        method: "POST",
+        body: collection(["early"]),
+        headers: { "content-type": "application/json" },
+      });
+      expect(posted.status).toBe(200);
+      service.signal("SIGTERM");
+      expect(await service.exited()).toBe(0);
+      const messages = service.logs.map((l) => l.msg);
+      // The signal did come while threads were starting: the process says so, before "listening".
+      const early = messages.indexOf("signal while starting; draining once every HTTP thread listens");
+      expect(early).toBeGreaterThanOrEqual(0);
+      expect(early).toBeLessThan(messages.indexOf("listening"));
+      expect(messages.indexOf("listening")).toBeLessThan(messages.indexOf("drained; exiting"));
+      expect((await s3.lines()).map((l) => JSON.parse(l).id)).toEqual(["early"]);
+    });
+  });
+}
