@@ -1,6 +1,6 @@
 // Parquet objects written by the real writer, read back by readers nobody here wrote: pyarrow
 // and DuckDB. Each object is written to a file and read whole.
-import { describe, expect, it } from "bun:test";
+import { describe, expect, it, setDefaultTimeout } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,33 +18,41 @@ const enc = new TextEncoder();
 const PART = 64 * 1024;
 const COLUMNS = "event:string,n:bigint,score:double,ok:boolean,t:timestamp_ms,day:date,counters.cpu_ms:bigint,raw:json";
 
-/** Runs Python with `path` as its argument; returns what it printed as JSON. */
-function python(script: string, path: string): unknown {
-  const out = spawnSync("python3", ["-c", script, path], { encoding: "utf8" });
+// Each Python start imports pyarrow or DuckDB: a second or more on a busy machine.
+setDefaultTimeout(60_000);
+
+/** Runs Python with `paths` as its arguments; returns what it printed, a JSON document a line (the readers below: one per path). */
+function python(script: string, ...paths: string[]): unknown[] {
+  const out = spawnSync("python3", ["-c", script, ...paths], { encoding: "utf8", maxBuffer: 256 << 20 });
   if (out.status !== 0) throw new Error(out.stderr);
-  return JSON.parse(out.stdout);
+  return out.stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
 }
 
 const PYARROW = `
 import sys, json, pyarrow.parquet as pq
-f = pq.ParquetFile(sys.argv[1])
-t = f.read()
-md = f.metadata
-print(json.dumps({
-  "rows": t.num_rows,
-  "row_groups": md.num_row_groups,
-  "types": {field.name: str(field.type) for field in t.schema},
-  "codecs": sorted({md.row_group(g).column(c).compression for g in range(md.num_row_groups) for c in range(md.num_columns)}),
-  "compressed": sum(md.row_group(g).column(c).total_compressed_size for g in range(md.num_row_groups) for c in range(md.num_columns)),
-  "uncompressed": sum(md.row_group(g).column(c).total_uncompressed_size for g in range(md.num_row_groups) for c in range(md.num_columns)),
-  "columns": {name: [None if v is None else (str(v) if not isinstance(v, (bool, float, str)) else v) for v in t.column(name).to_pylist()] for name in t.column_names},
-}))
+for path in sys.argv[1:]:
+  f = pq.ParquetFile(path)
+  t = f.read()
+  md = f.metadata
+  print(json.dumps({
+    "rows": t.num_rows,
+    "row_groups": md.num_row_groups,
+    "types": {field.name: str(field.type) for field in t.schema},
+    "codecs": sorted({md.row_group(g).column(c).compression for g in range(md.num_row_groups) for c in range(md.num_columns)}),
+    "compressed": sum(md.row_group(g).column(c).total_compressed_size for g in range(md.num_row_groups) for c in range(md.num_columns)),
+    "uncompressed": sum(md.row_group(g).column(c).total_uncompressed_size for g in range(md.num_row_groups) for c in range(md.num_columns)),
+    "columns": {name: [None if v is None else (str(v) if not isinstance(v, (bool, float, str)) else v) for v in t.column(name).to_pylist()] for name in t.column_names},
+  }))
 `;
 
 const DUCKDB = `
 import sys, json, duckdb
-rows = duckdb.sql(f"select event, n::varchar as n, counters_cpu, t::varchar as t, day::varchar as day, _extra from (select *, \\"counters.cpu_ms\\"::varchar as counters_cpu from read_parquet('{sys.argv[1]}'))").fetchall()
-print(json.dumps(rows))
+for path in sys.argv[1:]:
+  rows = duckdb.sql(f"select event, n::varchar as n, counters_cpu, t::varchar as t, day::varchar as day, _extra from (select *, \\"counters.cpu_ms\\"::varchar as counters_cpu from read_parquet('{path}'))").fetchall()
+  print(json.dumps(rows))
 `;
 
 function setup(codec: ParquetCodec = "zstd", objectMaxBytes = 1 << 30) {
@@ -88,7 +96,7 @@ describe("the Parquet format", () => {
       expect(key).toEndWith(".parquet");
       const path = join(dir.path, "o.parquet");
       writeFileSync(path, object!.body);
-      const got = python(PYARROW, path) as Record<string, unknown> & { columns: Record<string, unknown[]> };
+      const got = (python(PYARROW, path) as (Record<string, unknown> & { columns: Record<string, unknown[]> })[])[0]!;
       expect(got.rows).toBe(5);
       expect(got.row_groups).toBe(2);
       expect(got.types).toEqual({
@@ -125,20 +133,23 @@ describe("the Parquet format", () => {
 
   it.skipIf(!hasPyarrow)(`writes objects DuckDB reads, and whose footer names the codec each page was compressed with${skipped}`, async () => {
     using dir = tempDir("parquet-");
-    const sizes: Record<string, { compressed: number; uncompressed: number; codecs: string[] }> = {};
-    for (const codec of ["zstd", "snappy", "gzip", "none"] as const) {
+    const codecs = ["zstd", "snappy", "gzip", "none"] as const;
+    const paths: string[] = [];
+    for (const codec of codecs) {
       const t = setup(codec);
       // Compressible payloads: a codec that did not compress would leave the pages at their size.
       await t.append(Array.from({ length: 2000 }, (_, i) => `{"event":"heartbeat","n":${i},"x":"${"abc".repeat(20)}"}`));
       await t.writer.close();
-      const path = join(dir.path, `${codec}.parquet`);
-      writeFileSync(path, [...t.store.objects.values()][0]!.body);
-      const got = python(PYARROW, path) as { compressed: number; uncompressed: number; codecs: string[] };
-      sizes[codec] = got;
-      const rows = python(DUCKDB, path) as unknown[][];
+      paths.push(join(dir.path, `${codec}.parquet`));
+      writeFileSync(paths.at(-1)!, [...t.store.objects.values()][0]!.body);
+    }
+    const read = python(PYARROW, ...paths) as { compressed: number; uncompressed: number; codecs: string[] }[];
+    const sizes = Object.fromEntries(codecs.map((codec, i) => [codec, read[i]!]));
+    for (const rows of python(DUCKDB, ...paths) as unknown[][][]) {
       expect(rows).toHaveLength(2000);
       expect(rows[1999]).toEqual(["heartbeat", "1999", null, null, null, `{"x":"${"abc".repeat(20)}"}`]);
     }
+    expect(read).toHaveLength(4);
     expect(sizes.zstd!.codecs).toEqual(["ZSTD"]);
     expect(sizes.snappy!.codecs).toEqual(["SNAPPY"]);
     expect(sizes.gzip!.codecs).toEqual(["GZIP"]);
@@ -165,7 +176,7 @@ describe("the Parquet format", () => {
 t = pq.read_table(sys.argv[1])
 n = t.column("n").to_pylist()
 print(json.dumps({"rows": t.num_rows, "in_order": n == list(range(len(n))), "groups": pq.ParquetFile(sys.argv[1]).metadata.num_row_groups}))`;
-    expect(python(script, path)).toEqual({ rows: sent, in_order: true, groups: sent / 500 });
+    expect(python(script, path)).toEqual([{ rows: sent, in_order: true, groups: sent / 500 }]);
   });
 
   it("turns row groups not uploaded back into the NDJSON of their payloads at the shutdown deadline", async () => {
@@ -210,7 +221,7 @@ print(json.dumps({"rows": t.num_rows, "in_order": n == list(range(len(n))), "gro
       writeFileSync(path, t.store.objects.get(upload!.key)!.body);
       const script = `import sys, json, pyarrow.parquet as pq
 print(json.dumps(sorted(pq.read_table(sys.argv[1]).column("n").to_pylist())))`;
-      const inObject = python(script, path) as number[];
+      const inObject = (python(script, path) as number[][])[0]!;
       const saved = batches.flatMap((b) => new TextDecoder().decode(b.ndjson).split("\n").filter(Boolean)).map((l) => Number(JSON.parse(l).n));
       expect(inObject.length).toBe(upload!.payloads);
       expect([...inObject, ...saved].sort((a, b) => a - b)).toEqual(Array.from({ length: sent }, (_, i) => i));
@@ -240,7 +251,7 @@ print(json.dumps(sorted(pq.read_table(sys.argv[1]).column("n").to_pylist())))`;
     ]);
     const path = join(dir.path, "meta.parquet");
     writeFileSync(path, body);
-    const got = python(PYARROW, path) as { columns: Record<string, unknown[]> };
+    const got = (python(PYARROW, path) as { columns: Record<string, unknown[]> }[])[0]!;
     expect(got.columns._received_at).toEqual(["2026-12-03 07:30:00.250000+00:00", "2026-12-03 07:30:00.999000+00:00", null]);
     expect(got.columns._version).toEqual(["1.0", 'v"2\u001e', null]);
     expect(got.columns.event).toEqual(["boot", 'héllo "quoted"', null]);
