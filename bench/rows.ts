@@ -130,14 +130,13 @@ export type Variant = [name: string, threads: number, run: () => Promise<Row>];
 /**
  * ROUNDS rounds of `variants`, each run between two ceiling runs of its thread count (a ceiling
  * run serves the row before and after it when both have its count), so that the machine's drift
- * hits every variant alike. Each row's ratio is taken against the better of its two ceilings;
- * `rps` keeps each variant's req/s by round, for ratios between variants.
+ * hits every variant alike. Each row's ratio is taken against the better of its two ceilings
+ * (`ceilingOf`); a variant's rows by round are its rows of that name, in order.
  */
 export async function alternating(load: Load, rounds: number, variants: Variant[]) {
   const rows: Row[] = [];
   const ceilingOf = new Map<Row, Row>();
   const ratios: Record<string, number[]> = {};
-  const rps: Record<string, number[]> = {};
   let last: Row | undefined;
   for (let round = 0; round < rounds; round++) {
     for (const [name, threads, run] of variants) {
@@ -148,12 +147,11 @@ export async function alternating(load: Load, rounds: number, variants: Variant[
       const ceiling = before.wrk.rps >= after.wrk.rps ? before : after;
       ceilingOf.set(row, ceiling);
       ratios[name] = [...(ratios[name] ?? []), row.wrk.rps / ceiling.wrk.rps];
-      rps[name] = [...(rps[name] ?? []), row.wrk.rps];
       rows.push(row, after);
       last = after;
     }
   }
-  return { rows, ceilingOf, ratios, rps };
+  return { rows, ceilingOf, ratios };
 }
 
 /** The service's HTTP threads, from its "listening" line: how many, and their OS ids (http_thread_ids). */

@@ -106,8 +106,9 @@ let shutdown: ((reason: string) => Promise<void>) | undefined;
 let pending: string | undefined;
 const stop = (reason: string) => {
   if (shutdown) return void shutdown(reason);
-  if (pending === undefined) log.info("signal while starting; draining once every HTTP thread listens", { signal: reason });
-  pending ??= reason;
+  if (pending !== undefined) return;
+  pending = reason;
+  log.info("signal while starting; draining once every HTTP thread listens", { signal: reason });
 };
 let service: UploadSide | undefined;
 onSignal("SIGHUP", () => service?.state.reloadTokens());

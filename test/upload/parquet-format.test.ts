@@ -145,7 +145,9 @@ describe("the Parquet format", () => {
     }
     const read = python(PYARROW, ...paths) as { compressed: number; uncompressed: number; codecs: string[] }[];
     const sizes = Object.fromEntries(codecs.map((codec, i) => [codec, read[i]!]));
-    for (const rows of python(DUCKDB, ...paths) as unknown[][][]) {
+    const byDuckdb = python(DUCKDB, ...paths) as unknown[][][];
+    expect(byDuckdb).toHaveLength(4);
+    for (const rows of byDuckdb) {
       expect(rows).toHaveLength(2000);
       expect(rows[1999]).toEqual(["heartbeat", "1999", null, null, null, `{"x":"${"abc".repeat(20)}"}`]);
     }
